@@ -1,0 +1,153 @@
+"""Converter: the one inference object behind the CLI, the evaluation and the server.
+
+    from pinyin_hanzi import Converter
+    conv = Converter.load()                 # the shipped default model
+    conv.convert("ni hao", top_k=5)         # -> [Candidate(text='你好', score=-0.01), ...]
+
+Input may be syllables separated by spaces or apostrophes, or run together (`nihao`,
+`xi'an`); invalid pinyin raises `PinyinError` (a ValueError) naming the span and position.
+Ambiguous splits (`fangan`: fan gan / fang an) are all scored and their candidates merged.
+Inputs longer than the model's window are scored in overlapping windows (decode.py).
+
+`convert` is safe to call from several threads at once: the model runs under `no_grad` in
+eval mode and holds no per-call state.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .decode import Candidate, beam_search, owner_of_positions, top_candidates, windows
+from .pinyin import PinyinError
+from .segment import segment
+
+DEFAULT_MODEL = Path(__file__).parent / "assets" / "default_model"
+WINDOW_OVERLAP = 16
+MAX_SPLITS = 3  # alternative segmentations scored per input
+
+
+@dataclass
+class DecodeConfig:
+    """How candidates are formed; stored as decode.json in a model directory."""
+
+    lm_weight: float = 0.0
+    """Weight of the character n-gram model (ngram.json) in the beam; 0 = model only."""
+    beam: int = 16
+    width: int = 8
+    """Candidates kept per position before the beam."""
+
+    @classmethod
+    def load(cls, model_dir: Path) -> "DecodeConfig":
+        path = Path(model_dir) / "decode.json"
+        if not path.is_file():
+            return cls()
+        try:
+            return cls(**json.loads(path.read_text()))
+        except (json.JSONDecodeError, TypeError) as e:
+            raise ValueError(f"{path}: not a valid decode config ({e})") from None
+
+
+class Converter:
+    def __init__(self, model, vocab, lm=None, decode: DecodeConfig | None = None):
+        import torch
+
+        self.model, self.vocab, self.lm = model, vocab, lm
+        self.decode = decode or DecodeConfig()
+        self.max_len = model.config.max_len
+        self._torch = torch
+        # allowed[i]: which hanzi syllable i may be; kept as numpy for the per-position top-k.
+        self._allowed = model.allowed.cpu().numpy()
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, device: str = "cpu") -> "Converter":
+        """Load a model directory (default: the shipped model)."""
+        from .checkpoint import load_model
+        from .ngram import CharNgram
+
+        model_dir = Path(path) if path is not None else DEFAULT_MODEL
+        model, vocab = load_model(model_dir, device)
+        decode = DecodeConfig.load(model_dir)
+        lm = None
+        if decode.lm_weight and (model_dir / "ngram.json").is_file():
+            lm = CharNgram.load(model_dir / "ngram.json")
+        return cls(model, vocab, lm, decode)
+
+    def convert(self, text: str, top_k: int = 5) -> list[Candidate]:
+        """Pinyin as typed -> up to `top_k` distinct hanzi candidates, best first."""
+        return self.convert_many([text], top_k)[0]
+
+    def convert_many(self, texts: list[str], top_k: int = 5, batch_size: int = 256
+                     ) -> list[list[Candidate]]:
+        """Many inputs at once (batched through the model); one candidate list per input.
+        Raises PinyinError on the first invalid input."""
+        if top_k < 1:
+            raise ValueError(f"top_k must be >= 1, got {top_k}")
+        splits_per_text = []
+        for text in texts:
+            seg = segment(text, max_len=None if len(text) <= 256 else len(text))
+            for syllable, (a, b) in zip(seg.syllables, seg.spans):
+                if not self.vocab.candidates.get(syllable):
+                    raise PinyinError(f"no hanzi in this model reads {syllable!r} "
+                                      f"(at position {a}: {text[a:b]!r})", a, text[a:b])
+            splits = [s for s in seg.all_splits(limit=16) if len(s) == len(seg.syllables)
+                      and all(self.vocab.candidates.get(x) for x in s)]
+            splits_per_text.append(splits[:MAX_SPLITS])
+        flat = [list(s) for splits in splits_per_text for s in splits]
+        scored = self.convert_syllables(flat, top_k, batch_size)
+        results, i = [], 0
+        for splits in splits_per_text:
+            merged: dict[str, float] = {}
+            for cands in scored[i:i + len(splits)]:
+                for c in cands:
+                    merged[c.text] = max(c.score, merged.get(c.text, float("-inf")))
+            i += len(splits)
+            best = sorted(merged.items(), key=lambda kv: -kv[1])[:top_k]
+            results.append([Candidate(t, s) for t, s in best])
+        return results
+
+    def convert_syllables(self, inputs: list[list[str]], top_k: int = 5,
+                          batch_size: int = 256) -> list[list[Candidate]]:
+        """Already-segmented canonical syllables -> candidates, one list per input."""
+        positions = self.position_scores(inputs, batch_size)
+        return [beam_search(p, self.vocab.hanzi, top_k, self.decode.beam, self.lm,
+                            self.decode.lm_weight) for p in positions]
+
+    def position_scores(self, inputs: list[list[str]], batch_size: int = 256
+                        ) -> list[list[tuple[np.ndarray, np.ndarray]]]:
+        """Per input, per syllable: (candidate hanzi ids, log-probs), best first."""
+        torch, vocab = self._torch, self.vocab
+        # Every input becomes one or more windows of at most max_len syllables.
+        pieces, owners = [], []
+        for syllables in inputs:
+            spans = windows(len(syllables), self.max_len, WINDOW_OVERLAP)
+            first = len(pieces)
+            pieces.extend(syllables[a:b] for a, b in spans)
+            owners.append([(first + w, off) for w, off in owner_of_positions(len(syllables),
+                                                                              spans)])
+        logprobs: list[np.ndarray] = [None] * len(pieces)
+        order = sorted(range(len(pieces)), key=lambda i: len(pieces[i]))
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                batch = [order[j] for j in range(start, min(start + batch_size, len(order)))]
+                T = max(len(pieces[i]) for i in batch)
+                ids = torch.zeros((len(batch), T), dtype=torch.long)
+                mask = torch.zeros((len(batch), T), dtype=torch.long)
+                for row, i in enumerate(batch):
+                    ids[row, :len(pieces[i])] = torch.tensor(
+                        [vocab.syllable_token(s) for s in pieces[i]])
+                    mask[row, :len(pieces[i])] = 1
+                logits = self.model(ids, mask)["logits"]
+                out = torch.log_softmax(logits, dim=-1).numpy()
+                for row, i in enumerate(batch):
+                    logprobs[i] = out[row, :len(pieces[i])]
+        width = self.decode.width
+        result = []
+        for syllables, owner in zip(inputs, owners):
+            result.append([
+                top_candidates(logprobs[p][off], self._allowed[vocab.syllable_id[s]], width)
+                for s, (p, off) in zip(syllables, owner)])
+        return result

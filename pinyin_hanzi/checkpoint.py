@@ -1,0 +1,116 @@
+"""The saved-model directory contract, atomic saves, and the resume picker.
+
+A model directory holds plain, safe files, enough to rebuild the model with no training code:
+    config.json          {"format", "model": ModelConfig fields}
+    model.safetensors    the weights
+    vocab.json           vocabularies and candidate table (vocab.py)
+    training.json        the resolved training config that produced it (informational)
+It is written into `<dir>.tmp-<pid>` and renamed into place, so a crash never leaves half a
+model. `load_model` names every missing or corrupt file.
+
+Training checkpoints are Trainer's `checkpoint-<step>/` directories; Trainer writes them in
+place, so `COMPLETE` is written (and fsynced) after each save, and `last_complete_checkpoint`
+resumes from the newest one that has it, skipping a checkpoint that a kill cut short.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+FORMAT = "pinyin-hanzi-model/1"
+MODEL_FILES = ("config.json", "model.safetensors", "vocab.json")
+COMPLETE = "COMPLETE"
+
+
+class ModelDirError(ValueError):
+    """A model directory is missing files or holds corrupt ones; the message names them."""
+
+
+def save_model(model, vocab, out_dir: Path, training: dict | None = None):
+    from safetensors.torch import save_file
+
+    out_dir = Path(out_dir)
+    tmp = out_dir.with_name(f"{out_dir.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    state = {k: v.detach().float().contiguous().cpu() for k, v in model.state_dict().items()}
+    save_file(state, tmp / "model.safetensors", metadata={"format": FORMAT})
+    (tmp / "config.json").write_text(
+        json.dumps({"format": FORMAT, "model": model.config.to_dict()}, indent=1))
+    vocab.save(tmp / "vocab.json")
+    if training is not None:
+        (tmp / "training.json").write_text(json.dumps(training, indent=1, default=str))
+    for path in tmp.iterdir():
+        with open(path, "rb") as f:
+            os.fsync(f.fileno())
+    old = out_dir.with_name(f"{out_dir.name}.old-{os.getpid()}")
+    if out_dir.exists():
+        os.replace(out_dir, old)
+    os.replace(tmp, out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def load_model(model_dir: Path, device: str = "cpu"):
+    """-> (model in eval mode, vocab). Raises ModelDirError naming what is wrong."""
+    import torch
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from .model import ModelConfig, PinyinHanziModel
+    from .vocab import Vocab
+
+    model_dir = Path(model_dir)
+    if not model_dir.is_dir():
+        raise ModelDirError(f"{model_dir}: not a model directory")
+    missing = [name for name in MODEL_FILES if not (model_dir / name).is_file()]
+    if missing:
+        raise ModelDirError(f"{model_dir}: missing {', '.join(missing)}")
+    try:
+        meta = json.loads((model_dir / "config.json").read_text())
+        if meta.get("format") != FORMAT:
+            raise ModelDirError(f"{model_dir}/config.json: format {meta.get('format')!r}, "
+                                f"expected {FORMAT!r}")
+        config = ModelConfig.from_dict(meta["model"])
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as e:
+        if isinstance(e, ModelDirError):
+            raise
+        raise ModelDirError(f"{model_dir}/config.json: corrupt ({e})") from None
+    try:
+        vocab = Vocab.load(model_dir / "vocab.json")
+        model = PinyinHanziModel(config, vocab)
+    except ValueError as e:
+        raise ModelDirError(f"{model_dir}/vocab.json: {e}") from None
+    try:
+        state = load_file(model_dir / "model.safetensors")
+    except (SafetensorError, OSError) as e:
+        raise ModelDirError(f"{model_dir}/model.safetensors: corrupt ({e})") from None
+    expected = model.state_dict()
+    problems = sorted(set(expected) ^ set(state)) + [
+        k for k in expected if k in state and state[k].shape != expected[k].shape]
+    if problems:
+        raise ModelDirError(f"{model_dir}/model.safetensors: does not match config.json "
+                            f"({', '.join(problems[:5])})")
+    model.load_state_dict(state)
+    return model.to(device).eval(), vocab
+
+
+def mark_complete(checkpoint_dir: Path):
+    path = Path(checkpoint_dir) / COMPLETE
+    with open(path, "w") as f:
+        f.write("ok\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def last_complete_checkpoint(run_dir: Path) -> Path | None:
+    """The newest `checkpoint-<step>` under `run_dir` that was fully written, or None."""
+    found = []
+    for path in Path(run_dir).glob("checkpoint-*"):
+        match = re.fullmatch(r"checkpoint-(\d+)", path.name)
+        if match and (path / COMPLETE).is_file() and (path / "trainer_state.json").is_file():
+            found.append((int(match.group(1)), path))
+    return max(found)[1] if found else None

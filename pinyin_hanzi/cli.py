@@ -1,0 +1,246 @@
+"""`pinyin-hanzi`: thin subcommands over the modules; heavy imports happen inside commands.
+
+Errors the user can fix (bad pinyin, a missing file, a bad option) print one line naming what
+was wrong and exit with status 2; they never end in a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Train a pinyin -> hanzi Transformer from scratch and use it.")
+
+USER_ERRORS = (ValueError, FileNotFoundError, OSError)
+
+
+def _fail(error: Exception):
+    typer.echo(f"error: {error}", err=True)
+    raise typer.Exit(2)
+
+
+def _table(title: str, columns: list[str], rows: list[list[str]]):
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for i, c in enumerate(columns):
+        table.add_column(c, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
+
+
+@app.command()
+def prepare(
+    out: Path = typer.Option(Path("runs/data"), help="Output directory."),
+    sources: str = typer.Option("pd98,reviews,tang,songci",
+                                help="Built-in sources, comma-separated "
+                                     "(pd98, reviews, tang, songci, lexicon); '' for none."),
+    text: list[str] = typer.Option([], help="Your own text files or globs (.txt or .jsonl)."),
+    cache_dir: Path = typer.Option(Path(".cache/corpora"), help="Where chinese-poetry's npm "
+                                   "package was put by the setup."),
+    seed: int = typer.Option(0, help="Seed of the train/dev/test split."),
+    workers: int = typer.Option(0, help="Processes (0 = one per core)."),
+    shard_lines: int = typer.Option(200_000, help="Clauses per output shard."),
+    dev_fraction: float = typer.Option(0.02, help="Share of documents for dev."),
+    test_fraction: float = typer.Option(0.02, help="Share of documents for test."),
+    min_hanzi_count: int = typer.Option(2, help="Rarer hanzi become <unk>."),
+):
+    """Sources -> clean -> dedup -> decontaminate -> annotate -> split; prints the report."""
+    from .data.prepare import REPORT_COLUMNS, PrepareConfig, report_rows
+    from .data.prepare import prepare as run
+    from .data.sources import SourceError
+
+    try:
+        config = PrepareConfig(out_dir=out, sources=tuple(s for s in sources.split(",") if s),
+                               user_files=tuple(text), cache_dir=cache_dir, seed=seed,
+                               workers=workers, shard_lines=shard_lines,
+                               dev_fraction=dev_fraction, test_fraction=test_fraction,
+                               min_hanzi_count=min_hanzi_count)
+        manifest = run(config)
+    except (SourceError, *USER_ERRORS) as e:
+        _fail(e)
+    _table(f"prepared {out} in {manifest['seconds']} s", REPORT_COLUMNS, report_rows(manifest))
+    typer.echo(f"splits (clauses): {manifest['splits']}; vocabulary: {manifest['vocab']}")
+
+
+@app.command("segment")
+def segment_cmd(text: str = typer.Argument(..., help="Pinyin as typed, e.g. xianzai."),
+                limit: int = typer.Option(20, help="At most this many splits.")):
+    """Print the best split of typed pinyin, then every other legal split."""
+    from .segment import segment
+
+    try:
+        seg = segment(text)
+    except ValueError as e:
+        _fail(e)
+    typer.echo("best: " + " ".join(seg.syllables))
+    for split in list(seg.all_splits(limit=limit))[1:]:
+        typer.echo("      " + " ".join(split))
+
+
+def _train_command(objective: str, **options):
+    from .train import TrainConfig, train
+
+    try:
+        config = TrainConfig(objective=objective, **options)
+        metrics = train(config)
+    except USER_ERRORS as e:
+        _fail(e)
+    typer.echo(json.dumps({k: v for k, v in metrics.items() if "acc" in k or "loss" in k}))
+    typer.echo(f"model saved to {config.out_dir / 'model'}")
+
+
+_DATA = typer.Option(Path("runs/data"), help="Prepared data (pinyin-hanzi prepare).")
+_STEPS = typer.Option(20_000, help="Optimizer steps.")
+
+
+@app.command()
+def pretrain(
+    data: Path = _DATA,
+    out: Path = typer.Option(Path("runs/pretrain"), help="Run directory."),
+    preset: str = typer.Option("small", help="Model size: tiny, small, base."),
+    sources: str = typer.Option("", help="Train on these sources only, comma-separated "
+                                         "('' = all)."),
+    max_steps: int = _STEPS, batch_size: int = 128, lr: float = 1e-3,
+    eval_steps: int = 1000, seed: int = 0,
+    resume: bool = typer.Option(False, help="Continue from the last complete checkpoint."),
+):
+    """Self-supervised pretraining on raw hanzi text (masked LM with pinyin hints)."""
+    _train_command("pretrain", data_dir=data, out_dir=out, preset=preset,
+                   sources=tuple(s for s in sources.split(",") if s), max_steps=max_steps,
+                   batch_size=batch_size, lr=lr, eval_steps=eval_steps, seed=seed,
+                   resume=resume)
+
+
+@app.command()
+def finetune(
+    data: Path = _DATA,
+    out: Path = typer.Option(Path("runs/finetune"), help="Run directory."),
+    init: Optional[Path] = typer.Option(None, help="Start from this model directory "
+                                                   "(e.g. runs/pretrain/model)."),
+    preset: str = typer.Option("small", help="Model size when training from scratch."),
+    sources: str = typer.Option("pd98,reviews", help="Train on these sources only."),
+    max_steps: int = _STEPS, batch_size: int = 128, lr: float = 1e-3,
+    eval_steps: int = 1000, patience: int = 5, seed: int = 0,
+    train_examples: int = typer.Option(0, help="Use only this many examples (0 = all)."),
+    freeze_encoder: bool = typer.Option(False, help="Train only embeddings/output head."),
+    resume: bool = typer.Option(False, help="Continue from the last complete checkpoint."),
+):
+    """Pinyin -> hanzi training, from scratch or from --init."""
+    _train_command("convert", data_dir=data, out_dir=out, init=init, preset=preset,
+                   sources=tuple(s for s in sources.split(",") if s), max_steps=max_steps,
+                   batch_size=batch_size, lr=lr, eval_steps=eval_steps, patience=patience,
+                   seed=seed, train_examples=train_examples, freeze_encoder=freeze_encoder,
+                   resume=resume)
+
+
+@app.command()
+def ngram(
+    data: Path = _DATA,
+    out: Path = typer.Option(Path("runs/ngram.json"), help="Where to write the model."),
+    order: int = typer.Option(2, help="2 = character bigram, 3 = trigram."),
+    sources: str = typer.Option("pd98,reviews", help="Train on these sources only."),
+):
+    """Train the character n-gram model (the baseline, and the fusion partner)."""
+    from .ngram import CharNgram, training_clauses
+
+    try:
+        lm = CharNgram.train(training_clauses(data, tuple(s for s in sources.split(",") if s)),
+                             order)
+        lm.save(out)
+    except USER_ERRORS as e:
+        _fail(e)
+    typer.echo(f"{order}-gram with {len(lm.counts):,} n-grams saved to {out}")
+
+
+def _converter(model: Optional[Path]):
+    from .api import Converter
+
+    return Converter.load(model)
+
+
+@app.command()
+def evaluate(
+    data: list[Path] = typer.Option(..., help="pinyin TAB hanzi files."),
+    model: Optional[Path] = typer.Option(None, help="Model directory (default: shipped)."),
+    top_k: int = 5,
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write JSON here."),
+):
+    """Character accuracy, clause top-1/top-k, accuracy by length, frequent confusions."""
+    from .evaluate import evaluate as run
+
+    try:
+        conv = _converter(model)
+        results = [run(lambda xs: conv.convert_many(xs, top_k), path, top_k) for path in data]
+    except USER_ERRORS as e:
+        _fail(e)
+    rows = [[Path(r["file"]).name, f"{r['clauses']}", f"{100 * r['char_acc']:.2f}",
+             f"{100 * r['top1']:.1f}", f"{100 * r[f'top{top_k}']:.1f}",
+             f"{r['clauses_per_second']:.0f}"] for r in results]
+    _table("evaluation", ["file", "clauses", "char %", "top-1 %", f"top-{top_k} %",
+                          "clauses/s"], rows)
+    for r in results:
+        typer.echo(f"{Path(r['file']).name} by length: " + ", ".join(
+            f"{b}: {100 * v['char_acc']:.1f}/{100 * v['top1']:.1f}"
+            for b, v in sorted(r["by_length"].items(), key=lambda kv: int(kv[0].split('-')[0]
+                                                                           .rstrip('+')))))
+        typer.echo("  top confusions (gold>output): " + " ".join(
+            f"{g}>{o}×{n}" for g, o, n in r["confusions"][:10]))
+    if json_out:
+        json_out.write_text(json.dumps(results, ensure_ascii=False, indent=1))
+
+
+@app.command()
+def convert(
+    text: list[str] = typer.Argument(None, help="Pinyin inputs; none = one per stdin line."),
+    model: Optional[Path] = typer.Option(None, help="Model directory (default: shipped)."),
+    top_k: int = typer.Option(5, help="Candidates per input."),
+    as_json: bool = typer.Option(False, "--json", help="JSON lines with scores."),
+):
+    """Convert pinyin to hanzi: one output line per input, candidates TAB-separated."""
+    try:
+        conv = _converter(model)
+    except USER_ERRORS as e:
+        _fail(e)
+    inputs = text or (line.rstrip("\n") for line in sys.stdin)
+    status = 0
+    for query in inputs:
+        if not query.strip():
+            continue
+        try:
+            cands = conv.convert(query, top_k)
+        except ValueError as e:
+            typer.echo(f"error: {query!r}: {e}", err=True)
+            status = 2
+            continue
+        if as_json:
+            typer.echo(json.dumps({"input": query, "candidates": [
+                {"text": c.text, "score": round(c.score, 4)} for c in cands]},
+                ensure_ascii=False))
+        else:
+            typer.echo("\t".join(c.text for c in cands))
+    raise typer.Exit(status)
+
+
+@app.command()
+def plot(run_dir: Path = typer.Argument(..., help="A training run directory.")):
+    """Write loss and dev-accuracy curves (PNG) from RUN_DIR/metrics.jsonl."""
+    from .plots import plot_run
+
+    try:
+        paths = plot_run(run_dir)
+    except USER_ERRORS as e:
+        _fail(e)
+    for p in paths:
+        typer.echo(f"wrote {p}")
+
+
+if __name__ == "__main__":
+    app()

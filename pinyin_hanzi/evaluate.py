@@ -1,0 +1,100 @@
+"""Scoring a converter on `pinyin TAB hanzi` files, as ../shared/bench/README.md defines it.
+
+* character accuracy = 1 - errors / gold characters; errors are position-wise when the output
+  has the gold length, otherwise the Levenshtein distance;
+* clause top-1 = share converted exactly; top-k = gold among the first k distinct candidates;
+* accuracy by clause length, and the most frequent (gold -> output) character confusions.
+
+`evaluate(convert_batch, path)` takes any function from a list of pinyin strings to candidate
+lists, so the Transformer and the n-gram baseline are scored by the same code.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+LENGTH_BUCKETS = ((1, 4), (5, 8), (9, 16), (17, 32), (33, 10**9))
+
+
+def read_tsv(path: Path) -> list[tuple[str, str]]:
+    """Lines `pinyin TAB hanzi`; blank lines skipped; anything else is an error naming the line."""
+    rows = []
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such file") from None
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not UTF-8 (invalid byte at offset {e.start})") from None
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+            raise ValueError(f"{path}:{number}: expected 'pinyin<TAB>hanzi', got {line[:60]!r}")
+        rows.append((parts[0].strip(), parts[1].strip()))
+    if not rows:
+        raise ValueError(f"{path}: no examples")
+    return rows
+
+
+def levenshtein(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def char_errors(output: str, gold: str) -> int:
+    if len(output) == len(gold):
+        return sum(o != g for o, g in zip(output, gold))
+    return levenshtein(output, gold)
+
+
+def evaluate(convert_batch: Callable[[list[str]], list[list]], path: Path, top_k: int = 5,
+             batch_size: int = 256, n_confusions: int = 20) -> dict:
+    """Run `convert_batch` over the file and return every metric as plain JSON data."""
+    rows = read_tsv(path)
+    errors = gold_chars = top1 = topk = 0
+    by_len: dict[str, Counter] = {}
+    confusions: Counter = Counter()
+    started = time.perf_counter()
+    for start in range(0, len(rows), batch_size):
+        chunk = rows[start:start + batch_size]
+        outputs = convert_batch([pinyin for pinyin, _ in chunk])
+        for (pinyin, gold), cands in zip(chunk, outputs):
+            texts = [c.text for c in cands]
+            best = texts[0] if texts else ""
+            e = char_errors(best, gold)
+            errors += e
+            gold_chars += len(gold)
+            top1 += best == gold
+            topk += gold in texts[:top_k]
+            if len(best) == len(gold):
+                confusions.update((g, o) for g, o in zip(gold, best) if g != o)
+            bucket = next(f"{a}-{b}" if b < 10**9 else f"{a}+" for a, b in LENGTH_BUCKETS
+                          if a <= len(gold) <= b)
+            c = by_len.setdefault(bucket, Counter())
+            c["clauses"] += 1
+            c["chars"] += len(gold)
+            c["errors"] += e
+            c["top1"] += best == gold
+    seconds = time.perf_counter() - started
+    return {
+        "file": str(path),
+        "clauses": len(rows),
+        "char_acc": 1 - errors / gold_chars,
+        "top1": top1 / len(rows),
+        f"top{top_k}": topk / len(rows),
+        "by_length": {b: {"clauses": c["clauses"], "char_acc": 1 - c["errors"] / c["chars"],
+                          "top1": c["top1"] / c["clauses"]} for b, c in by_len.items()},
+        "confusions": [[g, o, n] for (g, o), n in confusions.most_common(n_confusions)],
+        "seconds": seconds,
+        "clauses_per_second": len(rows) / seconds if seconds else None,
+    }

@@ -1,0 +1,279 @@
+"""What users type -> pinyin syllables: a lattice of every legal split, and the best one.
+
+This module owns the parse from a typed string (``xianzai``, ``Ni Hao``, ``xi'an``) to syllables,
+modelled on libime's ``PinyinEncoder::parseUserPinyin``: the input becomes a syllable graph, and
+the decoder (not this module) may choose any path through it. We also rank one path ourselves,
+because the model and the CLI need a single answer without a lexicon.
+
+* Apostrophes and spaces are hard boundaries: no syllable crosses them (``xi'an`` -> xi an).
+* Ranking of ``Segmentation.syllables``, compared in this order, smaller wins:
+    1. fewer syllables (``xian`` -> xian, not xi an);
+    2. fewer incomplete syllables (only with ``allow_partial``);
+    3. fewer vowel-less syllables ``m n ng hm hng r`` (``dier`` -> di er 第二, not die r);
+    4. fewer syllables starting with a, e or o right after one ending in n, g or r, inside
+       one chunk (``fangan`` -> fan gan 反感, not fang an 方案; ``mingan`` -> min gan 敏感).
+       libime spots the same ambiguity but keeps both and lets its language model choose; we
+       must pick one without a lexicon. It only breaks ties: ``tiananmen`` stays tian an men
+       and ``zhonge`` zhong e, as no split with as few syllables avoids the vowel;
+    5. longer syllables first (leftmost-longest, libime's greedy match), which makes it total.
+* Errors: ``PinyinError`` only, with ``.position``/``.span`` in the ORIGINAL text. Characters
+  that are not pinyin are reported by ``pinyin.normalize_with_offsets``; a letter run that no
+  split covers is reported at the furthest point any parse from its start reaches, naming the
+  longest syllable prefix there plus the first letter that breaks it (``abcxyz`` -> 'bc' at 1),
+  or "incomplete syllable" when the text ends inside one (``nihaox`` -> 'x' at 5). Input longer
+  than ``MAX_INPUT_CHARS`` characters or ``max_len`` syllables is "too long".
+
+Cost is linear in the input: a dynamic program over (offset, syllable), at most
+``MAX_SYLLABLE_LEN`` syllables per offset; ``all_splits`` walks the pruned lattice lazily.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from pinyin_hanzi.pinyin import (
+    MAX_SYLLABLE_LEN,
+    SPELLINGS,
+    SYLLABLES,
+    PinyinError,
+    _is_separator,
+    normalize_with_offsets,
+)
+
+__all__ = ["MAX_INPUT_CHARS", "MAX_INPUT_SYLLABLES", "Segmentation", "segment"]
+
+MAX_INPUT_CHARS = 256
+MAX_INPUT_SYLLABLES = 64
+# With a larger max_len the character cap grows with it: 6 letters + tone digit + separator.
+_CHARS_PER_SYLLABLE = MAX_SYLLABLE_LEN + 2
+
+_VOWELS = frozenset("aeiouv")
+_CONSONANT_SYLLABLES = frozenset(s for s in SYLLABLES if not _VOWELS & set(s))
+# Every prefix of an accepted spelling, full spellings included: for error spans and partials.
+_PREFIXES = frozenset(s[:k] for s in SPELLINGS for k in range(1, len(s) + 1))
+
+
+@dataclass(frozen=True)
+class _Edge:
+    """One syllable in the graph: ``length`` letters of the normalised text spell ``syllable``."""
+
+    syllable: str  # canonical (lue -> lve); an incomplete prefix if ``partial``
+    length: int
+    partial: bool
+    cost: tuple[int, int, int, int]  # (syllables, partial, vowel-less, vowel-after-n/g/r)
+
+
+def _edge(spelling: str, partial: bool) -> _Edge:
+    syllable = spelling if partial else SPELLINGS[spelling]
+    return _Edge(syllable, len(spelling), partial,
+                 (1, int(partial), int(syllable in _CONSONANT_SYLLABLES), 0))
+
+
+def _joint_penalty(prev: _Edge, nxt: _Edge) -> int:
+    """1 for a vowel-initial syllable after one ending in n/g/r (fang an vs fan gan)."""
+    return int(prev.syllable[-1] in "ngr" and nxt.syllable[0] in "aeo")
+
+
+def _add(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(x + y for x, y in zip(a, b))
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """The parse of one input.
+
+    ``normalized`` is ``pinyin.normalize_input(text)``. ``lattice[i]`` holds the syllables that
+    start at offset ``i`` of ``normalized`` and lie on at least one complete split (longest
+    first; empty at separators). Each syllable covers ``len(syllable)`` letters, aliases
+    included (``lue`` is stored as ``lve``). ``spans`` gives each best syllable's
+    ``(start, end)`` in the original ``text``. ``partial`` is True when the best split ends in
+    an incomplete syllable (only possible with ``allow_partial=True``).
+    """
+
+    text: str
+    normalized: str
+    syllables: tuple[str, ...]
+    spans: tuple[tuple[int, int], ...]
+    lattice: tuple[tuple[str, ...], ...]
+    partial: bool = False
+
+    def all_splits(self, limit: int | None = 1000) -> Iterator[tuple[str, ...]]:
+        """Yield every legal split: the best first, then the rest depth-first, longest
+        syllables first. At most ``limit`` splits (None: all of them, still lazily - there can
+        be exponentially many, e.g. 4**64 for ``xian`` * 64)."""
+        if limit is not None and limit <= 0:
+            return
+        yield self.syllables
+        count = 1
+        text, lattice = self.normalized, self.lattice
+        path: list[str] = []
+        # Invariant: len(frames) == len(path) + 1; frames[k] iterates the choices at offsets[k].
+        frames = [iter(lattice[0])]
+        offsets = [0]
+        while frames:
+            syllable = next(frames[-1], None)
+            if syllable is None:
+                frames.pop()
+                offsets.pop()
+                if path:
+                    path.pop()
+                continue
+            end = offsets[-1] + len(syllable)
+            if end == len(text):
+                split = (*path, syllable)
+                if split != self.syllables:
+                    if limit is not None and count >= limit:
+                        return
+                    count += 1
+                    yield split
+                continue
+            # Every lattice entry reaches the end, so this never dead-ends.
+            path.append(syllable)
+            start = end + 1 if text[end] == "'" else end
+            frames.append(iter(lattice[start]))
+            offsets.append(start)
+
+
+def _chunk_edges(text: str, start: int, end: int, allow_partial: bool) -> list[list[_Edge]]:
+    """Edges starting at each offset of ``text[start:end]`` (indexed from ``start``)."""
+    edges: list[list[_Edge]] = []
+    for i in range(start, end):
+        here = []
+        for length in range(min(MAX_SYLLABLE_LEN, end - i), 0, -1):
+            spelling = text[i:i + length]
+            if spelling in SPELLINGS:
+                here.append(_edge(spelling, partial=False))
+            elif allow_partial and i + length == end and spelling in _PREFIXES:
+                here.append(_edge(spelling, partial=True))
+        edges.append(here)
+    return edges
+
+
+def _unparsable(text: str, start: int, end: int, edges: list[list[_Edge]]) -> tuple[str, int, int]:
+    """Why ``text[start:end]`` has no split: (reason, span start, span end) in ``text``."""
+    reach = [False] * (end - start + 1)
+    reach[0] = True
+    furthest = start
+    for i in range(end - start):
+        if reach[i]:
+            furthest = start + i
+            for e in edges[i]:
+                reach[i + e.length] = True
+    at = furthest
+    prefix = 0
+    while at + prefix < end and text[at:at + prefix + 1] in _PREFIXES:
+        prefix += 1
+    if at + prefix == end:
+        return "incomplete syllable", at, end
+    return "not pinyin", at, at + prefix + 1
+
+
+def _best_split(edges: list[list[_Edge]], n: int) -> tuple[list[tuple[int, _Edge]], list[set]]:
+    """Best path through one chunk of ``n`` letters, and the edges on complete paths.
+
+    Backward DP over (offset, first edge): the penalty couples neighbours, so the state must
+    know which syllable starts at the offset. Returns [] if the chunk has no split.
+    """
+    # best[i][k]: (cost, continuation index) of the best completion starting with edges[i][k].
+    best: list[list[tuple | None]] = [[None] * len(edges[i]) for i in range(n)]
+    for i in range(n - 1, -1, -1):
+        for k, e in enumerate(edges[i]):
+            j = i + e.length
+            if j == n:
+                best[i][k] = (e.cost, -1)
+                continue
+            options = [
+                (_add(e.cost, _add(b[0], (0, 0, 0, _joint_penalty(e, edges[j][m])))), m)
+                for m, b in enumerate(best[j]) if b is not None
+            ]
+            # Ties on cost go to the longer next syllable: edges are stored longest first.
+            best[i][k] = min(options, key=lambda o: (o[0], o[1])) if options else None
+    # Prune to edges that are reachable from the chunk start and lead to its end.
+    reach = [False] * n
+    reach[0] = True
+    on_path: list[set] = [set() for _ in range(n)]
+    for i in range(n):
+        if reach[i]:
+            for k, e in enumerate(edges[i]):
+                if best[i][k] is not None:
+                    on_path[i].add(k)
+                    if i + e.length < n:
+                        reach[i + e.length] = True
+    firsts = [(b[0], k) for k, b in enumerate(best[0]) if b is not None]
+    if not firsts:
+        return [], on_path
+    path = []
+    i, k = 0, min(firsts)[1]
+    while k >= 0:
+        path.append((i, edges[i][k]))
+        i, k = i + edges[i][k].length, best[i][k][1]
+    return path, on_path
+
+
+def segment(text: str, max_len: int | None = None, *, allow_partial: bool = False) -> Segmentation:
+    """Parse typed pinyin into syllables (see the module docstring for the ranking rule).
+
+    ``max_len`` caps the number of syllables in the best split (default
+    ``MAX_INPUT_SYLLABLES``, e.g. the model's context; a larger one also raises the character
+    cap above ``MAX_INPUT_CHARS``). ``allow_partial`` lets the input end in
+    an incomplete syllable, as an IME sees it while the user types (``nih`` -> ni h).
+
+    >>> segment("xianzai").syllables, segment("Xi'an").syllables
+    (('xian', 'zai'), ('xi', 'an'))
+    >>> segment("fangan").syllables, ("fang", "an") in segment("fangan").all_splits()
+    (('fan', 'gan'), True)
+
+    Raises PinyinError (a ValueError) for anything that is not pinyin, and for nothing else.
+    """
+    if max_len is None:
+        max_syllables, max_chars = MAX_INPUT_SYLLABLES, MAX_INPUT_CHARS
+    else:
+        max_syllables = max_len
+        max_chars = max(MAX_INPUT_CHARS, _CHARS_PER_SYLLABLE * max_len)
+    if len(text) > max_chars:
+        raise PinyinError(
+            f"input too long at position {max_chars}: {len(text)} characters, "
+            f"at most {max_chars}", max_chars, text[max_chars:])
+    normalized, offsets = normalize_with_offsets(text)
+
+    def original(start: int, end: int) -> tuple[int, int]:
+        # Tone digits and marks stay with their syllable; separators after it do not.
+        a, b = offsets[start], offsets[end]
+        while b > a + 1 and _is_separator(text[b - 1]):
+            b -= 1
+        return a, b
+
+    def error(reason: str, start: int, end: int) -> PinyinError:
+        a, b = original(start, end)
+        return PinyinError(f"{reason} at position {a}: {text[a:b]!r}", a, text[a:b])
+
+    n = len(normalized)
+    lattice: list[tuple[str, ...]] = [()] * n
+    best: list[tuple[int, _Edge]] = []
+    start = 0
+    while start < n:
+        end = normalized.find("'", start)
+        end = n if end < 0 else end
+        edges = _chunk_edges(normalized, start, end, allow_partial and end == n)
+        path, on_path = _best_split(edges, end - start)
+        if not path:
+            raise error(*_unparsable(normalized, start, end, edges))
+        best.extend((start + i, e) for i, e in path)
+        for i, ks in enumerate(on_path):
+            lattice[start + i] = tuple(edges[i][k].syllable for k in sorted(ks))
+        start = end + 1
+    if len(best) > max_syllables:
+        at, _ = best[max_syllables]
+        a = offsets[at]
+        raise PinyinError(
+            f"input too long at position {a}: {len(best)} syllables, at most {max_syllables}",
+            a, text[a:])
+    return Segmentation(
+        text=text,
+        normalized=normalized,
+        syllables=tuple(e.syllable for _, e in best),
+        spans=tuple(original(i, i + e.length) for i, e in best),
+        lattice=tuple(lattice),
+        partial=best[-1][1].partial,
+    )

@@ -1,0 +1,263 @@
+"""The one training loop, shared by pretraining and fine-tuning: Hugging Face Trainer, wired.
+
+Trainer brings AdamW, warmup + cosine, clipping, accumulation, bf16/fp16 autocast, evaluation,
+early stopping, exact resume (optimizer, scheduler, RNG, data position) and data parallelism
+under torchrun. This module adds what it lacks: our objectives and metrics, a crash-safe
+checkpoint picker (checkpoint.py), metrics.jsonl, and the final model directory.
+
+    run_dir/checkpoints/checkpoint-<step>/   Trainer's resumable state (+ COMPLETE)
+    run_dir/metrics.jsonl                    one JSON object per log/eval event
+    run_dir/model/                           the best model, in the checkpoint.py contract
+    run_dir/train_config.json                this TrainConfig, resolved
+
+`pinyin-hanzi pretrain` / `finetune` call `train(TrainConfig(...))`; under
+`torchrun --nproc_per_node=N` the same command trains data-parallel and only rank 0 writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .checkpoint import last_complete_checkpoint, load_model, mark_complete, save_model
+from .model import PRESETS, ModelConfig
+
+OBJECTIVES = ("pretrain", "convert")
+
+
+@dataclass
+class TrainConfig:
+    data_dir: Path = Path("runs/data")
+    """Output of `pinyin-hanzi prepare`."""
+    out_dir: Path = Path("runs/model")
+    """Run directory: checkpoints, metrics.jsonl, and the final model in out_dir/model."""
+    objective: str = "convert"
+    """"pretrain" (mixed hanzi/pinyin masked LM on raw text) or "convert" (pinyin -> hanzi)."""
+    init: Path | None = None
+    """A model directory to start from (e.g. a pretrained one); None trains from scratch."""
+    preset: str = "small"
+    """Model size when training from scratch: tiny, small or base (model.PRESETS)."""
+    sources: tuple[str, ...] = ("pd98", "reviews")
+    """Train on clauses of these sources only (prefix match); empty = every source."""
+    max_steps: int = 20_000
+    batch_size: int = 128
+    """Clauses per step per process (before accumulation)."""
+    grad_accum: int = 1
+    lr: float = 1e-3
+    warmup_steps: int = 500
+    weight_decay: float = 0.01
+    eval_steps: int = 1000
+    """Evaluate on the dev split (and checkpoint) every this many steps."""
+    eval_examples: int = 2000
+    """Dev clauses used for evaluation during training (0 = all)."""
+    train_examples: int = 0
+    """Use only the first N training examples (0 = all): for data-size curves and tests."""
+    patience: int = 5
+    """Stop after this many evaluations without a better dev character accuracy (0 = never)."""
+    freeze_encoder: bool = False
+    """Train only the (tied) embeddings/output head and the final norm; blocks stay fixed."""
+    precision: str = "auto"
+    """"auto" (bf16 where the device supports it), "bf16", "fp16" or "fp32"."""
+    seed: int = 0
+    resume: bool = False
+    """Continue from the last complete checkpoint in out_dir."""
+    progress: bool = True
+    min_hidden: float = 0.15
+    """Pretraining: least share of a clause's characters to hide (objectives.py)."""
+
+    def __post_init__(self):
+        self.data_dir, self.out_dir = Path(self.data_dir), Path(self.out_dir)
+        self.init = Path(self.init) if self.init else None
+        self.sources = tuple(self.sources)
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"--objective must be one of {OBJECTIVES}, got {self.objective!r}")
+        if self.preset not in PRESETS:
+            raise ValueError(f"--preset must be one of {sorted(PRESETS)}, got {self.preset!r}")
+        if self.precision not in ("auto", "bf16", "fp16", "fp32"):
+            raise ValueError(f"--precision must be auto, bf16, fp16 or fp32")
+        for name in ("max_steps", "batch_size", "grad_accum", "eval_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be >= 1")
+        if self.lr <= 0:
+            raise ValueError("--lr must be > 0")
+        if self.freeze_encoder and self.init is None:
+            raise ValueError("--freeze-encoder needs --init: a frozen random encoder learns nothing")
+
+
+def _precision(name: str) -> dict:
+    import torch
+
+    if name == "auto":
+        if torch.cuda.is_available():
+            name = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        elif torch.backends.mps.is_available():
+            name = "fp32"
+        else:  # CPU: bf16 pays only with native instructions (avx512_bf16 / AMX)
+            name = "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
+    return {"bf16": name == "bf16", "fp16": name == "fp16"}
+
+
+def load_examples(data_dir: Path, split: str, vocab, sources, max_len: int, limit: int = 0):
+    from .data.prepare import iter_records
+    from .objectives import clause_examples
+
+    examples = []
+    for record in iter_records(data_dir, split, sources):
+        examples.extend(clause_examples(record, vocab, max_len))
+        if limit and len(examples) >= limit:
+            return examples[:limit]
+    return examples
+
+
+def conversion_metrics(eval_pred) -> dict:
+    """Character accuracy and clause (whole-example) accuracy of per-position argmax."""
+    import numpy as np
+
+    from .vocab import IGNORE
+
+    preds, labels = eval_pred.predictions, eval_pred.label_ids
+    labelled = labels != IGNORE
+    right = (preds == labels) & labelled
+    clause_right = (right | ~labelled).all(axis=1)
+    return {"char_acc": float(right.sum() / max(labelled.sum(), 1)),
+            "clause_acc": float(np.mean(clause_right))}
+
+
+def _argmax(logits, labels):
+    return logits.argmax(-1)
+
+
+def _callbacks(run_dir: Path):
+    from transformers import TrainerCallback
+
+    class RunFiles(TrainerCallback):
+        """metrics.jsonl lines and the COMPLETE marker, written by rank 0 only."""
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if state.is_world_process_zero and logs:
+                with open(run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
+                    f.write(json.dumps({"step": state.global_step, "time": time.time(),
+                                        **logs}) + "\n")
+
+        def on_save(self, args, state, control, **kwargs):
+            if state.is_world_process_zero:
+                mark_complete(Path(args.output_dir) / f"checkpoint-{state.global_step}")
+
+    return [RunFiles()]
+
+
+def _trim_metrics(path: Path, step: int):
+    """On resume, forget log lines past the checkpoint: they will be logged again."""
+    if not path.is_file():
+        return
+    rows = [r for r in path.read_text(encoding="utf-8").splitlines()
+            if r.strip() and json.loads(r).get("step", 0) <= step]
+    path.write_text("".join(r + "\n" for r in rows), encoding="utf-8")
+
+
+def train(config: TrainConfig) -> dict:
+    """Train as configured; returns the final dev metrics. Writes run_dir as described above."""
+    import torch
+    from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
+
+    from .model import PinyinHanziModel
+    from .objectives import Collator, ExampleDataset
+    from .vocab import Vocab
+
+    set_seed(config.seed)
+    run_dir = config.out_dir
+    if config.init is not None:
+        model, vocab = load_model(config.init)
+        model.train()
+    else:
+        vocab = Vocab.load(config.data_dir / "vocab.json")
+        model_config = ModelConfig(**PRESETS[config.preset], input_size=vocab.input_size,
+                                   n_hanzi=len(vocab.hanzi))
+        model = PinyinHanziModel(model_config, vocab)
+    if config.freeze_encoder:
+        for name, p in model.named_parameters():
+            p.requires_grad = not (name.startswith("blocks.") or name.startswith("pos_emb."))
+
+    max_len = model.config.max_len
+    train_set = ExampleDataset(
+        load_examples(config.data_dir, "train", vocab, config.sources, max_len,
+                      config.train_examples),
+        "pretrain" if config.objective == "pretrain" else "convert")
+    dev_set = ExampleDataset(
+        load_examples(config.data_dir, "dev", vocab, config.sources, max_len,
+                      config.eval_examples), "convert")
+    if not len(train_set) or not len(dev_set):
+        raise ValueError(f"{config.data_dir}: no train or dev examples for sources "
+                         f"{config.sources}")
+
+    world_zero = int(os.environ.get("RANK", "0")) == 0
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if world_zero:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "train_config.json").write_text(json.dumps(asdict(config), indent=1,
+                                                              default=str))
+    resume_from = last_complete_checkpoint(run_dir / "checkpoints") if config.resume else None
+    if resume_from is not None and world_zero:
+        _trim_metrics(run_dir / "metrics.jsonl", int(resume_from.name.split("-")[1]))
+    elif world_zero and not config.resume:
+        (run_dir / "metrics.jsonl").unlink(missing_ok=True)
+
+    try:
+        import tensorboard  # noqa: F401
+        report_to = ["tensorboard"]
+    except ImportError:
+        report_to = []
+    args = TrainingArguments(
+        output_dir=str(run_dir / "checkpoints"),
+        max_steps=config.max_steps,
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=256,
+        gradient_accumulation_steps=config.grad_accum,
+        learning_rate=config.lr,
+        lr_scheduler_type="cosine",
+        warmup_steps=min(config.warmup_steps, config.max_steps // 10 or 1),
+        weight_decay=config.weight_decay,
+        max_grad_norm=1.0,
+        eval_strategy="steps",
+        eval_steps=config.eval_steps,
+        save_strategy="steps",
+        save_steps=config.eval_steps,
+        save_total_limit=2,
+        load_best_model_at_end=True,
+        metric_for_best_model="char_acc",
+        greater_is_better=True,
+        logging_steps=max(1, min(100, config.eval_steps // 5)),
+        report_to=report_to,
+        disable_tqdm=not config.progress,
+        seed=config.seed,
+        dataloader_num_workers=0,
+        dataloader_pin_memory=torch.cuda.is_available(),
+        remove_unused_columns=False,
+        train_sampling_strategy="group_by_length",
+        # Under torchrun on CPUs: gloo (NCCL needs GPUs). Single process: no backend at all.
+        ddp_backend="gloo" if distributed and not torch.cuda.is_available() else None,
+        use_cpu=distributed and not torch.cuda.is_available(),  # else no DDP: replicas drift
+        **_precision(config.precision),
+    )
+    os.environ.setdefault("TENSORBOARD_LOGGING_DIR", str(run_dir / "tensorboard"))
+    callbacks = _callbacks(run_dir)
+    if config.patience:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.patience))
+    trainer = Trainer(
+        model=model, args=args, train_dataset=train_set, eval_dataset=dev_set,
+        data_collator=Collator(min_hidden=config.min_hidden),
+        compute_metrics=conversion_metrics, preprocess_logits_for_metrics=_argmax,
+        callbacks=callbacks,
+    )
+    trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    metrics = trainer.evaluate()
+    if trainer.is_world_process_zero():
+        best = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)
+        save_model(best, vocab, run_dir / "model",
+                   training={**asdict(config), "final_dev": metrics,
+                             "best_checkpoint": trainer.state.best_model_checkpoint,
+                             "parameters": best.num_parameters()})
+    return metrics

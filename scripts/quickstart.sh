@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The main job on the built-in corpora, sized to finish in under 30 minutes on 2 CPU cores:
+# prepare -> pretrain -> fine-tune -> evaluate on the public benchmarks -> plot -> convert.
+# The shipped default model was trained the same way with more steps (docs/EXPERIMENTS.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PH=.venv/bin/pinyin-hanzi
+RUNS=${RUNS:-runs/quickstart}
+BENCH=${PINYIN_HANZI_BENCH_DIR:-../shared/bench}
+
+$PH prepare --out "$RUNS/data"
+$PH pretrain --data "$RUNS/data" --out "$RUNS/pretrain" --sources pd98,reviews \
+  --max-steps 400 --eval-steps 200
+$PH finetune --data "$RUNS/data" --out "$RUNS/finetune" --init "$RUNS/pretrain/model" \
+  --max-steps 1200 --eval-steps 400
+if ls "$BENCH"/*.tsv >/dev/null 2>&1; then
+  $PH evaluate --model "$RUNS/finetune/model" $(printf -- '--data %s ' "$BENCH"/*.tsv)
+else
+  echo "no benchmark files in $BENCH: evaluating on the held-out test split instead"
+  .venv/bin/python -m pinyin_hanzi.data.export_tsv "$RUNS/data" test "$RUNS/test.tsv"
+  $PH evaluate --model "$RUNS/finetune/model" --data "$RUNS/test.tsv"
+fi
+$PH plot "$RUNS/finetune"
+echo "ni hao
+wo men dou shi zhong guo ren
+jin tian tian qi hen hao" | $PH convert --model "$RUNS/finetune/model" --top-k 3

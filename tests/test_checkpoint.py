@@ -1,0 +1,151 @@
+"""Tests for pinyin_hanzi.checkpoint: the model-directory contract, atomic saves, and the errors
+`load_model` gives for every missing or corrupt file (the resume picker is tested with training
+in test_train.py).
+
+A randomly initialised tiny model is enough here: nothing is trained.
+"""
+
+import json
+from collections import Counter
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from pinyin_hanzi.checkpoint import FORMAT, ModelDirError, load_model, save_model
+from pinyin_hanzi.model import PRESETS, ModelConfig, PinyinHanziModel
+from pinyin_hanzi.vocab import Vocab
+
+TEXT = "你好中国银行行走重要重新"
+READINGS = "ni hao zhong guo yin hang xing zou zhong yao chong xin".split()
+
+
+def make_vocab(text: str = TEXT, readings: list[str] = READINGS) -> Vocab:
+    return Vocab.build(Counter(text), Counter(zip(readings, text)), min_count=1)
+
+
+def make_model(vocab: Vocab, **overrides) -> PinyinHanziModel:
+    torch.manual_seed(0)
+    config = ModelConfig(**{**PRESETS["tiny"], **overrides}, input_size=vocab.input_size,
+                         n_hanzi=len(vocab.hanzi))
+    return PinyinHanziModel(config, vocab).eval()
+
+
+def inputs(vocab: Vocab, syllables: str = "ni hao zhong guo yin hang") -> torch.Tensor:
+    return torch.tensor([[vocab.syllable_token(s) for s in syllables.split()]])
+
+
+@pytest.fixture
+def saved(tmp_path):
+    vocab = make_vocab()
+    model = make_model(vocab)
+    save_model(model, vocab, tmp_path / "model", training={"note": "测试"})
+    return model, vocab, tmp_path / "model"
+
+
+def test_round_trip_gives_identical_logits(saved):
+    model, vocab, path = saved
+    loaded, loaded_vocab = load_model(path)
+    assert not loaded.training
+    assert loaded.config == model.config
+    assert loaded_vocab.candidates == vocab.candidates and loaded_vocab.hanzi == vocab.hanzi
+    ids = inputs(vocab)
+    with torch.no_grad():
+        assert torch.equal(loaded(ids)["logits"], model(ids)["logits"])
+
+
+def test_directory_holds_plain_files_and_nothing_else(saved):
+    _, _, path = saved
+    assert sorted(p.name for p in path.parent.iterdir()) == ["model"]  # no .tmp- / .old- left
+    assert sorted(p.name for p in path.iterdir()) == [
+        "config.json", "model.safetensors", "training.json", "vocab.json"]
+    assert json.loads((path / "config.json").read_text())["format"] == FORMAT
+    assert json.loads((path / "training.json").read_text()) == {"note": "测试"}
+    assert "allowed" not in load_file(path / "model.safetensors")  # rebuilt from the vocab
+
+
+def test_save_replaces_an_existing_directory(saved, tmp_path):
+    _, vocab, path = saved
+    (path / "stale.txt").write_text("from an older save")
+    other = make_model(vocab, d_ff=48)
+    save_model(other, vocab, path)
+    assert not (path / "stale.txt").exists() and not (path / "training.json").exists()
+    assert load_model(path)[0].config.d_ff == 48
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_save_writes_float32_whatever_the_training_precision(tmp_path):
+    vocab = make_vocab()
+    model = make_model(vocab)
+    save_model(model.to(torch.bfloat16), vocab, tmp_path / "model")
+    assert {t.dtype for t in load_file(tmp_path / "model" / "model.safetensors").values()} == {
+        torch.float32}
+    loaded, _ = load_model(tmp_path / "model")
+    assert torch.equal(loaded.tok_emb.weight, model.tok_emb.weight.float())
+
+
+def _truncate(path):
+    data = (path / "model.safetensors").read_bytes()
+    (path / "model.safetensors").write_bytes(data[:len(data) // 2])
+
+
+def _rewrite_config(change):
+    def corrupt(path):
+        meta = json.loads((path / "config.json").read_text())
+        change(meta)
+        (path / "config.json").write_text(json.dumps(meta))
+    return corrupt
+
+
+def _drop_tensor(name):
+    def corrupt(path):
+        state = load_file(path / "model.safetensors")
+        del state[name]
+        save_file(state, path / "model.safetensors")
+    return corrupt
+
+
+def _other_vocab(path):
+    make_vocab(TEXT + "人", READINGS + ["ren"]).save(path / "vocab.json")
+
+
+@pytest.mark.parametrize(
+    "corrupt, message",
+    [
+        (lambda p: (p / "vocab.json").unlink(), "missing vocab.json"),
+        (lambda p: (p / "config.json").unlink(), "missing config.json"),
+        (lambda p: (p / "model.safetensors").unlink(), "missing model.safetensors"),
+        (_truncate, "model.safetensors: corrupt"),
+        (lambda p: (p / "model.safetensors").write_bytes(b""), "model.safetensors: corrupt"),
+        (_rewrite_config(lambda m: m.update(format="pinyin-hanzi-model/0")),
+         "config.json: format 'pinyin-hanzi-model/0'"),
+        (lambda p: (p / "config.json").write_text("{not json"), "config.json: corrupt"),
+        (lambda p: (p / "config.json").write_text("[]"), "config.json: corrupt"),
+        (lambda p: (p / "config.json").write_text("null"), "config.json: corrupt"),
+        (lambda p: (p / "config.json").write_bytes(b"\xff\xfe"), "config.json: corrupt"),
+        (_rewrite_config(lambda m: m.pop("model")), "config.json: corrupt"),
+        (_rewrite_config(lambda m: m["model"].update(n_experts=8)), "config.json: corrupt"),
+        (_rewrite_config(lambda m: m["model"].update(n_head=3)), "config.json: corrupt"),
+        # Weights that do not fit the config: wrong shapes, a missing tensor.
+        (_rewrite_config(lambda m: m["model"].update(d_ff=128)),
+         "model.safetensors: does not match config.json"),
+        (_rewrite_config(lambda m: m["model"].update(n_layer=3)), "blocks.2."),
+        (_drop_tensor("head_bias"), "does not match config.json (head_bias)"),
+        (lambda p: (p / "vocab.json").write_text("{}"), "vocab.json"),
+        (_other_vocab, "vocab.json"),  # a vocabulary of another size than the config says
+    ],
+)
+def test_load_errors_name_the_file(saved, corrupt, message):
+    _, _, path = saved
+    corrupt(path)
+    with pytest.raises(ModelDirError) as error:
+        load_model(path)
+    assert message in str(error.value)
+    assert str(path) in str(error.value)
+
+
+@pytest.mark.parametrize("name", ["nothing-here", "file.txt"])
+def test_load_of_something_that_is_not_a_directory(tmp_path, name):
+    (tmp_path / "file.txt").write_text("你好")
+    with pytest.raises(ModelDirError, match="not a model directory"):
+        load_model(tmp_path / name)

@@ -1,0 +1,223 @@
+"""Tests for pinyin_hanzi.cli through typer's CliRunner: what each subcommand prints, and that a
+user's mistake exits with status 2 and one `error:` line, never a traceback. The model is the
+tiny one tiny_run.py trains once per session; one test also trains through the CLI itself.
+"""
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from pinyin_hanzi.cli import app
+from tiny_run import one_thread, shared_data, shared_run
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    with one_thread():
+        yield
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return shared_run(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def model(run_dir):
+    return str(run_dir / "model")
+
+
+def invoke(*args, input=None):
+    return CliRunner().invoke(app, [str(a) for a in args], input=input)
+
+
+def assert_user_error(result, *fragments):
+    """Exit status 2, one `error:` line on stderr naming every fragment, no traceback."""
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert "Traceback" not in result.output
+
+
+# --- segment ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, best",
+    [("xianzai", "xian zai"), ("xi'an", "xi an"), ("fangan", "fan gan"), ("NiHao", "ni hao")],
+)
+def test_segment_prints_the_best_split_first(text, best):
+    result = invoke("segment", text)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0] == f"best: {best}"
+
+
+def test_segment_lists_the_other_splits():
+    lines = invoke("segment", "xianzai").stdout.splitlines()
+    assert "xi an zai" in [line.strip() for line in lines[1:]]
+
+
+@pytest.mark.parametrize(
+    "text, fragments",
+    [("ni好", ["position 2", "'好'"]), ("nihaox", ["position 5", "'x'"])],
+)
+def test_segment_of_invalid_pinyin_is_a_user_error(text, fragments):
+    assert_user_error(invoke("segment", text), *fragments)
+
+
+# --- convert ---------------------------------------------------------------------------------
+
+
+def test_convert_prints_one_line_of_candidates(model):
+    result = invoke("convert", "--model", model, "--top-k", "3", "nihao")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1
+    assert lines[0].split("\t")[0] == "你好"
+
+
+def test_convert_several_arguments_one_line_each(model):
+    result = invoke("convert", "--model", model, "--top-k", "2", "zhongguo", "yin hang")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    assert [len(line.split("\t")) for line in lines] == [2, 2]
+    assert all(len(c) == 2 for line in lines for c in line.split("\t"))
+
+
+def test_convert_json_lines_from_stdin(model):
+    result = invoke("convert", "--model", model, "--json", input="ni hao\n\nzhong guo\n")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["input"] for r in rows] == ["ni hao", "zhong guo"]
+    for row in rows:
+        assert row["candidates"] and all(len(c["text"]) == 2 for c in row["candidates"])
+        scores = [c["score"] for c in row["candidates"]]
+        assert scores == sorted(scores, reverse=True)
+    assert rows[1]["candidates"][0]["text"] == "中国"
+
+
+def test_convert_of_invalid_pinyin_exits_2_but_converts_the_rest(model):
+    result = invoke("convert", "--model", model, input="ni好\nzhong guo\n")
+    assert_user_error(result, "'ni好'", "position 2")
+    assert len(result.stdout.splitlines()) == 1  # zhong guo was still converted
+
+
+def test_convert_with_a_missing_model_names_the_path(tmp_path):
+    missing = tmp_path / "nonexistent"
+    assert_user_error(invoke("convert", "--model", missing, "nihao"), str(missing))
+
+
+def test_convert_with_a_broken_model_names_the_file(model, tmp_path):
+    broken = tmp_path / "model"
+    shutil.copytree(model, broken)
+    (broken / "vocab.json").unlink()
+    assert_user_error(invoke("convert", "--model", broken, "nihao"), "vocab.json")
+
+
+# --- evaluate --------------------------------------------------------------------------------
+
+
+def test_evaluate_prints_the_table(model, tmp_path):
+    data = tmp_path / "bench.tsv"
+    data.write_text("ni hao\t你好\nzhong guo\t中国\njin tian tian qi hen hao\t今天天气很好\n",
+                    encoding="utf-8")
+    out = tmp_path / "results.json"
+    result = invoke("evaluate", "--model", model, "--data", data, "--json", out)
+    assert result.exit_code == 0, result.output
+    assert "evaluation" in result.stdout
+    header = next(line for line in result.stdout.splitlines() if "clauses" in line)
+    for column in ("file", "char %", "top-1 %", "top-5 %", "clauses/s"):
+        assert column in header
+    row = next(line for line in result.stdout.splitlines() if "bench.tsv" in line)
+    assert " 3 " in row  # clauses
+    assert "bench.tsv by length: 1-4:" in result.stdout
+    (saved,) = json.loads(out.read_text(encoding="utf-8"))
+    assert saved["clauses"] == 3 and 0 <= saved["char_acc"] <= 1
+
+
+@pytest.mark.parametrize(
+    "content, fragments",
+    [
+        ("ni hao\t你好\nzhong guo 中国\n", ["bench.tsv:2", "expected 'pinyin<TAB>hanzi'"]),
+        ("ni hao\t你好\n\n\t中国\n", ["bench.tsv:3"]),
+        ("", ["bench.tsv: no examples"]),
+    ],
+)
+def test_evaluate_of_a_malformed_file_names_the_line(model, tmp_path, content, fragments):
+    data = tmp_path / "bench.tsv"
+    data.write_text(content, encoding="utf-8")
+    assert_user_error(invoke("evaluate", "--model", model, "--data", data), *fragments)
+
+
+def test_evaluate_of_invalid_pinyin_in_the_file_is_a_user_error(model, tmp_path):
+    data = tmp_path / "bench.tsv"
+    data.write_text("ni hao\t你好\nni好\t你好\n", encoding="utf-8")
+    assert_user_error(invoke("evaluate", "--model", model, "--data", data), "position 2")
+
+
+# --- plot ------------------------------------------------------------------------------------
+
+
+def test_plot_writes_both_curves(run_dir, tmp_path):
+    shutil.copy(run_dir / "metrics.jsonl", tmp_path / "metrics.jsonl")
+    result = invoke("plot", tmp_path)
+    assert result.exit_code == 0, result.output
+    for name in ("loss.png", "accuracy.png"):
+        path = tmp_path / name
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"wrote {path}" in result.stdout
+
+
+@pytest.mark.parametrize("content, fragment", [(None, "no metrics"), ("{\n", "metrics.jsonl:1")])
+def test_plot_without_usable_metrics_is_a_user_error(tmp_path, content, fragment):
+    if content is not None:
+        (tmp_path / "metrics.jsonl").write_text(content)
+    assert_user_error(invoke("plot", tmp_path), fragment)
+
+
+# --- training and the n-gram model, end to end ------------------------------------------------
+
+
+def test_finetune_then_convert_with_the_new_model(tmp_path_factory, tmp_path):
+    data = shared_data(tmp_path_factory)
+    result = invoke("finetune", "--data", data, "--out", tmp_path / "run", "--preset", "tiny",
+                    "--sources", "", "--max-steps", "6", "--eval-steps", "3",
+                    "--batch-size", "8", "--patience", "0")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout.splitlines()[-2])
+    assert 0 <= metrics["eval_char_acc"] <= 1 and "eval_loss" in metrics
+    assert result.stdout.splitlines()[-1] == f"model saved to {tmp_path / 'run' / 'model'}"
+    converted = invoke("convert", "--model", tmp_path / "run" / "model", "zhong guo")
+    assert converted.exit_code == 0 and len(converted.stdout.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["--preset", "huge"], ["--preset"]),
+        (["--batch-size", "0"], ["--batch-size"]),
+        (["--sources", "pd98"], ["no train or dev examples"]),
+    ],
+)
+def test_finetune_user_errors(tmp_path_factory, tmp_path, args, fragments):
+    data = shared_data(tmp_path_factory)
+    result = invoke("finetune", "--data", data, "--out", tmp_path / "run", "--max-steps", "2",
+                    "--sources", "", *args)
+    assert_user_error(result, *fragments)
+
+
+def test_ngram_command_writes_a_loadable_model(tmp_path_factory, tmp_path):
+    from pinyin_hanzi.ngram import CharNgram
+
+    out = tmp_path / "ngram.json"
+    result = invoke("ngram", "--data", shared_data(tmp_path_factory), "--out", out,
+                    "--sources", "")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("2-gram with ") and str(out) in result.stdout
+    assert CharNgram.load(out).logprob("银", "行") > CharNgram.load(out).logprob("银", "走")

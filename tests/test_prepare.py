@@ -1,0 +1,122 @@
+"""The data runner end to end on small user files: shards, manifest, leakage, determinism."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pinyin_hanzi.data.export_tsv import export_tsv
+from pinyin_hanzi.data.prepare import PrepareConfig, iter_records, prepare, report_rows
+from pinyin_hanzi.vocab import Vocab
+
+PLANTED = "银行行长重新出发"  # a "benchmark clause" hidden inside training text
+
+CORPUS = [
+    "我们今天去银行办事，行走在大街上。",
+    "他重新开始了重要的工作。",
+    f"新闻报道说{PLANTED}，引起关注。",  # the clause holding PLANTED must be cut, not the line
+    "孩子长大了，身体的长度也变了。",
+    "我们今天去银行办事，行走在大街上。",  # an exact duplicate line
+    "ＡＢＣ公司的网址是https://example.com，欢迎访问。",
+    "这是一个很长的句子用来测试切分是否正确以及数据是否完整。",
+] + [f"第{i}号文件记录了城市发展的情况和人民生活的变化。" for i in range(40)]
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("prep")
+    corpus = tmp / "corpus.txt"
+    corpus.write_text("\n".join(CORPUS) + "\n", encoding="utf-8")
+    bench = tmp / "bench.tsv"
+    bench.write_text(f"yin hang hang zhang chong xin chu fa\t{PLANTED}\n", encoding="utf-8")
+    config = PrepareConfig(out_dir=tmp / "data", sources=(), user_files=(str(corpus),),
+                           bench_files=(bench,), workers=1, dev_fraction=0.1,
+                           test_fraction=0.1, min_hanzi_count=1)
+    manifest = prepare(config, progress=False)
+    return config, manifest
+
+
+def all_records(data_dir: Path) -> list[dict]:
+    return [r for split in ("train", "dev", "test") for r in iter_records(data_dir, split)]
+
+
+def test_planted_benchmark_clause_never_reaches_any_split(prepared):
+    config, manifest = prepared
+    records = all_records(config.out_dir)
+    assert records, "nothing was written"
+    assert not [r for r in records if PLANTED in r["text"]]
+    # ... but the rest of that line survives: only the clause is cut.
+    assert any(r["text"] == "引起关注" for r in records)
+    counts = manifest["counts"]["user/corpus.txt"]
+    assert counts["clauses cut: contain a benchmark clause"] == 1
+
+
+def test_duplicates_are_counted_and_dropped(prepared):
+    config, manifest = prepared
+    texts = [r["text"] for r in all_records(config.out_dir)]
+    assert texts.count("行走在大街上") == 1
+    assert manifest["counts"]["user/corpus.txt"]["lines dropped: duplicate"] == 1
+
+
+def test_records_are_cleaned_and_aligned(prepared):
+    config, _ = prepared
+    by_text = {r["text"]: r for r in all_records(config.out_dir)}
+    assert "ABC公司的网址是" in by_text  # full-width ASCII folded; URL removed
+    assert not [t for t in by_text if "example" in t]
+    record = by_text["我们今天去银行办事"]
+    assert record["pinyin"] == ["wo", "men", "jin", "tian", "qu", "yin", "hang", "ban", "shi"]
+    assert record["tone3"][5:7] == ["yin2", "hang2"]
+    abc = by_text["ABC公司的网址是"]
+    assert abc["pinyin"][:3] == [None, None, None] and abc["pinyin"][3] == "gong"
+
+
+def test_manifest_and_report(prepared):
+    config, manifest = prepared
+    on_disk = json.loads((config.out_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert on_disk["splits"] == manifest["splits"]
+    assert sum(manifest["splits"].values()) == len(all_records(config.out_dir))
+    assert set(manifest["source_files"]) == {str(Path(config.user_files[0]))}
+    rows = report_rows(manifest)
+    assert rows[-1][0] == "total" and rows[-1][1] == f"{len(CORPUS)}"
+    vocab = Vocab.load(config.out_dir / "vocab.json")
+    assert "银" in vocab.candidates["yin"] and "行" in vocab.candidates["xing"]
+
+
+def test_same_input_gives_the_same_shards(prepared, tmp_path):
+    config, _ = prepared
+    again = PrepareConfig(**{**config.__dict__, "out_dir": tmp_path / "again"})
+    prepare(again, progress=False)
+    for split in ("train", "dev", "test"):
+        first = sorted((config.out_dir / split).glob("*.jsonl"))
+        second = sorted((again.out_dir / split).glob("*.jsonl"))
+        assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
+
+
+def test_documents_never_straddle_splits(prepared):
+    config, _ = prepared
+    split_of = {}
+    for split in ("train", "dev", "test"):
+        for r in iter_records(config.out_dir, split):
+            assert split_of.setdefault(r["doc"], split) == split
+
+
+def test_export_tsv_writes_benchmark_format(prepared, tmp_path):
+    config, _ = prepared
+    out = tmp_path / "train.tsv"
+    n = export_tsv(config.out_dir, "train", out)
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert n == len(lines) > 0
+    for line in lines:
+        pinyin, hanzi = line.split("\t")
+        assert len(pinyin.split()) == len(hanzi) and 4 <= len(hanzi) <= 32
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"sources": ("nope",)}, "unknown"),
+    ({"sources": (), "user_files": ()}, "nothing to prepare"),
+    ({"dev_fraction": 0.7}, "--dev-fraction"),
+    ({"shard_lines": 0}, "--shard-lines"),
+])
+def test_config_errors_name_the_option(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        PrepareConfig(**kwargs)

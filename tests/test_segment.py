@@ -1,0 +1,222 @@
+"""Tests for pinyin_hanzi.segment: best split, lattice, all splits, errors and limits."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pinyin_hanzi.pinyin import SYLLABLES, PinyinError
+from pinyin_hanzi.segment import MAX_INPUT_CHARS, MAX_INPUT_SYLLABLES, segment
+
+SORTED_SYLLABLES = sorted(SYLLABLES)
+
+
+@pytest.mark.parametrize(
+    "text, best",
+    [
+        ("xian", "xian"),  # 先: fewest syllables wins over xi an
+        ("xi'an", "xi an"),  # 西安: the apostrophe is a hard boundary
+        ("xi an", "xi an"),
+        ("xianzai", "xian zai"),  # 现在
+        ("nihaoshijie", "ni hao shi jie"),  # 你好世界
+        ("fangan", "fan gan"),  # 反感: no vowel-initial syllable after n/g
+        ("mingan", "min gan"),  # 敏感
+        ("xinan", "xi nan"),  # 西南 rather than 新安
+        ("fang'an", "fang an"),  # 方案, when the user says so
+        ("zhonge", "zhong e"),  # 中俄: the only two-syllable split
+        ("tiananmen", "tian an men"),  # 天安门: the only three-syllable split
+        ("lvse", "lv se"),  # 绿色
+        ("nve", "nve"),  # 虐
+        ("lue", "lve"),  # 略: alias resolved to the canonical spelling
+        ("nue", "nve"),
+        ("lu'e", "lu e"),
+        ("LVSE", "lv se"),
+        ("Ni Hao", "ni hao"),
+        ("ni'hao", "ni hao"),
+        ("  ni '' hao ", "ni hao"),
+        ("nǐ hǎo", "ni hao"),  # tone marks
+        ("ni3hao3", "ni hao"),  # tone digits
+        ("xi1an1", "xian"),  # digits are not boundaries: type xi'an for 西安
+        ("lǜsè", "lv se"),
+        ("dier", "di er"),  # 第二: vowel-less r is dispreferred to er
+        ("huar", "hua r"),  # 花儿
+        ("erou", "e rou"),  # vowel after r is dispreferred too
+        ("ng", "ng"),  # 嗯
+        ("hng", "hng"),  # 哼
+        ("zhuangzhuang", "zhuang zhuang"),
+        ("a", "a"),  # 啊
+    ],
+)
+def test_best_split(text, best):
+    assert segment(text).syllables == tuple(best.split())
+
+
+@pytest.mark.parametrize(
+    "text, split",
+    [
+        ("xian", "xi an"),  # 西安 is still on offer to the decoder
+        ("xian", "xia n"),
+        ("fangan", "fang an"),  # 方案
+        ("fangan", "fan gan"),
+        ("tiananmen", "ti an an men"),
+        ("lue", "lu e"),
+        ("xianzai", "xi an zai"),
+    ],
+)
+def test_all_splits_include(text, split):
+    assert tuple(split.split()) in set(segment(text).all_splits())
+
+
+@pytest.mark.parametrize(
+    "text, splits",
+    [
+        ("xian", {"xian", "xia n", "xi an", "xi a n"}),
+        ("xi'an", {"xi an", "xi a n"}),
+        ("ni'hao", {"ni hao", "ni ha o"}),
+        ("lvse", {"lv se"}),
+        ("zhonge", {"zhong e"}),
+    ],
+)
+def test_all_splits_exactly(text, splits):
+    result = list(segment(text).all_splits())
+    assert len(result) == len(set(result))
+    assert result[0] == segment(text).syllables  # the best split comes first
+    assert set(result) == {tuple(s.split()) for s in splits}
+
+
+def test_lattice():
+    seg = segment("xi'an")
+    assert seg.normalized == "xi'an"
+    # Offset 1 (the i) and 2 (the apostrophe) start nothing; "xia" is not on any full split.
+    assert seg.lattice == (("xi",), (), (), ("an", "a"), ("n",))
+    assert segment("xian").lattice == (("xian", "xia", "xi"), (), ("an", "a"), ("n",))
+    assert segment("lue").lattice == (("lve", "lu"), (), ("e",))
+
+
+def test_spans_point_into_the_original():
+    text = "Ni3 HAO  lu:e"
+    seg = segment(text)
+    assert seg.syllables == ("ni", "hao", "lve")
+    assert [text[a:b] for a, b in seg.spans] == ["Ni3", "HAO", "lu:e"]
+
+
+def test_all_splits_is_bounded_and_lazy():
+    seg = segment("xian" * 64)  # 4**64 splits: must not be materialised
+    assert len(seg.syllables) == 64
+    first = list(seg.all_splits(limit=50))
+    assert len(first) == 50 == len(set(first))
+    assert all("".join(split) == seg.normalized for split in first)
+    assert list(seg.all_splits(limit=0)) == []
+    assert next(seg.all_splits(limit=None)) == seg.syllables
+
+
+@pytest.mark.parametrize(
+    "text, position, span, message",
+    [
+        ("nihaox", 5, "x", "incomplete syllable at position 5: 'x'"),
+        ("abcxyz", 1, "bc", "not pinyin at position 1: 'bc'"),  # a parses, b cannot go on
+        ("zhonxguo", 0, "zhonx", "not pinyin at position 0: 'zhonx'"),
+        ("ni hao x", 7, "x", "incomplete syllable at position 7: 'x'"),
+        ("ni'ix'hao", 3, "i", "not pinyin at position 3: 'i'"),  # no syllable starts with i
+        ("Nǐ hǎoq", 6, "q", "incomplete syllable at position 6: 'q'"),  # original offsets
+        ("ni好", 2, "好", "not pinyin at position 2: '好'"),
+        ("ni好ma", 2, "好", "not pinyin at position 2: '好'"),
+        ("中文", 0, "中文", "not pinyin at position 0: '中文'"),
+        ("", 0, "", "empty input"),
+        ("'", 0, "'", "empty input"),
+    ],
+)
+def test_errors(text, position, span, message):
+    with pytest.raises(PinyinError) as info:
+        segment(text)
+    assert (info.value.position, info.value.span) == (position, span)
+    assert str(info.value).startswith(message)
+
+
+def test_too_many_characters():
+    segment("xian" * (MAX_INPUT_CHARS // 4))
+    with pytest.raises(PinyinError, match="too long at position 256") as info:
+        segment("xian" * (MAX_INPUT_CHARS // 4) + "a")
+    assert info.value.position == MAX_INPUT_CHARS
+
+
+def test_too_many_syllables():
+    segment("'".join(["a"] * MAX_INPUT_SYLLABLES))
+    with pytest.raises(PinyinError, match="65 syllables, at most 64") as info:
+        segment("'".join(["a"] * (MAX_INPUT_SYLLABLES + 1)))
+    assert info.value.position == 2 * MAX_INPUT_SYLLABLES  # where the 65th syllable starts
+    with pytest.raises(PinyinError, match="3 syllables, at most 2"):
+        segment("ni hao ma", max_len=2)
+    assert len(segment("a" * 100, max_len=100).syllables) == 100
+
+
+@pytest.mark.parametrize(
+    "text, best, partial",
+    [
+        ("nih", "ni h", True),  # 你h…: the user is still typing
+        ("zh", "zh", True),
+        ("nihaozh", "ni hao zh", True),
+        ("zhuanj", "zhuan j", True),
+        ("xian", "xian", False),  # complete input stays complete
+        ("nihaon", "ni hao n", False),  # n is a syllable (嗯)
+    ],
+)
+def test_allow_partial(text, best, partial):
+    seg = segment(text, allow_partial=True)
+    assert seg.syllables == tuple(best.split()) and seg.partial is partial
+
+
+def test_partial_only_at_the_end():
+    with pytest.raises(PinyinError, match="incomplete syllable at position 0: 'zh'"):
+        segment("zh'ni", allow_partial=True)
+    with pytest.raises(PinyinError, match="incomplete syllable"):
+        segment("nih")
+
+
+# --- properties ------------------------------------------------------------------------------
+
+pinyinish = st.text(alphabet="aeginouvxzhr' AEGNZH", max_size=40)
+
+
+@given(st.one_of(st.text(), pinyinish), st.booleans())
+def test_raises_only_pinyin_error(text, allow_partial):
+    try:
+        seg = segment(text, allow_partial=allow_partial)
+    except PinyinError as error:
+        assert 0 <= error.position <= len(text)
+        assert error.span == text[error.position:error.position + len(error.span)]
+        return
+    assert seg.syllables and len(seg.syllables) <= MAX_INPUT_SYLLABLES
+    # Every letter is covered once (aliases such as lue -> lve keep their length).
+    assert len("".join(seg.syllables)) == len(seg.normalized.replace("'", ""))
+    for split in seg.all_splits(limit=20):
+        assert len(split) >= len(seg.syllables)  # nothing beats the best on count
+
+
+@given(st.lists(st.sampled_from(SORTED_SYLLABLES), min_size=1, max_size=20),
+       st.sampled_from(["'", " ", "' ", "  "]))
+def test_separated_syllables_round_trip(syllables, separator):
+    assert segment(separator.join(syllables)).syllables == tuple(syllables)
+
+
+@given(pinyinish)
+def test_case_insensitive(text):
+    def outcome(t):
+        try:
+            seg = segment(t)
+            return seg.syllables, seg.lattice
+        except PinyinError as error:
+            return str(error).lower(), error.position
+
+    assert outcome(text.upper()) == outcome(text) == outcome(text.lower())
+
+
+@given(st.lists(st.sampled_from(SORTED_SYLLABLES), min_size=1, max_size=20))
+def test_unseparated_syllables_stay_in_the_lattice(syllables):
+    # Without apostrophes the best split may differ (xi an -> xian), but the typed split is
+    # always a path through the lattice, and the best has no more syllables than it.
+    seg = segment("".join(syllables))
+    assert len(seg.syllables) <= len(syllables)
+    offset = 0
+    for syllable in syllables:
+        assert syllable in seg.lattice[offset]
+        offset += len(syllable)

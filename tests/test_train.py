@@ -1,0 +1,324 @@
+"""Tests for pinyin_hanzi.train (and the resume picker of checkpoint.py): tiny end-to-end runs.
+
+Every run uses the tiny preset on the hermetic corpus of tiny_run.py, in fp32 (exact resume on
+CPU) and with early stopping off. The kill-and-resume and torchrun tests start subprocesses with
+OMP_NUM_THREADS=1 so they stay light on a machine that may be training something else.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from pinyin_hanzi.checkpoint import COMPLETE, last_complete_checkpoint, load_model
+from pinyin_hanzi.train import TrainConfig, train
+from tiny_run import TINY, one_thread, shared_data, shared_run
+
+MODEL_FILES = {"config.json", "model.safetensors", "vocab.json", "training.json"}
+SUBPROCESS_ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    with one_thread():
+        yield
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    return shared_data(tmp_path_factory)
+
+
+def read_metrics(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+
+
+def events(rows: list[dict]) -> list[tuple[int, str]]:
+    """(step, kind) per metrics line; kind tells a train log from an eval or a summary."""
+    kinds = ("eval_loss", "train_runtime", "loss")
+    return [(r["step"], next(k for k in kinds if k in r)) for r in rows]
+
+
+def assert_each_step_logged_once(rows: list[dict], last_step: int):
+    """During training each kind of line comes once per step, in order; after the summary line
+    comes one final evaluation (of the best model, logged at the last step)."""
+    kinds = events(rows)
+    summary = kinds.index((last_step, "train_runtime"))
+    for kind in ("loss", "eval_loss"):
+        steps = [step for step, k in kinds[:summary] if k == kind]
+        assert steps == sorted(set(steps)), kind
+    assert kinds[summary + 1:] == [(last_step, "eval_loss")]
+
+
+def weights(path: Path) -> dict[str, torch.Tensor]:
+    return load_file(path / "model.safetensors")
+
+
+def assert_same_weights(a: dict, b: dict, atol: float = 1e-6):
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.allclose(a[key], b[key], rtol=0, atol=atol), key
+
+
+# --- a tiny run ------------------------------------------------------------------------------
+
+
+def test_tiny_run_writes_the_run_dir_and_the_loss_falls(tmp_path_factory):
+    run = shared_run(tmp_path_factory)
+    assert {p.name for p in (run / "model").iterdir()} == MODEL_FILES
+    assert not list(run.glob("model.*"))  # no temporary or old model directory left behind
+    assert json.loads((run / "train_config.json").read_text())["preset"] == "tiny"
+    training = json.loads((run / "model" / "training.json").read_text())
+    assert training["objective"] == "convert" and training["max_steps"] == TINY["max_steps"]
+    assert 0 < training["final_dev"]["eval_char_acc"] <= 1
+
+    rows = read_metrics(run)
+    losses = [r["loss"] for r in rows if "loss" in r]
+    assert len(losses) >= 10
+    assert sum(losses[-3:]) / 3 < sum(losses[:3]) / 3
+    assert [r["step"] for r in rows if "eval_loss" in r][:4] == [10, 20, 30, 40]
+
+    model, vocab = load_model(run / "model")
+    assert model.config.d_model == 32 and model.config.n_layer == 2  # the tiny preset
+    assert training["parameters"] == model.num_parameters()
+
+
+# --- kill and resume -------------------------------------------------------------------------
+
+# Runs a tiny training in a subprocess that stops (alive) at HANG_STEP, after the checkpoint of
+# step 10 and two log lines past it, so the test can SIGKILL it at a known point.
+HANG_STEP = 15
+KILLED_RUN = """
+import time
+from pathlib import Path
+from transformers import TrainerCallback
+import pinyin_hanzi.train as t
+
+class Hang(TrainerCallback):
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step == {hang}:
+            Path({marker!r}).write_text("hung")
+            time.sleep(600)
+
+callbacks = t._callbacks
+t._callbacks = lambda run_dir: callbacks(run_dir) + [Hang()]
+t.train(t.TrainConfig(**{config!r}))
+"""
+
+
+@pytest.mark.slow
+def test_kill_and_resume_matches_an_uninterrupted_run(data_dir, tmp_path):
+    config = dict(TINY, data_dir=str(data_dir), seed=3)
+    killed, full, marker = tmp_path / "killed", tmp_path / "full", tmp_path / "hung"
+    script = KILLED_RUN.format(hang=HANG_STEP, marker=str(marker),
+                               config={**config, "out_dir": str(killed)})
+    log = tmp_path / "killed.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-c", script], env=SUBPROCESS_ENV,
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            if proc.poll() is not None:
+                pytest.fail(f"training exited early: {log.read_text()[-2000:]}")
+            assert time.monotonic() < deadline, "training never reached the hang step"
+            time.sleep(0.1)
+        assert (killed / "checkpoints" / "checkpoint-10" / COMPLETE).is_file()
+        killed_at = time.time()
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    logged = read_metrics(killed)
+    assert max(r["step"] for r in logged) > 10  # lines past the checkpoint, to be re-logged
+
+    # A save the kill cut short: no COMPLETE, so the picker must skip it.
+    partial = killed / "checkpoints" / "checkpoint-20"
+    partial.mkdir()
+    (partial / "trainer_state.json").write_text(
+        (killed / "checkpoints" / "checkpoint-10" / "trainer_state.json").read_text())
+    (partial / "model.safetensors").write_bytes(b"\x00" * 16)
+    assert last_complete_checkpoint(killed / "checkpoints").name == "checkpoint-10"
+
+    train(TrainConfig(**{**config, "out_dir": killed, "resume": True}))
+    train(TrainConfig(**{**config, "out_dir": full}))
+
+    assert_same_weights(weights(killed / "model"), weights(full / "model"))
+    assert_same_weights(weights(killed / "checkpoints" / "checkpoint-40"),
+                        weights(full / "checkpoints" / "checkpoint-40"))
+    resumed, uninterrupted = read_metrics(killed), read_metrics(full)
+    assert events(resumed) == events(uninterrupted)  # no step logged twice, none missing
+    assert_each_step_logged_once(resumed, 40)
+    assert [r["loss"] for r in resumed if "loss" in r] == pytest.approx(
+        [r["loss"] for r in uninterrupted if "loss" in r], abs=1e-5)
+    # It really resumed: lines up to the checkpoint are the killed process's, the rest are new.
+    assert all(r["time"] < killed_at for r in resumed if r["step"] <= 10)
+    assert all(r["time"] > killed_at for r in resumed if r["step"] > 10)
+
+
+@pytest.mark.parametrize(
+    "dirs, expected",
+    [
+        ({}, None),
+        ({"checkpoint-10": "complete"}, "checkpoint-10"),
+        ({"checkpoint-10": "complete", "checkpoint-20": "no marker"}, "checkpoint-10"),
+        ({"checkpoint-10": "complete", "checkpoint-20": "complete"}, "checkpoint-20"),
+        ({"checkpoint-9": "complete", "checkpoint-10": "complete"}, "checkpoint-10"),  # numeric
+        ({"checkpoint-10": "complete", "checkpoint-20": "no state"}, "checkpoint-10"),
+        ({"checkpoint-10": "complete", "checkpoint-30.tmp": "complete"}, "checkpoint-10"),
+        ({"checkpoint-10": "complete", "checkpoint-x": "complete"}, "checkpoint-10"),
+        ({"checkpoint-10": "no marker"}, None),
+    ],
+)
+def test_last_complete_checkpoint(tmp_path, dirs, expected):
+    for name, kind in dirs.items():
+        path = tmp_path / name
+        path.mkdir()
+        if kind != "no state":
+            (path / "trainer_state.json").write_text("{}")
+        if kind != "no marker":
+            (path / COMPLETE).write_text("ok\n")
+    found = last_complete_checkpoint(tmp_path)
+    assert (found.name if found else None) == expected
+
+
+def test_last_complete_checkpoint_of_a_missing_dir(tmp_path):
+    assert last_complete_checkpoint(tmp_path / "nothing") is None
+
+
+# --- data parallel under torchrun ------------------------------------------------------------
+
+# Per rank: how many optimizer steps ran, a checksum of the weights after each, the first two
+# training batches, and which run-dir writers were called.
+DDP_SCRIPT = """
+import hashlib, json, os, sys
+from pathlib import Path
+import torch.distributed as dist
+from transformers import TrainerCallback
+import pinyin_hanzi.objectives as objectives
+import pinyin_hanzi.train as t
+
+seen = {"checksums": [], "batches": [], "save_model": 0, "mark_complete": 0}
+
+class Record(TrainerCallback):
+    def on_step_end(self, args, state, control, model=None, **kwargs):
+        seen["checksums"].append(sum(p.double().sum().item() for p in model.parameters()))
+
+collate = objectives.Collator.__call__
+def recording_collate(self, items):
+    batch = collate(self, items)
+    if len(seen["batches"]) < 2:
+        seen["batches"].append(hashlib.sha1(batch["labels"].numpy().tobytes()).hexdigest())
+    return batch
+objectives.Collator.__call__ = recording_collate
+
+def counting(name, fn):
+    def wrapper(*args, **kwargs):
+        seen[name] += 1
+        return fn(*args, **kwargs)
+    return wrapper
+t.save_model = counting("save_model", t.save_model)
+t.mark_complete = counting("mark_complete", t.mark_complete)
+callbacks = t._callbacks
+t._callbacks = lambda run_dir: callbacks(run_dir) + [Record()]
+
+data_dir, out_dir = sys.argv[1:3]
+t.train(t.TrainConfig(data_dir=data_dir, out_dir=out_dir, preset="tiny", sources=(),
+                      max_steps=6, batch_size=8, eval_steps=3, patience=0, precision="fp32",
+                      progress=False))
+seen["world_size"] = dist.get_world_size() if dist.is_initialized() else 1
+seen["rank"] = dist.get_rank() if dist.is_initialized() else -1
+Path(out_dir).parent.joinpath(f"rank-{os.environ['RANK']}.json").write_text(json.dumps(seen))
+"""
+
+
+@pytest.mark.slow
+def test_torchrun_two_processes_train_data_parallel(data_dir, tmp_path):
+    script = tmp_path / "ddp_train.py"
+    script.write_text(DDP_SCRIPT)
+    run = tmp_path / "run"
+    done = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+         str(script), str(data_dir), str(run)],
+        env=SUBPROCESS_ENV, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    ranks = [json.loads((tmp_path / f"rank-{r}.json").read_text()) for r in (0, 1)]
+    assert [r["rank"] for r in ranks] == [0, 1]
+    assert [r["world_size"] for r in ranks] == [2, 2]
+    assert [len(r["checksums"]) for r in ranks] == [6, 6]
+    # Gradients are averaged across processes: both replicas hold the same weights every step,
+    # although each process saw its own share of the data.
+    assert ranks[0]["checksums"] == pytest.approx(ranks[1]["checksums"], rel=1e-9)
+    assert ranks[0]["batches"] != ranks[1]["batches"]
+    # Only rank 0 writes the run directory.
+    assert [r["save_model"] for r in ranks] == [1, 0]
+    assert ranks[0]["mark_complete"] == 2 and ranks[1]["mark_complete"] == 0
+    assert {p.name for p in (run / "model").iterdir()} == MODEL_FILES
+    assert not list(run.glob("model.*"))
+    rows = read_metrics(run)
+    assert_each_step_logged_once(rows, 6)  # rank 1 appended nothing
+    assert [r["step"] for r in rows if "loss" in r] == [1, 2, 3, 4, 5, 6]
+
+
+# --- configuration errors --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, flag",
+    [
+        ({"batch_size": 0}, "--batch-size"),
+        ({"max_steps": 0}, "--max-steps"),
+        ({"eval_steps": -1}, "--eval-steps"),
+        ({"grad_accum": 0}, "--grad-accum"),
+        ({"lr": 0.0}, "--lr"),
+        ({"objective": "x"}, "--objective"),
+        ({"preset": "huge"}, "--preset"),
+        ({"precision": "fp8"}, "--precision"),
+        ({"freeze_encoder": True}, "--freeze-encoder"),
+    ],
+)
+def test_train_config_rejects_bad_values(kwargs, flag):
+    with pytest.raises(ValueError, match=flag):
+        TrainConfig(**kwargs)
+
+
+def test_train_config_accepts_paths_as_strings():
+    config = TrainConfig(data_dir="d", out_dir="o", init="m", sources=["pd98"])
+    assert (config.data_dir, config.out_dir, config.init) == (Path("d"), Path("o"), Path("m"))
+    assert config.sources == ("pd98",)
+
+
+def test_train_without_examples_names_the_sources(data_dir, tmp_path):
+    with pytest.raises(ValueError, match="no train or dev examples"):
+        train(TrainConfig(data_dir=data_dir, out_dir=tmp_path, **{**TINY, "sources": ("pd98",)}))
+
+
+# --- pretraining, then conversion from it ----------------------------------------------------
+
+
+def test_pretrain_then_convert_from_it_with_and_without_a_frozen_encoder(data_dir, tmp_path):
+    tiny = dict(TINY, data_dir=data_dir, max_steps=20)
+    train(TrainConfig(objective="pretrain", out_dir=tmp_path / "pretrain", **tiny))
+    pretrained = tmp_path / "pretrain" / "model"
+    assert json.loads((pretrained / "training.json").read_text())["objective"] == "pretrain"
+    assert any("loss" in r for r in read_metrics(tmp_path / "pretrain"))
+
+    before = weights(pretrained)
+    train(TrainConfig(init=pretrained, freeze_encoder=True, out_dir=tmp_path / "frozen", **tiny))
+    train(TrainConfig(init=pretrained, out_dir=tmp_path / "full", **tiny))
+    frozen, full = weights(tmp_path / "frozen" / "model"), weights(tmp_path / "full" / "model")
+
+    encoder = [k for k in before if k.startswith(("blocks.", "pos_emb."))]
+    assert encoder
+    for key in encoder:
+        assert torch.equal(frozen[key], before[key]), key
+    assert not torch.equal(frozen["tok_emb.weight"], before["tok_emb.weight"])  # it trained
+    assert any(not torch.equal(full[k], before[k]) for k in encoder)  # freezing is what held
