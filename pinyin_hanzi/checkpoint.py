@@ -30,20 +30,27 @@ class ModelDirError(ValueError):
     """A model directory is missing files or holds corrupt ones; the message names them."""
 
 
-def save_model(model, vocab, out_dir: Path, training: dict | None = None):
+def save_model(model, vocab, out_dir: Path, training: dict | None = None, half: bool = False,
+               extra_files: tuple[Path, ...] = ()):
+    """Write the model directory atomically. `half` stores fp16 weights (half the size; they
+    are loaded back as fp32); `extra_files` (e.g. ngram.json, decode.json) are copied in."""
+    import torch
     from safetensors.torch import save_file
 
     out_dir = Path(out_dir)
     tmp = out_dir.with_name(f"{out_dir.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    state = {k: v.detach().float().contiguous().cpu() for k, v in model.state_dict().items()}
+    dtype = torch.float16 if half else torch.float32
+    state = {k: v.detach().to(dtype).contiguous().cpu() for k, v in model.state_dict().items()}
     save_file(state, tmp / "model.safetensors", metadata={"format": FORMAT})
     (tmp / "config.json").write_text(
         json.dumps({"format": FORMAT, "model": model.config.to_dict()}, indent=1))
     vocab.save(tmp / "vocab.json")
     if training is not None:
         (tmp / "training.json").write_text(json.dumps(training, indent=1, default=str))
+    for path in extra_files:
+        shutil.copyfile(path, tmp / Path(path).name)
     for path in tmp.iterdir():
         with open(path, "rb") as f:
             os.fsync(f.fileno())
@@ -94,7 +101,7 @@ def load_model(model_dir: Path, device: str = "cpu"):
     if problems:
         raise ModelDirError(f"{model_dir}/model.safetensors: does not match config.json "
                             f"({', '.join(problems[:5])})")
-    model.load_state_dict(state)
+    model.load_state_dict({k: v.float() for k, v in state.items()})
     return model.to(device).eval(), vocab
 
 

@@ -19,6 +19,11 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 USER_ERRORS = (ValueError, FileNotFoundError, OSError)
 
 
+def _names(csv: str) -> tuple[str, ...]:
+    """"pd98,reviews" -> ("pd98", "reviews"); "" -> ()."""
+    return tuple(s.strip() for s in csv.split(",") if s.strip())
+
+
 def _fail(error: Exception):
     typer.echo(f"error: {error}", err=True)
     raise typer.Exit(2)
@@ -58,7 +63,7 @@ def prepare(
     from .data.sources import SourceError
 
     try:
-        config = PrepareConfig(out_dir=out, sources=tuple(s for s in sources.split(",") if s),
+        config = PrepareConfig(out_dir=out, sources=_names(sources),
                                user_files=tuple(text), cache_dir=cache_dir, seed=seed,
                                workers=workers, shard_lines=shard_lines,
                                dev_fraction=dev_fraction, test_fraction=test_fraction,
@@ -109,14 +114,14 @@ def pretrain(
     sources: str = typer.Option("", help="Train on these sources only, comma-separated "
                                          "('' = all)."),
     max_steps: int = _STEPS, batch_size: int = 128, lr: float = 1e-3,
-    eval_steps: int = 1000, seed: int = 0,
+    warmup_steps: int = 500, eval_steps: int = 1000, seed: int = 0,
     resume: bool = typer.Option(False, help="Continue from the last complete checkpoint."),
 ):
     """Self-supervised pretraining on raw hanzi text (masked LM with pinyin hints)."""
     _train_command("pretrain", data_dir=data, out_dir=out, preset=preset,
-                   sources=tuple(s for s in sources.split(",") if s), max_steps=max_steps,
-                   batch_size=batch_size, lr=lr, eval_steps=eval_steps, seed=seed,
-                   resume=resume)
+                   sources=_names(sources), max_steps=max_steps,
+                   batch_size=batch_size, lr=lr, warmup_steps=warmup_steps,
+                   eval_steps=eval_steps, seed=seed, resume=resume)
 
 
 @app.command()
@@ -128,15 +133,16 @@ def finetune(
     preset: str = typer.Option("small", help="Model size when training from scratch."),
     sources: str = typer.Option("pd98,reviews", help="Train on these sources only."),
     max_steps: int = _STEPS, batch_size: int = 128, lr: float = 1e-3,
-    eval_steps: int = 1000, patience: int = 5, seed: int = 0,
+    warmup_steps: int = 500, eval_steps: int = 1000, patience: int = 5, seed: int = 0,
     train_examples: int = typer.Option(0, help="Use only this many examples (0 = all)."),
     freeze_encoder: bool = typer.Option(False, help="Train only embeddings/output head."),
     resume: bool = typer.Option(False, help="Continue from the last complete checkpoint."),
 ):
     """Pinyin -> hanzi training, from scratch or from --init."""
     _train_command("convert", data_dir=data, out_dir=out, init=init, preset=preset,
-                   sources=tuple(s for s in sources.split(",") if s), max_steps=max_steps,
-                   batch_size=batch_size, lr=lr, eval_steps=eval_steps, patience=patience,
+                   sources=_names(sources), max_steps=max_steps,
+                   batch_size=batch_size, lr=lr, warmup_steps=warmup_steps,
+                   eval_steps=eval_steps, patience=patience,
                    seed=seed, train_examples=train_examples, freeze_encoder=freeze_encoder,
                    resume=resume)
 
@@ -152,7 +158,7 @@ def ngram(
     from .ngram import CharNgram, training_clauses
 
     try:
-        lm = CharNgram.train(training_clauses(data, tuple(s for s in sources.split(",") if s)),
+        lm = CharNgram.train(training_clauses(data, _names(sources)),
                              order)
         lm.save(out)
     except USER_ERRORS as e:

@@ -7,12 +7,14 @@ cd "$(dirname "$0")/.."
 PH=.venv/bin/pinyin-hanzi
 RUNS=${RUNS:-runs/quickstart}
 BENCH=${PINYIN_HANZI_BENCH_DIR:-../shared/bench}
+PRETRAIN_STEPS=${PRETRAIN_STEPS:-400}
+FINETUNE_STEPS=${FINETUNE_STEPS:-1200}
 
-$PH prepare --out "$RUNS/data"
+[ -f "$RUNS/data/manifest.json" ] || $PH prepare --out "$RUNS/data"
 $PH pretrain --data "$RUNS/data" --out "$RUNS/pretrain" --sources pd98,reviews \
-  --max-steps 400 --eval-steps 200
+  --max-steps "$PRETRAIN_STEPS" --eval-steps $(( (PRETRAIN_STEPS + 1) / 2 ))
 $PH finetune --data "$RUNS/data" --out "$RUNS/finetune" --init "$RUNS/pretrain/model" \
-  --max-steps 1200 --eval-steps 400
+  --max-steps "$FINETUNE_STEPS" --eval-steps $(( (FINETUNE_STEPS + 2) / 3 ))
 if ls "$BENCH"/*.tsv >/dev/null 2>&1; then
   $PH evaluate --model "$RUNS/finetune/model" $(printf -- '--data %s ' "$BENCH"/*.tsv)
 else

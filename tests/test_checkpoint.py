@@ -84,6 +84,25 @@ def test_save_writes_float32_whatever_the_training_precision(tmp_path):
     assert torch.equal(loaded.tok_emb.weight, model.tok_emb.weight.float())
 
 
+def test_half_precision_save_loads_as_float32_with_extra_files(tmp_path):
+    vocab = make_vocab()
+    model = make_model(vocab)
+    extra = tmp_path / "decode.json"
+    extra.write_text('{"lm_weight": 0.5}')
+    save_model(model, vocab, tmp_path / "model", half=True, extra_files=(extra,))
+    assert {t.dtype for t in load_file(tmp_path / "model" / "model.safetensors").values()} == {
+        torch.float16}
+    assert (tmp_path / "model" / "decode.json").read_text() == '{"lm_weight": 0.5}'
+    loaded, _ = load_model(tmp_path / "model")
+    assert loaded.tok_emb.weight.dtype == torch.float32
+    with torch.no_grad():
+        a, b = model(inputs(vocab))["logits"], loaded(inputs(vocab))["logits"]
+    finite = torch.isfinite(a)
+    assert torch.equal(finite, torch.isfinite(b))
+    assert torch.allclose(a[finite], b[finite], atol=1e-2)
+    assert not torch.equal(a[finite], b[finite])  # it really was rounded to fp16
+
+
 def _truncate(path):
     data = (path / "model.safetensors").read_bytes()
     (path / "model.safetensors").write_bytes(data[:len(data) // 2])

@@ -185,6 +185,8 @@ def prepare(config: PrepareConfig, progress: bool = True) -> dict:
 
     def kept_lines() -> Iterator[Line]:
         for line in lines:
+            if not counts[line.source]:  # a new source: name it on the bar
+                bar.set_description(f"prepare {line.source}")
             bar.update()
             c = counts[line.source]
             c["lines read"] += 1
