@@ -38,7 +38,8 @@ def _table(title: str, columns: list[str], rows: list[list[str]]):
         table.add_column(c, justify="left" if i == 0 else "right")
     for row in rows:
         table.add_row(*row)
-    Console().print(table)
+    # Piped output has no terminal width; rich would squeeze the table into 80 columns.
+    Console(width=None if sys.stdout.isatty() else 160).print(table)
 
 
 @app.command()

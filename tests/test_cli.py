@@ -221,3 +221,22 @@ def test_ngram_command_writes_a_loadable_model(tmp_path_factory, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("2-gram with ") and str(out) in result.stdout
     assert CharNgram.load(out).logprob("银", "行") > CharNgram.load(out).logprob("银", "走")
+
+
+def test_prepare_prints_the_report(tmp_path):
+    corpus = tmp_path / "mine.txt"
+    corpus.write_text("我们今天去银行办事。\n他重新开始了重要的工作。\n", encoding="utf-8")
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    (bench / "b.tsv").write_text("zhong yao\t重要\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["prepare", "--sources", "", "--text", str(corpus), "--out", str(tmp_path / "d"),
+              "--workers", "1"], env={"PINYIN_HANZI_BENCH_DIR": str(bench)})
+    assert result.exit_code == 0, result.output
+    assert "user/mine.txt" in result.output and "total" in result.output
+    assert (tmp_path / "d" / "manifest.json").is_file()
+
+
+def test_prepare_names_a_missing_file(tmp_path):
+    assert_user_error(invoke("prepare", "--sources", "", "--text", tmp_path / "nope.txt",
+                             "--out", tmp_path / "d"), "nope.txt")
