@@ -15,7 +15,7 @@ $PH finetune --data runs/data --out runs/small --preset small --sources pd98,rev
 $PH finetune --data runs/data --out runs/small2 --init runs/small/model --sources pd98,reviews \
   --max-steps "$PHASE2_STEPS" --lr 5e-4 --warmup-steps 200 --eval-steps 1000 --patience 0
 .venv/bin/python bench/fusion.py --model runs/small2/model --data runs/data --order 3 \
-  --prune 2 --install
+  --prune 2 --weights 0,0.5,0.8,1.0,1.3 --install
 .venv/bin/python - <<'PY'
 from pinyin_hanzi.api import DEFAULT_MODEL
 from pinyin_hanzi.checkpoint import load_model, save_model
