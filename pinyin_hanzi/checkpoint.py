@@ -101,7 +101,7 @@ def load_model(model_dir: Path, device: str = "cpu"):
     if problems:
         raise ModelDirError(f"{model_dir}/model.safetensors: does not match config.json "
                             f"({', '.join(problems[:5])})")
-    model.load_state_dict({k: v.float() for k, v in state.items()})
+    model.load_state_dict(state)  # copies into the fp32 parameters, casting fp16 weights
     return model.to(device).eval(), vocab
 
 
