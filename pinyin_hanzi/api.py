@@ -24,6 +24,7 @@ import numpy as np
 from .decode import Candidate, beam_search, owner_of_positions, top_candidates, windows
 from .pinyin import PinyinError
 from .segment import segment
+from .wordlm import WORDLM_FILE, lattice_search
 
 DEFAULT_MODEL = Path(__file__).parent / "assets" / "default_model"
 WINDOW_OVERLAP = 16
@@ -35,7 +36,11 @@ class DecodeConfig:
     """How candidates are formed; stored as decode.json in a model directory."""
 
     lm_weight: float = 0.0
-    """Weight of the character n-gram model (ngram.json) in the beam; 0 = model only."""
+    """Weight of the character n-gram model (ngram.json.gz); 0 = not used."""
+    word_weight: float = 0.0
+    """Weight of the word model (wordlm.json.gz); > 0 decodes over the word lattice."""
+    word_bonus: float = 0.0
+    """Added to a path per word (< 0 favours fewer, longer words); tuned on dev."""
     beam: int = 16
     width: int = 8
     """Candidates kept per position before the beam."""
@@ -52,10 +57,11 @@ class DecodeConfig:
 
 
 class Converter:
-    def __init__(self, model, vocab, lm=None, decode: DecodeConfig | None = None):
+    def __init__(self, model, vocab, lm=None, decode: DecodeConfig | None = None,
+                 wordlm=None):
         import torch
 
-        self.model, self.vocab, self.lm = model, vocab, lm
+        self.model, self.vocab, self.lm, self.wordlm = model, vocab, lm, wordlm
         self.decode = decode or DecodeConfig()
         self.max_len = model.config.max_len
         self._torch = torch
@@ -66,15 +72,19 @@ class Converter:
     def load(cls, path: str | Path | None = None, device: str = "cpu") -> "Converter":
         """Load a model directory (default: the shipped model)."""
         from .checkpoint import load_model
-        from .ngram import CharNgram
+        from .ngram import NGRAM_FILE, CharNgram
+        from .wordlm import WordLM
 
         model_dir = Path(path) if path is not None else DEFAULT_MODEL
         model, vocab = load_model(model_dir, device)
         decode = DecodeConfig.load(model_dir)
         lm = None
-        if decode.lm_weight and (model_dir / "ngram.json").is_file():
-            lm = CharNgram.load(model_dir / "ngram.json")
-        return cls(model, vocab, lm, decode)
+        if decode.lm_weight:
+            lm = CharNgram.load(model_dir / NGRAM_FILE)
+        wordlm = None
+        if decode.word_weight:
+            wordlm = WordLM.load(model_dir / WORDLM_FILE)
+        return cls(model, vocab, lm, decode, wordlm)
 
     def convert(self, text: str, top_k: int = 5) -> list[Candidate]:
         """Pinyin as typed -> up to `top_k` distinct hanzi candidates, best first."""
@@ -112,13 +122,31 @@ class Converter:
     def convert_syllables(self, inputs: list[list[str]], top_k: int = 5,
                           batch_size: int = 256) -> list[list[Candidate]]:
         """Already-segmented canonical syllables -> candidates, one list per input."""
-        positions = self.position_scores(inputs, batch_size)
-        return [beam_search(p, self.vocab.hanzi, top_k, self.decode.beam, self.lm,
-                            self.decode.lm_weight) for p in positions]
+        d = self.decode
+        results = []
+        for syllables, rows in zip(inputs, self.logprob_rows(inputs, batch_size)):
+            singles = [top_candidates(row, self._allowed[self.vocab.syllable_id[s]], d.width)
+                       for s, row in zip(syllables, rows)]
+            if self.wordlm is not None:
+                results.append(lattice_search(
+                    syllables, rows, singles, self.vocab.hanzi, self.vocab.hanzi_id,
+                    self.wordlm, top_k, d.beam, d.word_weight, d.word_bonus, self.lm,
+                    d.lm_weight if self.lm is not None else 0.0))
+            else:
+                results.append(beam_search(singles, self.vocab.hanzi, top_k, d.beam, self.lm,
+                                           d.lm_weight))
+        return results
 
     def position_scores(self, inputs: list[list[str]], batch_size: int = 256
                         ) -> list[list[tuple[np.ndarray, np.ndarray]]]:
         """Per input, per syllable: (candidate hanzi ids, log-probs), best first."""
+        return [[top_candidates(row, self._allowed[self.vocab.syllable_id[s]], self.decode.width)
+                 for s, row in zip(syllables, rows)]
+                for syllables, rows in zip(inputs, self.logprob_rows(inputs, batch_size))]
+
+    def logprob_rows(self, inputs: list[list[str]], batch_size: int = 256
+                     ) -> list[np.ndarray]:
+        """Per input: the model's log-probs over all hanzi, one row per syllable."""
         torch, vocab = self._torch, self.vocab
         # Every input becomes one or more windows of at most max_len syllables.
         pieces, owners = [], []
@@ -144,10 +172,5 @@ class Converter:
                 out = torch.log_softmax(logits, dim=-1).numpy()
                 for row, i in enumerate(batch):
                     logprobs[i] = out[row, :len(pieces[i])]
-        width = self.decode.width
-        result = []
-        for syllables, owner in zip(inputs, owners):
-            result.append([
-                top_candidates(logprobs[p][off], self._allowed[vocab.syllable_id[s]], width)
-                for s, (p, off) in zip(syllables, owner)])
-        return result
+        return [np.stack([logprobs[p][off] for p, off in owner]) if owner
+                else np.zeros((0, len(vocab.hanzi)), dtype=np.float32) for owner in owners]

@@ -45,7 +45,7 @@ def _table(title: str, columns: list[str], rows: list[list[str]]):
 @app.command()
 def prepare(
     out: Path = typer.Option(Path("runs/data"), help="Output directory."),
-    sources: str = typer.Option("pd98,reviews,tang,songci",
+    sources: str = typer.Option("pd98,reviews,tang,songci,lexicon",
                                 help="Built-in sources, comma-separated "
                                      "(pd98, reviews, tang, songci, lexicon); '' for none."),
     text: list[str] = typer.Option([], help="Your own text files or globs (.txt or .jsonl)."),
@@ -167,6 +167,26 @@ def ngram(
     typer.echo(f"{order}-gram with {len(lm.counts):,} n-grams saved to {out}")
 
 
+@app.command()
+def lm(
+    model: Path = typer.Option(..., help="Model directory to fit the decoding models for."),
+    data: Path = _DATA,
+    sources: str = typer.Option("pd98,reviews", help="Train and tune on these sources."),
+    order: int = typer.Option(3, help="Order of the character n-gram."),
+    prune: int = typer.Option(2, help="Drop highest-order character n-grams seen fewer times."),
+    dev_clauses: int = typer.Option(1000, help="Dev clauses per source for tuning."),
+):
+    """Fit the character n-gram and word model fused into decoding; tune weights on dev."""
+    from .fusion import fit
+
+    try:
+        result = fit(model, data, _names(sources), order, prune, dev_clauses=dev_clauses,
+                     log=typer.echo)
+    except USER_ERRORS as e:
+        _fail(e)
+    typer.echo(json.dumps(result["decode"]))
+
+
 def _converter(model: Optional[Path]):
     from .api import Converter
 
@@ -247,6 +267,30 @@ def plot(run_dir: Path = typer.Argument(..., help="A training run directory.")):
         _fail(e)
     for p in paths:
         typer.echo(f"wrote {p}")
+
+
+@app.command()
+def serve(
+    model: Optional[Path] = typer.Option(None, help="Model directory (default: shipped)."),
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on (0.0.0.0 = every "
+                                               "interface, reachable from the network)."),
+    port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
+    threads: int = typer.Option(0, min=0, help="Cap torch's threads (0 = torch's default)."),
+):
+    """HTTP service (/v1/convert, /v1/convert/batch, /health) and a web input method at /."""
+    import torch
+    import uvicorn
+
+    from .api import DEFAULT_MODEL
+    from .server import create_app
+
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        conv = _converter(model)  # loaded here so a bad --model is one line, not a traceback
+    except USER_ERRORS as e:
+        _fail(e)
+    uvicorn.run(create_app(model or DEFAULT_MODEL, conv), host=host, port=port)
 
 
 if __name__ == "__main__":

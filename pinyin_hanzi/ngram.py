@@ -4,7 +4,7 @@ Transformer's n-best decoding.
 Witten-Bell interpolation (each order backs off to the next shorter context in proportion to
 how many distinct characters followed that context), add-one unigrams, clause start `^` and
 end `$` markers. Trained on the hanzi runs of the prepared training split, the same text the
-Transformer sees. Saved as JSON (counts only; no pickle).
+Transformer sees. Saved as JSON, gzipped in a model directory (counts only; no pickle).
 
 As a converter (`NgramConverter`), it is the classic HMM of pinyin engines: hidden characters
 scored by the n-gram model, each emitting its syllable with P(syllable | character) counted in
@@ -14,6 +14,7 @@ the same training text, decoded with a beam over the candidate lattice.
 from __future__ import annotations
 
 import functools
+import gzip
 import json
 import math
 from collections import Counter
@@ -22,9 +23,10 @@ from pathlib import Path
 
 from .data.clean import HANZI_RUN
 from .decode import Candidate, beam_search
-from .vocab import atomic_write_text
+from .vocab import atomic_write_bytes
 
 BOS, EOS = "^", "$"
+NGRAM_FILE = "ngram.json.gz"  # its name in a model directory
 
 
 class CharNgram:
@@ -84,16 +86,21 @@ class CharNgram:
         return {"format": "pinyin-hanzi-ngram/1", "order": self.order, "counts": self.counts}
 
     def save(self, path: Path):
-        atomic_write_text(Path(path), json.dumps(self.to_json(), ensure_ascii=False))
+        """JSON; gzipped when the name ends in .gz (as NGRAM_FILE in a model directory)."""
+        raw = json.dumps(self.to_json(), ensure_ascii=False).encode("utf-8")
+        path = Path(path)
+        atomic_write_bytes(path, gzip.compress(raw, mtime=0) if path.suffix == ".gz" else raw)
 
     @classmethod
     def load(cls, path: Path) -> "CharNgram":
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            raw = Path(path).read_bytes()
+            data = json.loads(gzip.decompress(raw) if Path(path).suffix == ".gz" else raw)
             return cls(int(data["order"]), dict(data["counts"]))
         except FileNotFoundError:
             raise FileNotFoundError(f"{path}: n-gram model file is missing") from None
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+        except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError, KeyError,
+                TypeError, ValueError) as e:
             raise ValueError(f"{path}: not a valid n-gram model file ({e})") from None
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates .venv with the pinned dependencies and the package, and fetches the poetry corpus
-# (npm package chinese-poetry) into .cache/corpora. Safe to run again: it skips what is done.
+# (npm package chinese-poetry) into .cache/corpora; as root with apt-get, also chromium for the
+# browser test. Safe to run again: it skips what is done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,16 @@ fi
 # torch is pinned in requirements.txt: an unpinned torch would pull a multi-GB CUDA build.
 .venv/bin/python -m pip install -q -r requirements-dev.txt
 .venv/bin/python -m pip install -q --no-deps -e .
+
+# The browser test of the web page drives Debian's chromium through playwright (never
+# `playwright install`); CJK fonts so the page renders hanzi. Installed only as root on a
+# machine with apt-get; elsewhere that one test skips itself.
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q " installed$"; }
+if ! { installed chromium && installed fonts-noto-cjk; } && command -v apt-get >/dev/null \
+   && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    chromium fonts-noto-cjk >/dev/null
+fi
 
 mkdir -p .cache/corpora
 if [ ! -f .cache/corpora/chinese-poetry-2.0.1.tgz ]; then

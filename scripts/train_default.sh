@@ -2,8 +2,9 @@
 # How the shipped default model (pinyin_hanzi/assets/default_model) is trained, end to end,
 # on the built-in corpora with 2 CPU cores (about 2 hours; docs/EXPERIMENTS.md has the log).
 # Phase 1 trains from scratch; phase 2 continues from it with a fresh, lower cosine schedule;
-# then a character trigram is fitted on the same training split and fused with a weight tuned
-# on the dev split; the weights are stored in fp16 (half the size, same accuracy).
+# then `pinyin-hanzi lm` fits the decoding models on the same training split (a character
+# trigram, and the word lexicon + bigram) and tunes their weights on the dev split; the
+# encoder weights are stored in fp16 (half the size, same accuracy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PH=.venv/bin/pinyin-hanzi
@@ -14,18 +15,19 @@ $PH finetune --data runs/data --out runs/small --preset small --sources pd98,rev
   --max-steps 7000 --warmup-steps 300 --eval-steps 500 --patience 0
 $PH finetune --data runs/data --out runs/small2 --init runs/small/model --sources pd98,reviews \
   --max-steps "$PHASE2_STEPS" --lr 5e-4 --warmup-steps 200 --eval-steps 1000 --patience 0
-.venv/bin/python bench/fusion.py --model runs/small2/model --data runs/data --order 3 \
-  --prune 2 --weights 0,0.5,0.8,1.0,1.3 --install
+$PH lm --model runs/small2/model --data runs/data --sources pd98,reviews
 .venv/bin/python - <<'PY'
 from pinyin_hanzi.api import DEFAULT_MODEL
 from pinyin_hanzi.checkpoint import load_model, save_model
+from pinyin_hanzi.ngram import NGRAM_FILE
+from pinyin_hanzi.wordlm import WORDLM_FILE
 import json
 from pathlib import Path
 
 src = Path("runs/small2/model")
 model, vocab = load_model(src)
+extra = [src / name for name in (NGRAM_FILE, WORDLM_FILE, "decode.json") if (src / name).is_file()]
 save_model(model, vocab, DEFAULT_MODEL, half=True,
-           training=json.loads((src / "training.json").read_text()),
-           extra_files=(src / "ngram.json", src / "decode.json"))
+           training=json.loads((src / "training.json").read_text()), extra_files=extra)
 print(f"shipped {src} -> {DEFAULT_MODEL}")
 PY

@@ -3,6 +3,7 @@ the modules it stands on: decode (windows, beam search), evaluate (metrics) and 
 character language model).
 """
 
+import gzip
 import itertools
 import json
 import math
@@ -17,7 +18,7 @@ from pinyin_hanzi.checkpoint import ModelDirError
 from pinyin_hanzi.decode import (Candidate, beam_search, owner_of_positions, top_candidates,
                                  windows)
 from pinyin_hanzi.evaluate import char_errors, evaluate, levenshtein, read_tsv
-from pinyin_hanzi.ngram import EOS, CharNgram, training_clauses
+from pinyin_hanzi.ngram import EOS, NGRAM_FILE, CharNgram, training_clauses
 from pinyin_hanzi.pinyin import PinyinError
 from tiny_run import one_thread, shared_data, shared_run
 
@@ -159,7 +160,7 @@ def test_decode_json_fuses_the_ngram_model(model_dir, tmp_path_factory, tmp_path
     fused = tmp_path / "model"
     shutil.copytree(model_dir, fused)
     lm = CharNgram.train(training_clauses(shared_data(tmp_path_factory), ()), order=2)
-    lm.save(fused / "ngram.json")
+    lm.save(fused / NGRAM_FILE)
     (fused / "decode.json").write_text(json.dumps({"lm_weight": 0.5, "beam": 8, "width": 4}))
     conv = Converter.load(fused)
     assert conv.lm is not None and conv.decode.width == 4
@@ -395,14 +396,17 @@ def test_ngram_prefers_what_it_saw():
     assert lm.logprob("", "好") > lm.logprob("", "学")
 
 
-def test_ngram_save_load_round_trip(tmp_path):
+@pytest.mark.parametrize("name", ["ngram.json", NGRAM_FILE])
+def test_ngram_save_load_round_trip(tmp_path, name):
     lm = CharNgram.train(TOY, 3)
-    lm.save(tmp_path / "ngram.json")
-    loaded = CharNgram.load(tmp_path / "ngram.json")
+    lm.save(tmp_path / name)
+    loaded = CharNgram.load(tmp_path / name)
     assert (loaded.order, loaded.counts) == (lm.order, lm.counts)
     for text, char in [("", "我"), ("我们", "好"), ("银行", "行"), ("龘", EOS)]:
         assert loaded.logprob(text, char) == lm.logprob(text, char)
-    assert "银行" in (tmp_path / "ngram.json").read_text(encoding="utf-8")  # readable JSON
+    raw = (tmp_path / name).read_bytes()
+    text = gzip.decompress(raw) if name.endswith(".gz") else raw
+    assert "银行" in text.decode("utf-8")  # readable JSON, plain or gzipped
 
 
 @pytest.mark.parametrize(
@@ -420,3 +424,9 @@ def test_ngram_load_errors(tmp_path, content, error, message):
         path.write_text(content)
     with pytest.raises(error, match=message):
         CharNgram.load(path)
+
+
+def test_ngram_load_names_a_corrupt_gzip_file(tmp_path):
+    (tmp_path / NGRAM_FILE).write_bytes(b"not gzip at all")
+    with pytest.raises(ValueError, match=f"{NGRAM_FILE}: not a valid n-gram model file"):
+        CharNgram.load(tmp_path / NGRAM_FILE)

@@ -181,6 +181,20 @@ def test_plot_without_usable_metrics_is_a_user_error(tmp_path, content, fragment
     assert_user_error(invoke("plot", tmp_path), fragment)
 
 
+# --- serve -----------------------------------------------------------------------------------
+
+
+def test_serve_help_lists_its_options():
+    result = invoke("serve", "--help")
+    assert result.exit_code == 0, result.output
+    for option in ("--model", "--host", "--port", "--threads", "127.0.0.1", "8000"):
+        assert option in result.output
+
+
+def test_serve_names_a_missing_model(tmp_path):
+    assert_user_error(invoke("serve", "--model", tmp_path / "nope", "--port", "1"), "nope")
+
+
 # --- training and the n-gram model, end to end ------------------------------------------------
 
 

@@ -15,22 +15,35 @@ from .clean import HANZI_RUN
 from .prepare import iter_records
 
 
-def export_tsv(data_dir: Path, split: str, out: Path, sources=None, min_len: int = 4,
-               max_len: int = 32, limit: int = 0) -> int:
-    """Returns the number of lines written (distinct clauses, in corpus order)."""
-    seen, lines = set(), []
+def clause_pairs(data_dir: Path, split: str, sources=None, min_len: int = 4,
+                 max_len: int = 32) -> list[tuple[list[str], str]]:
+    """(syllables, hanzi) of every distinct clause of `min_len` to `max_len` hanzi, in corpus
+    order."""
+    seen, pairs = set(), []
     for record in iter_records(data_dir, split, sources):
         for match in HANZI_RUN.finditer(record["text"]):
             clause = match.group()
             syllables = record["pinyin"][match.start():match.end()]
             if min_len <= len(clause) <= max_len and clause not in seen and all(syllables):
                 seen.add(clause)
-                lines.append(f"{' '.join(syllables)}\t{clause}\n")
-        if limit and len(lines) >= limit:
-            break
-    lines = lines[:limit] if limit else lines
-    Path(out).write_text("".join(lines), encoding="utf-8")
-    return len(lines)
+                pairs.append((syllables, clause))
+    return pairs
+
+
+def spread(items: list, limit: int) -> list:
+    """At most `limit` items taken evenly across the list (not just its first documents)."""
+    if not limit or len(items) <= limit:
+        return items
+    return [items[i * len(items) // limit] for i in range(limit)]
+
+
+def export_tsv(data_dir: Path, split: str, out: Path, sources=None, min_len: int = 4,
+               max_len: int = 32, limit: int = 0) -> int:
+    """Returns the number of lines written (distinct clauses in corpus order; with `limit`,
+    that many spread evenly over the split)."""
+    pairs = spread(clause_pairs(data_dir, split, sources, min_len, max_len), limit)
+    Path(out).write_text("".join(f"{' '.join(s)}\t{c}\n" for s, c in pairs), encoding="utf-8")
+    return len(pairs)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Data pipeline: sources -> clean -> dedup -> decontaminate -> annotate -> split -> augment (prepare.py runs it)."""

@@ -1,0 +1,108 @@
+"""Fit the language models the decoder fuses with the Transformer, and choose their weights.
+
+    pinyin-hanzi lm --model DIR --data runs/data
+
+On the training split only, it trains a character n-gram (ngram.py) and the word lexicon +
+bigram (wordlm.py); then it decodes dev clauses (4-32 hanzi, as the benchmarks) with every
+setting of a small grid and writes the best (mean clause top-1 over the sources, then character
+accuracy) into the model directory as decode.json, beside ngram.json.gz and wordlm.json.gz. The
+encoder's scores are computed once and shared by every setting. The public benchmarks are
+never used here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from .api import Converter, DecodeConfig
+from .data.export_tsv import clause_pairs, spread
+from .decode import beam_search, top_candidates
+from .evaluate import char_errors
+from .ngram import NGRAM_FILE, CharNgram, training_clauses
+from .vocab import atomic_write_text
+from .wordlm import WORDLM_FILE, WordLM, lattice_search, listed_words, training_words
+
+# Character n-gram alone, then the word lattice with the character n-gram; the ranges come
+# from the search logged in docs/EXPERIMENTS.md.
+GRID = tuple([DecodeConfig(lm_weight=c) for c in (0.8, 1.3)] + [
+    DecodeConfig(lm_weight=c, word_weight=w, word_bonus=b)
+    for w in (0.5, 0.7) for b in (-2.0, -1.0) for c in (0.4, 0.6)])
+
+
+def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 3,
+        prune: int = 2, word_prune: int = 1, dev_clauses: int = 1000,
+        grid: tuple[DecodeConfig, ...] = GRID, log: Callable[[str], None] = print) -> dict:
+    """Train, tune and install; returns {"decode": best settings, "scores": per setting}."""
+    model_dir = Path(model_dir)
+    conv = Converter.load(model_dir)
+    # Tuned per source (so a big one does not drown a small one); no sources = all as one.
+    groups = {s: (s,) for s in sources} or {"dev": None}
+    dev = {name: spread(clause_pairs(data_dir, "dev", group), dev_clauses)
+           for name, group in groups.items()}
+    dev = {name: pairs for name, pairs in dev.items() if pairs}
+    if not dev:
+        raise ValueError(f"{data_dir}/dev: no clauses of 4-32 hanzi from "
+                         f"{', '.join(sources) or 'any source'}")
+    log(f"training the character {order}-gram on {data_dir}/train "
+        f"({', '.join(sources) or 'all sources'})")
+    char_lm = CharNgram.train(training_clauses(data_dir, sources), order, prune)
+    log("training the word model (jieba words of the training text + listed words)")
+    word_lm = WordLM.train(training_words(data_dir, sources), listed_words(data_dir),
+                           word_prune)
+    log(f"  {len(char_lm.counts):,} character n-grams; {len(word_lm.words):,} words, "
+        f"{len(word_lm.bigrams):,} word bigrams")
+
+    scored = {}
+    for source, pairs in dev.items():
+        syllables = [s for s, _ in pairs]
+        rows = conv.logprob_rows(syllables)
+        singles = [[top_candidates(r, conv._allowed[conv.vocab.syllable_id[s]], conv.decode.width)
+                    for s, r in zip(x, rr)] for x, rr in zip(syllables, rows)]
+        scored[source] = (pairs, rows, singles)
+
+    results = []
+    for config in grid:
+        scores = {}
+        for source, (pairs, rows, singles) in scored.items():
+            right = errors = chars = 0
+            for (syllables, gold), r, single in zip(pairs, rows, singles):
+                best = _decode(conv, config, char_lm, word_lm, syllables, r, single)
+                right += best == gold
+                errors += char_errors(best, gold)
+                chars += len(gold)
+            scores[source] = {"char_acc": 1 - errors / chars, "top1": right / len(pairs)}
+        results.append((config, scores))
+        log(f"  {_describe(config)}: " + "  ".join(
+            f"{s} {100 * v['char_acc']:.2f}/{100 * v['top1']:.1f}" for s, v in scores.items()))
+
+    def mean(scores, key):
+        return sum(v[key] for v in scores.values()) / len(scores)
+
+    best, best_scores = max(results, key=lambda r: (mean(r[1], "top1"), mean(r[1], "char_acc")))
+    char_lm.save(model_dir / NGRAM_FILE)
+    if best.word_weight:
+        word_lm.save(model_dir / WORDLM_FILE)
+    atomic_write_text(model_dir / "decode.json", json.dumps(asdict(best)))
+    log(f"best on dev: {_describe(best)}; written to {model_dir}/decode.json")
+    return {"decode": asdict(best),
+            "scores": [{"decode": asdict(c), "dev": s} for c, s in results]}
+
+
+def _decode(conv, config, char_lm, word_lm, syllables, rows, singles) -> str:
+    if config.word_weight:
+        cands = lattice_search(syllables, rows, singles, conv.vocab.hanzi, conv.vocab.hanzi_id,
+                               word_lm, 1, config.beam, config.word_weight, config.word_bonus,
+                               char_lm, config.lm_weight)
+    else:
+        cands = beam_search(singles, conv.vocab.hanzi, 1, config.beam, char_lm, config.lm_weight)
+    return cands[0].text
+
+
+def _describe(config: DecodeConfig) -> str:
+    if not config.word_weight:
+        return f"char n-gram {config.lm_weight}"
+    return (f"words {config.word_weight} (bonus {config.word_bonus}) + "
+            f"char n-gram {config.lm_weight}")
