@@ -49,8 +49,8 @@ def main():
 
     rows, details = [], {}
     conv = Converter.load(args.model)
-    name = f"ours: {args.model.name} ({conv.model.num_parameters() / 1e6:.1f} M params" + (
-        (", + word lattice" if conv.wordlm else "") + (f", + {conv.lm.order}-gram fusion)" if conv.lm else ")"))
+    name = (f"ours: {conv.label}" + (", word lattice" if conv.wordlm else "")
+            + (f", {conv.lm.order}-gram fusion" if conv.lm else ""))
     results = [evaluate(lambda xs: conv.convert_many(xs, 5), BENCH / f) for f in FILES]
     rows.append([name, *map(cell, results)])
     details[name] = results

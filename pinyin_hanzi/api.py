@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .decode import Candidate, beam_search, owner_of_positions, top_candidates, windows
+from .export import masked_log_softmax
 from .pinyin import PinyinError
 from .segment import segment
 from .wordlm import WORDLM_FILE, lattice_search
@@ -57,34 +58,54 @@ class DecodeConfig:
 
 
 class Converter:
-    def __init__(self, model, vocab, lm=None, decode: DecodeConfig | None = None,
-                 wordlm=None):
-        import torch
-
-        self.model, self.vocab, self.lm, self.wordlm = model, vocab, lm, wordlm
+    def __init__(self, encoder, vocab, max_len: int, lm=None,
+                 decode: DecodeConfig | None = None, wordlm=None, label: str = ""):
+        """`encoder(ids, mask) -> logits` (export.TorchEncoder or export.OnnxEncoder)."""
+        self.encoder, self.vocab, self.max_len = encoder, vocab, max_len
+        self.lm, self.wordlm = lm, wordlm
         self.decode = decode or DecodeConfig()
-        self.max_len = model.config.max_len
-        self._torch = torch
-        # allowed[i]: which hanzi syllable i may be; kept as numpy for the per-position top-k.
-        self._allowed = model.allowed.cpu().numpy()
+        self.label = label
+        # allowed[i]: which hanzi syllable i may be.
+        self._allowed = np.zeros((len(vocab.syllables), len(vocab.hanzi)), dtype=bool)
+        for i, syllable in enumerate(vocab.syllables):
+            self._allowed[i, vocab.candidate_ids(syllable)] = True
 
     @classmethod
-    def load(cls, path: str | Path | None = None, device: str = "cpu") -> "Converter":
-        """Load a model directory (default: the shipped model)."""
-        from .checkpoint import load_model
+    def load(cls, path: str | Path | None = None, device: str = "cpu", backend: str = "auto",
+             threads: int | None = None) -> "Converter":
+        """Load a model directory (default: the shipped model).
+
+        backend: "onnx" runs model.int8.onnx on onnxruntime (no torch import), "torch" runs
+        model.safetensors, "auto" picks onnx when onnxruntime is installed, the directory has
+        the int8 export and the device is the CPU. threads: the encoder's thread cap (default
+        export.DEFAULT_THREADS for onnxruntime; torch's own setting otherwise)."""
+        from .export import INT8_FILE, OnnxEncoder, TorchEncoder
         from .ngram import NGRAM_FILE, CharNgram
         from .wordlm import WordLM
 
         model_dir = Path(path) if path is not None else DEFAULT_MODEL
-        model, vocab = load_model(model_dir, device)
+        if backend not in ("auto", "onnx", "torch"):
+            raise ValueError(f"backend must be auto, onnx or torch, got {backend!r}")
+        if backend == "auto":
+            backend = "onnx" if (device == "cpu" and (model_dir / INT8_FILE).is_file()
+                                 and _has_onnxruntime()) else "torch"
+        if backend == "onnx":
+            from .checkpoint import read_model_meta
+
+            if not _has_onnxruntime():
+                raise ValueError("backend 'onnx' needs onnxruntime (pip install onnxruntime)")
+            fields, vocab = read_model_meta(model_dir, INT8_FILE)
+            encoder, max_len = OnnxEncoder(model_dir / INT8_FILE, threads), fields["max_len"]
+        else:
+            from .checkpoint import load_model
+
+            model, vocab = load_model(model_dir, device)
+            encoder, max_len = TorchEncoder(model, threads), model.config.max_len
         decode = DecodeConfig.load(model_dir)
-        lm = None
-        if decode.lm_weight:
-            lm = CharNgram.load(model_dir / NGRAM_FILE)
-        wordlm = None
-        if decode.word_weight:
-            wordlm = WordLM.load(model_dir / WORDLM_FILE)
-        return cls(model, vocab, lm, decode, wordlm)
+        lm = CharNgram.load(model_dir / NGRAM_FILE) if decode.lm_weight else None
+        wordlm = WordLM.load(model_dir / WORDLM_FILE) if decode.word_weight else None
+        return cls(encoder, vocab, max_len, lm, decode, wordlm,
+                   label=f"{model_dir.name} ({encoder.name})")
 
     def convert(self, text: str, top_k: int = 5) -> list[Candidate]:
         """Pinyin as typed -> up to `top_k` distinct hanzi candidates, best first."""
@@ -147,7 +168,7 @@ class Converter:
     def logprob_rows(self, inputs: list[list[str]], batch_size: int = 256
                      ) -> list[np.ndarray]:
         """Per input: the model's log-probs over all hanzi, one row per syllable."""
-        torch, vocab = self._torch, self.vocab
+        vocab = self.vocab
         # Every input becomes one or more windows of at most max_len syllables.
         pieces, owners = [], []
         for syllables in inputs:
@@ -158,19 +179,23 @@ class Converter:
                                                                               spans)])
         logprobs: list[np.ndarray] = [None] * len(pieces)
         order = sorted(range(len(pieces)), key=lambda i: len(pieces[i]))
-        with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                batch = [order[j] for j in range(start, min(start + batch_size, len(order)))]
-                T = max(len(pieces[i]) for i in batch)
-                ids = torch.zeros((len(batch), T), dtype=torch.long)
-                mask = torch.zeros((len(batch), T), dtype=torch.long)
-                for row, i in enumerate(batch):
-                    ids[row, :len(pieces[i])] = torch.tensor(
-                        [vocab.syllable_token(s) for s in pieces[i]])
-                    mask[row, :len(pieces[i])] = 1
-                logits = self.model(ids, mask)["logits"]
-                out = torch.log_softmax(logits, dim=-1).numpy()
-                for row, i in enumerate(batch):
-                    logprobs[i] = out[row, :len(pieces[i])]
+        for start in range(0, len(order), batch_size):
+            batch = [order[j] for j in range(start, min(start + batch_size, len(order)))]
+            T = max(len(pieces[i]) for i in batch)
+            ids = np.zeros((len(batch), T), dtype=np.int64)
+            mask = np.zeros((len(batch), T), dtype=np.int64)
+            for row, i in enumerate(batch):
+                ids[row, :len(pieces[i])] = [vocab.syllable_token(s) for s in pieces[i]]
+                mask[row, :len(pieces[i])] = 1
+            logits = self.encoder(ids, mask)
+            for row, i in enumerate(batch):
+                rows = [vocab.syllable_id[s] for s in pieces[i]]
+                logprobs[i] = masked_log_softmax(logits[row, :len(rows)], self._allowed[rows])
         return [np.stack([logprobs[p][off] for p, off in owner]) if owner
                 else np.zeros((0, len(vocab.hanzi)), dtype=np.float32) for owner in owners]
+
+
+def _has_onnxruntime() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None

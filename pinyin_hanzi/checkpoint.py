@@ -22,7 +22,6 @@ import shutil
 from pathlib import Path
 
 FORMAT = "pinyin-hanzi-model/1"
-MODEL_FILES = ("config.json", "model.safetensors", "vocab.json")
 COMPLETE = "COMPLETE"
 
 
@@ -61,19 +60,17 @@ def save_model(model, vocab, out_dir: Path, training: dict | None = None, half: 
     shutil.rmtree(old, ignore_errors=True)
 
 
-def load_model(model_dir: Path, device: str = "cpu"):
-    """-> (model in eval mode, vocab). Raises ModelDirError naming what is wrong."""
-    import torch
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    from .model import ModelConfig, PinyinHanziModel
+def read_model_meta(model_dir: Path, weights: str = "model.safetensors") -> tuple[dict, "Vocab"]:
+    """-> (the ModelConfig fields of config.json, the vocabulary), checked against each other,
+    without importing torch (the onnxruntime path needs only these). `weights` must exist too.
+    Raises ModelDirError naming what is wrong."""
     from .vocab import Vocab
 
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
         raise ModelDirError(f"{model_dir}: not a model directory")
-    missing = [name for name in MODEL_FILES if not (model_dir / name).is_file()]
+    missing = [name for name in ("config.json", weights, "vocab.json")
+               if not (model_dir / name).is_file()]
     if missing:
         raise ModelDirError(f"{model_dir}: missing {', '.join(missing)}")
     try:
@@ -81,13 +78,36 @@ def load_model(model_dir: Path, device: str = "cpu"):
         if meta.get("format") != FORMAT:
             raise ModelDirError(f"{model_dir}/config.json: format {meta.get('format')!r}, "
                                 f"expected {FORMAT!r}")
-        config = ModelConfig.from_dict(meta["model"])
+        fields = dict(meta["model"])
+        int(fields["max_len"]), int(fields["n_hanzi"])
     except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as e:
         if isinstance(e, ModelDirError):
             raise
         raise ModelDirError(f"{model_dir}/config.json: corrupt ({e})") from None
     try:
         vocab = Vocab.load(model_dir / "vocab.json")
+    except ValueError as e:
+        raise ModelDirError(f"{model_dir}/vocab.json: {e}") from None
+    if fields["n_hanzi"] != len(vocab.hanzi):
+        raise ModelDirError(f"{model_dir}/vocab.json: {len(vocab.hanzi)} hanzi, but "
+                            f"config.json says n_hanzi={fields['n_hanzi']}")
+    return fields, vocab
+
+
+def load_model(model_dir: Path, device: str = "cpu"):
+    """-> (model in eval mode, vocab). Raises ModelDirError naming what is wrong."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from .model import ModelConfig, PinyinHanziModel
+
+    model_dir = Path(model_dir)
+    fields, vocab = read_model_meta(model_dir)
+    try:
+        config = ModelConfig.from_dict(fields)
+    except (TypeError, ValueError) as e:
+        raise ModelDirError(f"{model_dir}/config.json: corrupt ({e})") from None
+    try:
         model = PinyinHanziModel(config, vocab)
     except ValueError as e:
         raise ModelDirError(f"{model_dir}/vocab.json: {e}") from None

@@ -174,23 +174,45 @@ def lm(
     sources: str = typer.Option("pd98,reviews", help="Train and tune on these sources."),
     order: int = typer.Option(3, help="Order of the character n-gram."),
     prune: int = typer.Option(2, help="Drop highest-order character n-grams seen fewer times."),
+    word_prune: int = typer.Option(1, help="Drop word bigrams seen fewer times."),
     dev_clauses: int = typer.Option(1000, help="Dev clauses per source for tuning."),
 ):
     """Fit the character n-gram and word model fused into decoding; tune weights on dev."""
     from .fusion import fit
 
     try:
-        result = fit(model, data, _names(sources), order, prune, dev_clauses=dev_clauses,
+        result = fit(model, data, _names(sources), order, prune, word_prune, dev_clauses,
                      log=typer.echo)
     except USER_ERRORS as e:
         _fail(e)
     typer.echo(json.dumps(result["decode"]))
 
 
-def _converter(model: Optional[Path]):
+@app.command()
+def export(
+    model: Path = typer.Option(..., help="Saved model directory (written into, beside it)."),
+    int8: bool = typer.Option(True, help="Also write the int8-quantized model.int8.onnx."),
+):
+    """ONNX export for onnxruntime (model.onnx, model.int8.onnx), from a saved model dir."""
+    from .export import export_onnx
+
+    try:
+        written = export_onnx(model, int8)
+    except USER_ERRORS as e:
+        _fail(e)
+    for path in written:
+        typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+def _converter(model: Optional[Path], backend: str = "auto", threads: int = 0):
     from .api import Converter
 
-    return Converter.load(model)
+    return Converter.load(model, backend=backend, threads=threads or None)
+
+
+_BACKEND = typer.Option("auto", help="auto (onnxruntime when the model has model.int8.onnx "
+                                     "and it is installed), onnx or torch.")
+_THREADS = typer.Option(2, min=0, help="Encoder threads (0 = the library's default).")
 
 
 @app.command()
@@ -199,12 +221,14 @@ def evaluate(
     model: Optional[Path] = typer.Option(None, help="Model directory (default: shipped)."),
     top_k: int = 5,
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write JSON here."),
+    backend: str = _BACKEND,
+    threads: int = _THREADS,
 ):
     """Character accuracy, clause top-1/top-k, accuracy by length, frequent confusions."""
     from .evaluate import evaluate as run
 
     try:
-        conv = _converter(model)
+        conv = _converter(model, backend, threads)
         results = [run(lambda xs: conv.convert_many(xs, top_k), path, top_k) for path in data]
     except USER_ERRORS as e:
         _fail(e)
@@ -230,29 +254,44 @@ def convert(
     model: Optional[Path] = typer.Option(None, help="Model directory (default: shipped)."),
     top_k: int = typer.Option(5, help="Candidates per input."),
     as_json: bool = typer.Option(False, "--json", help="JSON lines with scores."),
+    backend: str = _BACKEND,
+    threads: int = _THREADS,
+    batch_size: int = typer.Option(256, min=1, help="Inputs per model batch."),
 ):
-    """Convert pinyin to hanzi: one output line per input, candidates TAB-separated."""
+    """Convert pinyin to hanzi: one output line per input, candidates TAB-separated.
+    Inputs are converted in batches; with stdin input, the rate goes to stderr."""
+    import itertools
+    import time
+
     try:
-        conv = _converter(model)
+        conv = _converter(model, backend, threads)
     except USER_ERRORS as e:
         _fail(e)
-    inputs = text or (line.rstrip("\n") for line in sys.stdin)
-    status = 0
-    for query in inputs:
-        if not query.strip():
-            continue
+    inputs = (q for q in (text or (line.rstrip("\n") for line in sys.stdin)) if q.strip())
+    status, count, start = 0, 0, time.perf_counter()
+    while chunk := list(itertools.islice(inputs, batch_size)):
         try:
-            cands = conv.convert(query, top_k)
-        except ValueError as e:
-            typer.echo(f"error: {query!r}: {e}", err=True)
-            status = 2
-            continue
-        if as_json:
-            typer.echo(json.dumps({"input": query, "candidates": [
-                {"text": c.text, "score": round(c.score, 4)} for c in cands]},
-                ensure_ascii=False))
-        else:
-            typer.echo("\t".join(c.text for c in cands))
+            results = conv.convert_many(chunk, top_k)
+        except ValueError:
+            results = None  # find and report the bad ones; convert the rest
+        for i, query in enumerate(chunk):
+            try:
+                cands = results[i] if results is not None else conv.convert(query, top_k)
+            except ValueError as e:
+                typer.echo(f"error: {query!r}: {e}", err=True)
+                status = 2
+                continue
+            count += 1
+            if as_json:
+                typer.echo(json.dumps({"input": query, "candidates": [
+                    {"text": c.text, "score": round(c.score, 4)} for c in cands]},
+                    ensure_ascii=False))
+            else:
+                typer.echo("\t".join(c.text for c in cands))
+    if not text:
+        seconds = time.perf_counter() - start
+        typer.echo(f"converted {count} inputs in {seconds:.2f} s "
+                   f"({count / max(seconds, 1e-9):.1f} per second, {conv.label})", err=True)
     raise typer.Exit(status)
 
 
@@ -275,19 +314,18 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on (0.0.0.0 = every "
                                                "interface, reachable from the network)."),
     port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
-    threads: int = typer.Option(0, min=0, help="Cap torch's threads (0 = torch's default)."),
+    backend: str = _BACKEND,
+    threads: int = _THREADS,
 ):
     """HTTP service (/v1/convert, /v1/convert/batch, /health) and a web input method at /."""
-    import torch
     import uvicorn
 
     from .api import DEFAULT_MODEL
     from .server import create_app
 
-    if threads:
-        torch.set_num_threads(threads)
     try:
-        conv = _converter(model)  # loaded here so a bad --model is one line, not a traceback
+        # Loaded here so a bad --model is one line, not a traceback.
+        conv = _converter(model, backend, threads)
     except USER_ERRORS as e:
         _fail(e)
     uvicorn.run(create_app(model or DEFAULT_MODEL, conv), host=host, port=port)

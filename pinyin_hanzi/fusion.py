@@ -29,7 +29,7 @@ from .wordlm import WORDLM_FILE, WordLM, lattice_search, listed_words, training_
 # from the search logged in docs/EXPERIMENTS.md.
 GRID = tuple([DecodeConfig(lm_weight=c) for c in (0.8, 1.3)] + [
     DecodeConfig(lm_weight=c, word_weight=w, word_bonus=b)
-    for w in (0.5, 0.7) for b in (-2.0, -1.0) for c in (0.4, 0.6)])
+    for w in (0.6, 0.8, 1.0) for b in (-3.0, -2.0) for c in (0.3, 0.5)])
 
 
 def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 3,

@@ -17,15 +17,15 @@ here the lexicon proposes words and the encoder, which reads the whole clause, s
   hanzi, plus `word_weight` times the word model's log-prob, plus `word_bonus` per word, plus
   (optionally) a weighted character n-gram log-prob.
 
-Saved as gzipped JSON (words with counts and readings; bigram counts by word index): no pickle.
+Saved as a compressed .npz of plain arrays (loaded with allow_pickle=False): no pickle.
 """
 
 from __future__ import annotations
 
-import gzip
 import heapq
-import json
 import math
+import os
+import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -33,38 +33,42 @@ from pathlib import Path
 import numpy as np
 
 from .decode import Candidate
-from .vocab import atomic_write_bytes
 
 FORMAT = "pinyin-hanzi-wordlm/1"
-WORDLM_FILE = "wordlm.json.gz"  # its name in a model directory
+WORDLM_FILE = "wordlm.npz"  # its name in a model directory
 BOUNDARY = 0  # word index of the clause start (as a history) and end (as a prediction)
 UNKNOWN = -1  # a hanzi the lexicon does not list: scored with the add-alpha floor
 MAX_WORD_LEN = 8
 
 
 class WordLM:
-    def __init__(self, words: list[str], counts: list[int], readings: list[list[str]],
-                 bigrams: dict[tuple[int, int], int], alpha: float = 0.5):
-        """words[0] is the clause boundary (counts[0] = clauses seen); readings[i] lists
-        word i's toneless readings, syllables joined by spaces; bigrams count (previous,
-        word) index pairs."""
+    def __init__(self, words: list[str], counts, readings: list[list[str]], prev, nxt, pair_counts,
+                 alpha: float = 0.5):
+        """words[0] is the clause boundary (counts[0] = clauses seen); readings[i] lists word
+        i's toneless readings (syllables joined by spaces); the bigram (prev[j], nxt[j]) was
+        seen pair_counts[j] times."""
         if not (len(words) == len(counts) == len(readings)) or not words:
             raise ValueError("words, counts and readings must be equally long and non-empty")
-        self.words, self.readings, self.bigrams, self.alpha = words, readings, bigrams, alpha
-        self.counts = np.asarray(counts, dtype=np.float64)
+        n = len(words)
+        self.words, self.readings, self.alpha = words, readings, alpha
+        counts = np.asarray(counts, dtype=np.int64)
+        prev, nxt = np.asarray(prev, dtype=np.int64), np.asarray(nxt, dtype=np.int64)
+        pair_counts = np.asarray(pair_counts, dtype=np.int64)
+        if len(prev) and (min(prev.min(), nxt.min()) < 0 or max(prev.max(), nxt.max()) >= n):
+            raise ValueError("a bigram refers to a word index out of range")
+        self.counts, self.prev, self.nxt, self.pair_counts = counts, prev, nxt, pair_counts
         self.index = {w: i for i, w in enumerate(words)}
         self.by_reading: dict[str, list[int]] = defaultdict(list)
         for i, word_readings in enumerate(readings):
             for reading in word_readings:
                 self.by_reading[reading].append(i)
+        # Plain Python containers: the decoder asks ~10^4 questions per clause, one at a time.
+        self.bigrams = dict(zip((prev * n + nxt).tolist(), pair_counts.tolist()))
         # Witten-Bell: c(h) and T(h) over the bigrams kept (so each history still sums to 1).
-        self.context: Counter = Counter()
-        self.types: Counter = Counter()
-        for (h, _), n in bigrams.items():
-            self.context[h] += n
-            self.types[h] += 1
-        denominator = self.counts.sum() + alpha * len(words)
-        self.unigram = (self.counts + alpha) / denominator
+        self.context = np.bincount(prev, weights=pair_counts, minlength=n).tolist()
+        self.types = np.bincount(prev, minlength=n).tolist()
+        denominator = counts.sum() + alpha * n
+        self.unigram = ((counts + alpha) / denominator).tolist()
         self.floor = alpha / denominator
 
     @classmethod
@@ -89,45 +93,63 @@ class WordLM:
         for word, reading in extra_words:
             if 1 < len(word) <= MAX_WORD_LEN:
                 readings[word][reading] = None
-        words = [""] + sorted(readings)
+        words = [""] + sorted(w for w in readings if w)
         index = {w: i for i, w in enumerate(words)}
-        bigrams = {(index[a], index[b]): n for (a, b), n in pairs.items() if n >= prune}
+        kept = [(index[a], index[b], n) for (a, b), n in pairs.items() if n >= prune]
+        prev, nxt, pair_counts = zip(*kept) if kept else ((), (), ())
         return cls(words, [unigram[w] for w in words], [list(readings[w]) for w in words],
-                   bigrams, alpha)
+                   prev, nxt, pair_counts, alpha)
 
     def logprob(self, previous: int, word: int) -> float:
         """log P(word | previous word), by index (BOUNDARY as history = clause start, as the
-        word = clause end)."""
+        word = clause end; UNKNOWN = a hanzi the lexicon does not list)."""
         lower = self.floor if word == UNKNOWN else self.unigram[word]
-        c_h = self.context.get(previous, 0)
+        c_h = self.context[previous] if previous != UNKNOWN else 0
         if not c_h:
             return math.log(lower)
         t_h = self.types[previous]
-        return math.log((self.bigrams.get((previous, word), 0) + t_h * lower) / (c_h + t_h))
+        count = self.bigrams.get(previous * len(self.words) + word, 0) if word != UNKNOWN else 0
+        return math.log((count + t_h * lower) / (c_h + t_h))
 
     def save(self, path: Path):
-        """Gzipped JSON: one [word, count, readings] row per word, bigrams as index triples."""
-        data = {"format": FORMAT, "alpha": self.alpha,
-                "words": [[w, int(c), r] for w, c, r in zip(self.words, self.counts,
-                                                           self.readings)],
-                "bigrams": [[a, b, n] for (a, b), n in self.bigrams.items()]}
-        raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        atomic_write_bytes(Path(path), gzip.compress(raw, mtime=0))
+        """A compressed .npz of plain arrays (words and readings as newline-joined UTF-8)."""
+        order = np.lexsort((self.nxt, self.prev))  # sorted bigrams compress to about half
+        arrays = {
+            "format": _utf8(FORMAT), "alpha": np.array([self.alpha]),
+            "words": _utf8("\n".join(self.words)),
+            "readings": _utf8("\n".join("|".join(r) for r in self.readings)),
+            "counts": self.counts.astype(np.int64), "prev": self.prev[order].astype(np.int32),
+            "next": self.nxt[order].astype(np.int32),
+            "pair_counts": self.pair_counts[order].astype(np.int64)}
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
 
     @classmethod
     def load(cls, path: Path) -> "WordLM":
         try:
-            data = json.loads(gzip.decompress(Path(path).read_bytes()).decode("utf-8"))
-            if data.get("format") != FORMAT:
-                raise ValueError(f"format is {data.get('format')!r}, expected {FORMAT!r}")
-            words, counts, readings = zip(*data["words"])
-            bigrams = {(a, b): n for a, b, n in data["bigrams"]}
-            return cls(list(words), list(counts), list(readings), bigrams, float(data["alpha"]))
+            with np.load(path, allow_pickle=False) as data:
+                found = bytes(data["format"]).decode()
+                if found != FORMAT:
+                    raise ValueError(f"format is {found!r}, expected {FORMAT!r}")
+                words = bytes(data["words"]).decode("utf-8").split("\n")
+                readings = [r.split("|") if r else []
+                            for r in bytes(data["readings"]).decode("utf-8").split("\n")]
+                return cls(words, data["counts"], readings, data["prev"], data["next"],
+                           data["pair_counts"], float(data["alpha"][0]))
         except FileNotFoundError:
             raise FileNotFoundError(f"{path}: word model file is missing") from None
-        except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError, KeyError,
-                TypeError, ValueError) as e:
+        except (OSError, EOFError, UnicodeDecodeError, KeyError, TypeError, ValueError,
+                zipfile.BadZipFile) as e:
             raise ValueError(f"{path}: not a valid word model file ({e})") from None
+
+
+def _utf8(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
 
 
 def training_words(data_dir: Path, sources) -> Iterable[tuple[list[str], list[str]]]:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the built-in corpora, sized to finish in under 30 minutes on 2 CPU cores:
-# prepare -> pretrain -> fine-tune -> evaluate on the public benchmarks -> plot -> convert.
+# prepare -> pretrain -> fine-tune -> decoding language models (character n-gram, word lexicon
+# + bigram, weights tuned on dev) -> evaluate on the public benchmarks -> plot -> convert.
 # The shipped default model was trained the same way with more steps (docs/EXPERIMENTS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,7 @@ $PH pretrain --data "$RUNS/data" --out "$RUNS/pretrain" --sources pd98,reviews \
   --max-steps "$PRETRAIN_STEPS" --eval-steps $(( (PRETRAIN_STEPS + 1) / 2 ))
 $PH finetune --data "$RUNS/data" --out "$RUNS/finetune" --init "$RUNS/pretrain/model" \
   --max-steps "$FINETUNE_STEPS" --eval-steps $(( (FINETUNE_STEPS + 2) / 3 ))
+$PH lm --model "$RUNS/finetune/model" --data "$RUNS/data" --dev-clauses "${DEV_CLAUSES:-300}"
 if ls "$BENCH"/*.tsv >/dev/null 2>&1; then
   $PH evaluate --model "$RUNS/finetune/model" $(printf -- '--data %s ' "$BENCH"/*.tsv)
 else

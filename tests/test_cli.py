@@ -4,6 +4,7 @@ tiny one tiny_run.py trains once per session; one test also trains through the C
 """
 
 import json
+import re
 import shutil
 
 import pytest
@@ -104,8 +105,23 @@ def test_convert_json_lines_from_stdin(model):
 
 def test_convert_of_invalid_pinyin_exits_2_but_converts_the_rest(model):
     result = invoke("convert", "--model", model, input="ni好\nzhong guo\n")
-    assert_user_error(result, "'ni好'", "position 2")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    error, rate = result.stderr.strip().splitlines()
+    assert error.startswith("error: 'ni好'") and "position 2" in error
     assert len(result.stdout.splitlines()) == 1  # zhong guo was still converted
+    assert rate.startswith("converted 1 inputs in ")
+
+
+def test_convert_from_stdin_batches_and_reports_the_rate(model):
+    lines = ["ni hao", "zhong guo", "yin hang", "cheng shi", "wo men"] * 3
+    batched = invoke("convert", "--model", model, "--batch-size", "4",
+                     input="\n".join(lines) + "\n")
+    assert batched.exit_code == 0, batched.output
+    assert len(batched.stdout.splitlines()) == len(lines)
+    assert re.fullmatch(r"converted 15 inputs in [\d.]+ s \([\d.]+ per second, .+\)",
+                        batched.stderr.strip())
+    one_by_one = [invoke("convert", "--model", model, x).stdout for x in lines[:5]]
+    assert batched.stdout.splitlines()[:5] == [x.strip() for x in one_by_one]
 
 
 def test_convert_with_a_missing_model_names_the_path(tmp_path):

@@ -61,30 +61,47 @@ def test_save_load_round_trip(tmp_path):
     assert loaded.words == lm.words and loaded.readings == lm.readings
     assert loaded.bigrams == lm.bigrams and list(loaded.counts) == list(lm.counts)
     for h in range(len(lm.words)):
-        assert loaded.logprob(h, 1) == lm.logprob(h, 1)
+        for w in (BOUNDARY, 1, lm.index["模拟"], UNKNOWN):
+            assert loaded.logprob(h, w) == lm.logprob(h, w)
+
+
+def npz_bytes(**arrays) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
 
 
 @pytest.mark.parametrize(
     "content, error, message",
     [
         (None, FileNotFoundError, "word model file is missing"),
-        (b"not gzip", ValueError, "not a valid word model file"),
-        ("gz:" + json.dumps({"format": "other", "alpha": 1, "words": [], "bigrams": []}),
-         ValueError, "expected 'pinyin-hanzi-wordlm/1'"),
-        ("gz:{broken", ValueError, "not a valid word model file"),
+        (b"not a zip file", ValueError, "not a valid word model file"),
+        (npz_bytes(format=np.frombuffer(b"other", dtype=np.uint8)), ValueError,
+         "expected 'pinyin-hanzi-wordlm/1'"),
+        (npz_bytes(format=np.frombuffer(b"pinyin-hanzi-wordlm/1", dtype=np.uint8)), ValueError,
+         "not a valid word model file"),
     ],
 )
 def test_load_errors_name_the_file(tmp_path, content, error, message):
-    import gzip
-
     path = tmp_path / WORDLM_FILE
-    if isinstance(content, bytes):
+    if content is not None:
         path.write_bytes(content)
-    elif content is not None:
-        path.write_bytes(gzip.compress(content[3:].encode()))
     with pytest.raises(error, match=message) as info:
         WordLM.load(path)
     assert WORDLM_FILE in str(info.value)
+
+
+def test_load_rejects_bigrams_that_point_outside_the_lexicon(tmp_path):
+    lm = WordLM.train(TOY, LISTED)
+    bad = WordLM.__new__(WordLM)
+    bad.__dict__.update(lm.__dict__)
+    bad.nxt = lm.nxt.copy()
+    bad.nxt[0] = len(lm.words) + 5
+    bad.save(tmp_path / WORDLM_FILE)
+    with pytest.raises(ValueError, match="out of range"):
+        WordLM.load(tmp_path / WORDLM_FILE)
 
 
 HANZI = ["<unk>", "去", "取", "贷", "代", "了"]

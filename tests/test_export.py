@@ -1,0 +1,111 @@
+"""Tests for pinyin_hanzi.export: ONNX export, the onnxruntime backend and its parity with
+PyTorch (on the tiny model always; on the shipped model over the public benchmarks when
+../shared/bench is present)."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from pinyin_hanzi.api import DEFAULT_MODEL, Converter
+from pinyin_hanzi.checkpoint import ModelDirError
+from pinyin_hanzi.cli import app
+from pinyin_hanzi.evaluate import evaluate, read_tsv
+from pinyin_hanzi.export import INT8_FILE, ONNX_FILE, masked_log_softmax
+from tiny_run import one_thread, shared_run
+
+pytest.importorskip("onnxruntime")
+pytest.importorskip("onnxscript")
+
+BENCH = Path(os.environ.get("PINYIN_HANZI_BENCH_DIR",
+                            Path(__file__).resolve().parents[2] / "shared" / "bench"))
+INPUTS = ["ni hao", "wo men jin tian xue xi", "yin hang", "cheng shi", "zhong guo"]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    model_dir = tmp_path_factory.mktemp("export") / "model"
+    shutil.copytree(shared_run(tmp_path_factory) / "model", model_dir)
+    with one_thread():
+        result = CliRunner().invoke(app, ["export", "--model", str(model_dir)])
+    assert result.exit_code == 0, result.output
+    return model_dir
+
+
+def test_export_writes_both_graphs(exported):
+    assert (exported / ONNX_FILE).stat().st_size > 0
+    assert 0 < (exported / INT8_FILE).stat().st_size < (exported / ONNX_FILE).stat().st_size
+
+
+def test_auto_backend_picks_onnxruntime_when_the_export_is_there(exported, tmp_path_factory):
+    assert Converter.load(exported).encoder.name == "onnxruntime"
+    assert Converter.load(exported, backend="torch").encoder.name == "torch"
+    plain = shared_run(tmp_path_factory) / "model"
+    assert Converter.load(plain).encoder.name == "torch"
+    with pytest.raises(ModelDirError, match=INT8_FILE):
+        Converter.load(plain, backend="onnx")
+    with pytest.raises(ValueError, match="backend must be"):
+        Converter.load(plain, backend="tensorrt")
+
+
+def test_onnx_scores_match_torch(exported):
+    """fp32 graph: the same numbers; int8 graph: the same ranking of candidates, nearly."""
+    with one_thread():
+        torch_conv = Converter.load(exported, backend="torch")
+        onnx_conv = Converter.load(exported, backend="onnx", threads=1)
+        syllables = [text.split() for text in INPUTS]
+        ids = np.zeros((len(syllables), 6), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, s in enumerate(syllables):
+            ids[row, :len(s)] = [torch_conv.vocab.syllable_token(x) for x in s]
+            mask[row, :len(s)] = 1
+        from pinyin_hanzi.export import OnnxEncoder
+
+        fp32 = OnnxEncoder(exported / ONNX_FILE, threads=1)(ids, mask)
+        reference = torch_conv.encoder(ids, mask)
+        real = mask.astype(bool)
+        allowed = np.isfinite(reference)
+        assert np.abs(fp32[real][allowed[real]] - reference[real][allowed[real]]).max() < 1e-3
+        for text in INPUTS:
+            assert ([c.text for c in onnx_conv.convert(text, 3)][:1]
+                    == [c.text for c in torch_conv.convert(text, 3)][:1])
+
+
+def test_masked_log_softmax_normalises_over_allowed_only():
+    logits = np.array([[1.0, 2.0, 3.0, 4.0], [0.5, 0.5, 9.0, 0.5]], dtype=np.float32)
+    allowed = np.array([[True, False, True, False], [True, True, False, False]])
+    out = masked_log_softmax(logits, allowed)
+    assert np.all(np.isneginf(out[~allowed]))
+    assert np.exp(out[allowed].reshape(2, 2)).sum(axis=1) == pytest.approx([1, 1])
+    assert out[0, 2] - out[0, 0] == pytest.approx(2.0)
+
+
+def test_onnx_backend_does_not_import_torch(exported):
+    code = (f"from pinyin_hanzi.api import Converter; c = Converter.load({str(exported)!r}); "
+            "c.convert('ni hao'); import sys; assert 'torch' not in sys.modules, 'torch'; "
+            "print(c.encoder.name)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "onnxruntime"
+
+
+@pytest.mark.skipif(not (DEFAULT_MODEL / INT8_FILE).is_file(), reason="no int8 export shipped")
+@pytest.mark.skipif(not (BENCH / "pd98_test.tsv").is_file(), reason=f"no benchmarks in {BENCH}")
+@pytest.mark.parametrize("name", ["pd98_test.tsv", "reviews_test.tsv"])
+def test_shipped_int8_model_is_within_0_2_points_of_torch(name, tmp_path):
+    """The auto backend may only be the int8 graph because it costs at most 0.2 points of
+    character accuracy (checked on the first 200 clauses of each public benchmark)."""
+    sample = tmp_path / name
+    sample.write_text("".join(f"{p}\t{h}\n" for p, h in read_tsv(BENCH / name)[:200]),
+                      encoding="utf-8")
+    scores = {}
+    for backend in ("torch", "onnx"):
+        conv = Converter.load(backend=backend, threads=1)
+        scores[backend] = evaluate(lambda xs: conv.convert_many(xs, 5), sample)["char_acc"]
+    assert abs(scores["onnx"] - scores["torch"]) <= 0.002, scores
