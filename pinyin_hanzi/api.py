@@ -72,8 +72,9 @@ class Converter:
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "cpu", backend: str = "auto",
-             threads: int | None = None) -> "Converter":
-        """Load a model directory (default: the shipped model).
+             threads: int | None = None, adapter: str | Path | None = None) -> "Converter":
+        """Load a model directory (default: the shipped model), optionally with a LoRA
+        adapter (a `finetune --method lora` run's adapter/ directory) merged into it.
 
         backend: "onnx" runs model.int8.onnx on onnxruntime (no torch import), "torch" runs
         model.safetensors, "auto" picks onnx when onnxruntime is installed, the directory has
@@ -88,7 +89,10 @@ class Converter:
             raise ValueError(f"backend must be auto, onnx or torch, got {backend!r}")
         if backend == "auto":
             backend = "onnx" if (device == "cpu" and (model_dir / INT8_FILE).is_file()
-                                 and _has_onnxruntime()) else "torch"
+                                 and _has_onnxruntime() and adapter is None) else "torch"
+        if backend == "onnx" and adapter is not None:
+            raise ValueError("an adapter is merged into the PyTorch weights: use backend "
+                             "'torch' (or export the merged model)")
         if backend == "onnx":
             from .checkpoint import read_model_meta
 
@@ -100,12 +104,17 @@ class Converter:
             from .checkpoint import load_model
 
             model, vocab = load_model(model_dir, device)
+            if adapter is not None:
+                from .adapt import load_adapter
+
+                model = load_adapter(model, model_dir, adapter)
             encoder, max_len = TorchEncoder(model, threads), model.config.max_len
         decode = DecodeConfig.load(model_dir)
         lm = CharNgram.load(model_dir / NGRAM_FILE) if decode.lm_weight else None
         wordlm = WordLM.load(model_dir / WORDLM_FILE) if decode.word_weight else None
+        label = model_dir.name + (f" + adapter {Path(adapter).parent.name}" if adapter else "")
         return cls(encoder, vocab, max_len, lm, decode, wordlm,
-                   label=f"{model_dir.name} ({encoder.name})")
+                   label=f"{label} ({encoder.name})")
 
     def convert(self, text: str, top_k: int = 5) -> list[Candidate]:
         """Pinyin as typed -> up to `top_k` distinct hanzi candidates, best first."""

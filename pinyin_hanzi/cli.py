@@ -99,8 +99,14 @@ def _train_command(objective: str, **options):
         metrics = train(config)
     except USER_ERRORS as e:
         _fail(e)
+    if "before_char_acc" in metrics:
+        typer.echo(f"dev char accuracy {100 * metrics['before_char_acc']:.2f} -> "
+                   f"{100 * metrics['eval_char_acc']:.2f}, clause "
+                   f"{100 * metrics['before_clause_acc']:.1f} -> "
+                   f"{100 * metrics['eval_clause_acc']:.1f} (model argmax, before -> after)")
     typer.echo(json.dumps({k: v for k, v in metrics.items() if "acc" in k or "loss" in k}))
-    typer.echo(f"model saved to {config.out_dir / 'model'}")
+    saved = config.out_dir / ("adapter" if config.method == "lora" else "model")
+    typer.echo(f"{'adapter' if config.method == 'lora' else 'model'} saved to {saved}")
 
 
 _DATA = typer.Option(Path("runs/data"), help="Prepared data (pinyin-hanzi prepare).")
@@ -131,21 +137,47 @@ def finetune(
     out: Path = typer.Option(Path("runs/finetune"), help="Run directory."),
     init: Optional[Path] = typer.Option(None, help="Start from this model directory "
                                                    "(e.g. runs/pretrain/model)."),
+    text: list[str] = typer.Option([], help="Adapt to these raw text files or globs instead "
+                                            "of --data: prepared into RUN/data with a dev "
+                                            "share held out (needs --init)."),
+    method: str = typer.Option("full", help="With --init: full, freeze (embeddings/head "
+                                            "only) or lora (saves only RUN/adapter)."),
     preset: str = typer.Option("small", help="Model size when training from scratch."),
     sources: str = typer.Option("pd98,reviews", help="Train on these sources only."),
     max_steps: int = _STEPS, batch_size: int = 128, lr: float = 1e-3,
     warmup_steps: int = 500, eval_steps: int = 1000, patience: int = 5, seed: int = 0,
+    max_minutes: float = typer.Option(0, help="Stop after this many minutes (0 = no limit)."),
     train_examples: int = typer.Option(0, help="Use only this many examples (0 = all)."),
-    freeze_encoder: bool = typer.Option(False, help="Train only embeddings/output head."),
+    freeze_encoder: bool = typer.Option(False, help="Same as --method freeze."),
     resume: bool = typer.Option(False, help="Continue from the last complete checkpoint."),
 ):
-    """Pinyin -> hanzi training, from scratch or from --init."""
+    """Pinyin -> hanzi training, from scratch or from --init; --text adapts to your text."""
+    if text:
+        if init is None:
+            _fail(ValueError("--text adapts a trained model: give --init MODEL_DIR"))
+        data, sources = _prepare_user_text(text, out / "data", seed), ""
     _train_command("convert", data_dir=data, out_dir=out, init=init, preset=preset,
                    sources=_names(sources), max_steps=max_steps,
                    batch_size=batch_size, lr=lr, warmup_steps=warmup_steps,
-                   eval_steps=eval_steps, patience=patience,
-                   seed=seed, train_examples=train_examples, freeze_encoder=freeze_encoder,
-                   resume=resume)
+                   eval_steps=eval_steps, patience=patience, seed=seed,
+                   train_examples=train_examples, max_minutes=max_minutes,
+                   method="freeze" if freeze_encoder else method, resume=resume)
+
+
+def _prepare_user_text(files: list[str], out: Path, seed: int) -> Path:
+    """The user's text through the data pipeline, 10 % of its documents held out as dev."""
+    from .data.prepare import PrepareConfig, prepare
+    from .data.sources import SourceError
+
+    if (out / "manifest.json").is_file():
+        return out  # prepared by an earlier (interrupted) run of the same command
+    try:
+        manifest = prepare(PrepareConfig(out_dir=out, sources=(), user_files=tuple(files),
+                                         seed=seed, dev_fraction=0.1, test_fraction=0.0))
+    except (SourceError, *USER_ERRORS) as e:
+        _fail(e)
+    typer.echo(f"prepared {out}: {manifest['splits']}")
+    return out
 
 
 @app.command()
@@ -204,15 +236,18 @@ def export(
         typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
-def _converter(model: Optional[Path], backend: str = "auto", threads: int = 0):
+def _converter(model: Optional[Path], backend: str = "auto", threads: int = 0,
+               adapter: Optional[Path] = None):
     from .api import Converter
 
-    return Converter.load(model, backend=backend, threads=threads or None)
+    return Converter.load(model, backend=backend, threads=threads or None, adapter=adapter)
 
 
 _BACKEND = typer.Option("auto", help="auto (onnxruntime when the model has model.int8.onnx "
                                      "and it is installed), onnx or torch.")
 _THREADS = typer.Option(2, min=0, help="Encoder threads (0 = the library's default).")
+_ADAPTER = typer.Option(None, help="A LoRA adapter directory (finetune --method lora) to "
+                                   "merge into the model.")
 
 
 @app.command()
@@ -223,12 +258,13 @@ def evaluate(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write JSON here."),
     backend: str = _BACKEND,
     threads: int = _THREADS,
+    adapter: Optional[Path] = _ADAPTER,
 ):
     """Character accuracy, clause top-1/top-k, accuracy by length, frequent confusions."""
     from .evaluate import evaluate as run
 
     try:
-        conv = _converter(model, backend, threads)
+        conv = _converter(model, backend, threads, adapter)
         results = [run(lambda xs: conv.convert_many(xs, top_k), path, top_k) for path in data]
     except USER_ERRORS as e:
         _fail(e)
@@ -256,6 +292,7 @@ def convert(
     as_json: bool = typer.Option(False, "--json", help="JSON lines with scores."),
     backend: str = _BACKEND,
     threads: int = _THREADS,
+    adapter: Optional[Path] = _ADAPTER,
     batch_size: int = typer.Option(256, min=1, help="Inputs per model batch."),
 ):
     """Convert pinyin to hanzi: one output line per input, candidates TAB-separated.
@@ -264,7 +301,7 @@ def convert(
     import time
 
     try:
-        conv = _converter(model, backend, threads)
+        conv = _converter(model, backend, threads, adapter)
     except USER_ERRORS as e:
         _fail(e)
     inputs = (q for q in (text or (line.rstrip("\n") for line in sys.stdin)) if q.strip())
@@ -316,6 +353,7 @@ def serve(
     port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
     backend: str = _BACKEND,
     threads: int = _THREADS,
+    adapter: Optional[Path] = _ADAPTER,
 ):
     """HTTP service (/v1/convert, /v1/convert/batch, /health) and a web input method at /."""
     import uvicorn
@@ -325,7 +363,7 @@ def serve(
 
     try:
         # Loaded here so a bad --model is one line, not a traceback.
-        conv = _converter(model, backend, threads)
+        conv = _converter(model, backend, threads, adapter)
     except USER_ERRORS as e:
         _fail(e)
     uvicorn.run(create_app(model or DEFAULT_MODEL, conv), host=host, port=port)

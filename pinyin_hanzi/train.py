@@ -22,6 +22,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .adapt import METHODS
 from .checkpoint import last_complete_checkpoint, load_model, mark_complete, save_model
 from .model import PRESETS, ModelConfig
 
@@ -57,8 +58,12 @@ class TrainConfig:
     """Use only the first N training examples (0 = all): for data-size curves and tests."""
     patience: int = 5
     """Stop after this many evaluations without a better dev character accuracy (0 = never)."""
-    freeze_encoder: bool = False
-    """Train only the (tied) embeddings/output head and the final norm; blocks stay fixed."""
+    method: str = "full"
+    """With --init: "full" trains every weight, "freeze" only the (tied) embeddings/output
+    head and final norm, "lora" only low-rank adapters on the blocks (adapt.py), and saves
+    only the adapter (run_dir/adapter) instead of a model directory."""
+    max_minutes: float = 0
+    """Stop after this many minutes of training (0 = no limit); the best model is kept."""
     precision: str = "auto"
     """"auto" (bf16 where the device supports it), "bf16", "fp16" or "fp32"."""
     seed: int = 0
@@ -83,8 +88,10 @@ class TrainConfig:
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 1")
         if self.lr <= 0:
             raise ValueError("--lr must be > 0")
-        if self.freeze_encoder and self.init is None:
-            raise ValueError("--freeze-encoder needs --init: a frozen random encoder learns nothing")
+        if self.method not in METHODS:
+            raise ValueError(f"--method must be one of {METHODS}, got {self.method!r}")
+        if self.method != "full" and self.init is None:
+            raise ValueError(f"--method {self.method} needs --init: it adapts a trained model")
 
 
 def _precision(name: str) -> dict:
@@ -130,7 +137,7 @@ def _argmax(logits, labels):
     return logits.argmax(-1)
 
 
-def _callbacks(run_dir: Path):
+def _callbacks(run_dir: Path, max_minutes: float = 0):
     from transformers import TrainerCallback
 
     class RunFiles(TrainerCallback):
@@ -146,7 +153,18 @@ def _callbacks(run_dir: Path):
             if state.is_world_process_zero:
                 mark_complete(Path(args.output_dir) / f"checkpoint-{state.global_step}")
 
-    return [RunFiles()]
+    class TimeLimit(TrainerCallback):
+        """--max-minutes: evaluate, save and stop once the budget is spent."""
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.deadline = time.monotonic() + 60 * max_minutes
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if time.monotonic() > self.deadline:
+                control.should_evaluate = control.should_save = True
+                control.should_training_stop = True
+
+    return [RunFiles()] + ([TimeLimit()] if max_minutes else [])
 
 
 def _trim_metrics(path: Path, step: int):
@@ -163,6 +181,7 @@ def train(config: TrainConfig) -> dict:
     import torch
     from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
 
+    from .adapt import add_lora, freeze_encoder, save_adapter
     from .model import PinyinHanziModel
     from .objectives import Collator, ExampleDataset
     from .vocab import Vocab
@@ -177,9 +196,10 @@ def train(config: TrainConfig) -> dict:
         model_config = ModelConfig(**PRESETS[config.preset], input_size=vocab.input_size,
                                    n_hanzi=len(vocab.hanzi))
         model = PinyinHanziModel(model_config, vocab)
-    if config.freeze_encoder:
-        for name, p in model.named_parameters():
-            p.requires_grad = not (name.startswith("blocks.") or name.startswith("pos_emb."))
+    if config.method == "freeze":
+        freeze_encoder(model)
+    elif config.method == "lora":
+        model = add_lora(model)
 
     max_len = model.config.max_len
     train_set = ExampleDataset(
@@ -243,7 +263,7 @@ def train(config: TrainConfig) -> dict:
         **_precision(config.precision),
     )
     os.environ.setdefault("TENSORBOARD_LOGGING_DIR", str(run_dir / "tensorboard"))
-    callbacks = _callbacks(run_dir)
+    callbacks = _callbacks(run_dir, config.max_minutes)
     if config.patience:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.patience))
     trainer = Trainer(
@@ -252,12 +272,18 @@ def train(config: TrainConfig) -> dict:
         compute_metrics=conversion_metrics, preprocess_logits_for_metrics=_argmax,
         callbacks=callbacks,
     )
+    # Adapting: the dev score of the starting model, so the gain (or forgetting) is visible.
+    before = (trainer.evaluate(metric_key_prefix="before")
+              if config.init and resume_from is None else {})
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
-    metrics = trainer.evaluate()
+    metrics = {**before, **trainer.evaluate()}
     if trainer.is_world_process_zero():
         best = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)
-        save_model(best, vocab, run_dir / "model",
-                   training={**asdict(config), "final_dev": metrics,
-                             "best_checkpoint": trainer.state.best_model_checkpoint,
-                             "parameters": best.num_parameters()})
+        if config.method == "lora":
+            save_adapter(best, run_dir / "adapter", config.init)
+        else:
+            save_model(best, vocab, run_dir / "model",
+                       training={**asdict(config), "final_dev": metrics,
+                                 "best_checkpoint": trainer.state.best_model_checkpoint,
+                                 "parameters": best.num_parameters()})
     return metrics

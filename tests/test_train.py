@@ -108,7 +108,7 @@ class Hang(TrainerCallback):
             time.sleep(600)
 
 callbacks = t._callbacks
-t._callbacks = lambda run_dir: callbacks(run_dir) + [Hang()]
+t._callbacks = lambda *a: callbacks(*a) + [Hang()]
 t.train(t.TrainConfig(**{config!r}))
 """
 
@@ -227,7 +227,7 @@ def counting(name, fn):
 t.save_model = counting("save_model", t.save_model)
 t.mark_complete = counting("mark_complete", t.mark_complete)
 callbacks = t._callbacks
-t._callbacks = lambda run_dir: callbacks(run_dir) + [Record()]
+t._callbacks = lambda *a: callbacks(*a) + [Record()]
 
 data_dir, out_dir = sys.argv[1:3]
 t.train(t.TrainConfig(data_dir=data_dir, out_dir=out_dir, preset="tiny", sources=(),
@@ -282,7 +282,9 @@ def test_torchrun_two_processes_train_data_parallel(data_dir, tmp_path):
         ({"objective": "x"}, "--objective"),
         ({"preset": "huge"}, "--preset"),
         ({"precision": "fp8"}, "--precision"),
-        ({"freeze_encoder": True}, "--freeze-encoder"),
+        ({"method": "freeze"}, "--method freeze needs --init"),
+        ({"method": "lora"}, "--method lora needs --init"),
+        ({"method": "adapterz"}, "--method must be one of"),
     ],
 )
 def test_train_config_rejects_bad_values(kwargs, flag):
@@ -312,7 +314,7 @@ def test_pretrain_then_convert_from_it_with_and_without_a_frozen_encoder(data_di
     assert any("loss" in r for r in read_metrics(tmp_path / "pretrain"))
 
     before = weights(pretrained)
-    train(TrainConfig(init=pretrained, freeze_encoder=True, out_dir=tmp_path / "frozen", **tiny))
+    train(TrainConfig(init=pretrained, method="freeze", out_dir=tmp_path / "frozen", **tiny))
     train(TrainConfig(init=pretrained, out_dir=tmp_path / "full", **tiny))
     frozen, full = weights(tmp_path / "frozen" / "model"), weights(tmp_path / "full" / "model")
 
@@ -322,3 +324,15 @@ def test_pretrain_then_convert_from_it_with_and_without_a_frozen_encoder(data_di
         assert torch.equal(frozen[key], before[key]), key
     assert not torch.equal(frozen["tok_emb.weight"], before["tok_emb.weight"])  # it trained
     assert any(not torch.equal(full[k], before[k]) for k in encoder)  # freezing is what held
+
+
+def test_max_minutes_stops_early_and_keeps_a_model(data_dir, tmp_path):
+    """A budget smaller than one step: training stops after the first step, evaluates and
+    still writes the model directory."""
+    with one_thread():
+        train(TrainConfig(**{**TINY, "max_steps": 40}, data_dir=data_dir, out_dir=tmp_path,
+                          max_minutes=1e-6))
+    steps = [json.loads(line)["step"] for line in
+             (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert max(steps) == 1
+    assert (tmp_path / "model" / "model.safetensors").is_file()

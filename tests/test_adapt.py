@@ -1,0 +1,124 @@
+"""Tests for adapting a trained model to a user's text (adapt.py, `finetune --text --method`):
+accuracy on the user's held-out text moves, LoRA saves only a small adapter, and the adapter
+loads back on top of the base model to the same predictions the run measured."""
+
+import json
+import random
+import re
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from pinyin_hanzi.api import Converter
+from pinyin_hanzi.cli import app
+from pinyin_hanzi.train import TrainConfig, load_examples, train
+from tiny_run import TINY, one_thread, shared_run
+
+pytest.importorskip("peft")
+
+# The tiny corpus uses both words of each pair equally; this user only ever writes the second.
+USER_WORDS = "诚实 权力 期中 回忆 我们 喜欢 朋友 老师 学生 今天 非常 开始 一起".split()
+
+
+def user_text(path, n=240, seed=1):
+    rng = random.Random(seed)
+    lines = ["".join(rng.choice(USER_WORDS) for _ in range(rng.randint(3, 6))) + "。"
+             for _ in range(n)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    return shared_run(tmp_path_factory) / "model"
+
+
+@pytest.fixture(scope="module")
+def adapted(base, tmp_path_factory):
+    """`finetune --text --method lora` from the command line, once for the module."""
+    root = tmp_path_factory.mktemp("adapt")
+    text = user_text(root / "mine.txt")
+    with one_thread():
+        result = CliRunner().invoke(app, [
+            "finetune", "--init", str(base), "--text", str(text), "--method", "lora",
+            "--out", str(root / "run"), "--max-steps", "60", "--batch-size", "16",
+            "--lr", "1e-2", "--warmup-steps", "2", "--eval-steps", "20", "--patience", "0"])
+    assert result.exit_code == 0, result.output
+    return root / "run", result.output
+
+
+def test_lora_run_reports_and_improves_the_held_out_text(adapted):
+    run, output = adapted
+    found = re.search(r"dev char accuracy ([\d.]+) -> ([\d.]+)", output)
+    assert found, output
+    before, after = float(found[1]), float(found[2])
+    assert after > before + 5, found[0]
+    assert "adapter saved to" in output
+
+
+def test_lora_saves_only_a_small_adapter(adapted, base):
+    run, _ = adapted
+    files = {p.name: p.stat().st_size for p in (run / "adapter").iterdir()}
+    assert {"adapter_config.json", "adapter_model.safetensors", "base.json"} <= set(files)
+    assert files["adapter_model.safetensors"] < 0.25 * (base / "model.safetensors").stat().st_size
+    assert not (run / "model").exists()
+    assert json.loads((run / "adapter" / "base.json").read_text())["base_model"] == str(base)
+
+
+def test_adapter_loads_back_to_the_accuracy_the_run_measured(adapted, base):
+    """Argmax accuracy of Converter.load(base, adapter=...) on the held-out slice equals the
+    final dev accuracy the training run logged: what was saved is what was trained."""
+    run, _ = adapted
+    final = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
+    conv = Converter.load(base, adapter=run / "adapter", backend="torch")
+    examples = load_examples(run / "data", "dev", conv.vocab, (), conv.max_len)
+    inverse = {conv.vocab.syllable_token(s): s for s in conv.vocab.syllables}
+    rows = conv.logprob_rows([[inverse[t] for t in syl] for syl, _, _ in examples])
+    right = sum(int((r.argmax(-1) == lab).sum()) for r, (_, _, lab) in zip(rows, examples))
+    total = sum(len(lab) for _, _, lab in examples)
+    assert right / total == pytest.approx(final["eval_char_acc"], abs=1e-9)
+    plain = Converter.load(base, backend="torch")
+    syllables = [[inverse[t] for t in examples[0][0]]]
+    assert not np.allclose(plain.logprob_rows(syllables)[0], conv.logprob_rows(syllables)[0])
+
+
+def test_several_adapters_sit_beside_one_base(adapted, base, tmp_path):
+    """A second adapter (another user) loads independently; the base stays untouched."""
+    text = user_text(tmp_path / "other.txt", seed=7)
+    with one_thread():
+        result = CliRunner().invoke(app, [
+            "finetune", "--init", str(base), "--text", str(text), "--method", "lora",
+            "--out", str(tmp_path / "run2"), "--max-steps", "10", "--batch-size", "16",
+            "--eval-steps", "10", "--patience", "0"])
+    assert result.exit_code == 0, result.output
+    first = Converter.load(base, adapter=adapted[0] / "adapter", backend="torch")
+    second = Converter.load(base, adapter=tmp_path / "run2" / "adapter", backend="torch")
+    syllables = [["cheng", "shi"]]
+    assert not np.allclose(first.logprob_rows(syllables)[0], second.logprob_rows(syllables)[0])
+
+
+@pytest.mark.parametrize("method", ["full", "freeze"])
+def test_full_and_frozen_adaptation_save_a_model(method, base, tmp_path):
+    data = tmp_path / "data"
+    from pinyin_hanzi.data.prepare import PrepareConfig, prepare
+
+    prepare(PrepareConfig(out_dir=data, sources=(), user_files=(str(user_text(
+        tmp_path / "mine.txt")),), user_traditional=False, workers=1, dev_fraction=0.1,
+        test_fraction=0.0), progress=False)
+    options = {**TINY, "sources": (), "max_steps": 20, "eval_steps": 20}
+    options.pop("preset")
+    with one_thread():
+        metrics = train(TrainConfig(data_dir=data, out_dir=tmp_path / "run", init=base,
+                                    method=method, **options))
+    assert "before_char_acc" in metrics and metrics["eval_char_acc"] > 0
+    assert (tmp_path / "run" / "model" / "model.safetensors").is_file()
+
+
+def test_adapter_errors_are_named(base, tmp_path):
+    with pytest.raises(ValueError, match="not an adapter directory"):
+        Converter.load(base, adapter=tmp_path, backend="torch")
+    with pytest.raises(ValueError, match="backend 'torch'"):
+        Converter.load(base, adapter=tmp_path, backend="onnx")
+    result = CliRunner().invoke(app, ["finetune", "--text", "x.txt", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "--init" in result.output
