@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # How the shipped default model (pinyin_hanzi/assets/default_model) is trained, end to end,
-# on the built-in corpora with 2 CPU cores (about 2 hours; docs/EXPERIMENTS.md has the log).
+# on the built-in corpora with 2 CPU cores (about 3 hours; docs/EXPERIMENTS.md has the log).
 # Phase 1 trains from scratch; phase 2 continues from it with a fresh, lower cosine schedule;
-# then `pinyin-hanzi lm` fits the decoding models on the same training split (a character
-# trigram, and the word lexicon + bigram) and tunes their weights on the dev split; the
-# encoder weights are stored in fp16 (half the size, same accuracy).
+# phase 3 continues with the lexicon's words mixed in; then `pinyin-hanzi lm` fits the
+# decoding models on the same training split (a character trigram, and the word lexicon +
+# bigram) and tunes their weights on the dev split; the encoder weights are stored in fp16
+# (half the size, same accuracy) and exported to int8 ONNX for onnxruntime.
+# As run for the shipped model (docs/EXPERIMENTS.md): phases 1-2 read a runs/data prepared
+# without the lexicon (vocab of pd98, reviews, tang, songci), phase 3 and `lm` a copy with it;
+# this script prepares one runs/data with all five sources, so its vocabulary is a little
+# larger.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PH=.venv/bin/pinyin-hanzi
@@ -15,7 +20,10 @@ $PH finetune --data runs/data --out runs/small --preset small --sources pd98,rev
   --max-steps 7000 --warmup-steps 300 --eval-steps 500 --patience 0
 $PH finetune --data runs/data --out runs/small2 --init runs/small/model --sources pd98,reviews \
   --max-steps "$PHASE2_STEPS" --lr 5e-4 --warmup-steps 200 --eval-steps 1000 --patience 0
-$PH lm --model runs/small2/model --data runs/data --sources pd98,reviews
+$PH finetune --data runs/data --out runs/small3 --init runs/small2/model \
+  --sources pd98,reviews,lexicon --max-steps 8000 --lr 5e-4 --warmup-steps 200 \
+  --eval-steps 1000 --patience 0
+$PH lm --model runs/small3/model --data runs/data --sources pd98,reviews
 .venv/bin/python - <<'PY'
 from pinyin_hanzi.api import DEFAULT_MODEL
 from pinyin_hanzi.checkpoint import load_model, save_model
@@ -24,10 +32,12 @@ from pinyin_hanzi.wordlm import WORDLM_FILE
 import json
 from pathlib import Path
 
-src = Path("runs/small2/model")
+src = Path("runs/small3/model")
 model, vocab = load_model(src)
 extra = [src / name for name in (NGRAM_FILE, WORDLM_FILE, "decode.json") if (src / name).is_file()]
 save_model(model, vocab, DEFAULT_MODEL, half=True,
            training=json.loads((src / "training.json").read_text()), extra_files=extra)
 print(f"shipped {src} -> {DEFAULT_MODEL}")
 PY
+$PH export --model pinyin_hanzi/assets/default_model
+rm pinyin_hanzi/assets/default_model/model.onnx  # only the int8 graph ships (size budget)

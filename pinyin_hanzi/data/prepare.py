@@ -35,7 +35,7 @@ from .dedup import Deduper, line_key
 from .sources import BUILTIN_SOURCES, Line, read_sources
 from .split import SPLITS, assign_split
 
-DEFAULT_SOURCES = ("pd98", "reviews", "tang", "songci")
+DEFAULT_SOURCES = ("pd98", "reviews", "tang", "songci", "lexicon")
 _BATCH = 512
 
 
@@ -44,7 +44,7 @@ class PrepareConfig:
     out_dir: Path = Path("runs/data")
     """Where shards, vocab.json and manifest.json go (replaced atomically)."""
     sources: tuple[str, ...] = DEFAULT_SOURCES
-    """Built-in sources to read; see sources.BUILTIN_SOURCES ("lexicon" is opt-in)."""
+    """Built-in sources to read; see sources.BUILTIN_SOURCES."""
     user_files: tuple[str, ...] = ()
     """The user's own text files or globs (plain text or .jsonl)."""
     user_traditional: bool = True
