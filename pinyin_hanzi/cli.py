@@ -164,7 +164,7 @@ def ngram(
         lm.save(out)
     except USER_ERRORS as e:
         _fail(e)
-    typer.echo(f"{order}-gram with {len(lm.counts):,} n-grams saved to {out}")
+    typer.echo(f"{order}-gram with {len(lm):,} n-grams saved to {out}")
 
 
 @app.command()

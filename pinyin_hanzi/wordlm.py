@@ -17,17 +17,21 @@ here the lexicon proposes words and the encoder, which reads the whole clause, s
   hanzi, plus `word_weight` times the word model's log-prob, plus `word_bonus` per word, plus
   (optionally) a weighted character n-gram log-prob.
 
+In memory everything is a numpy array (no dict of 333 k words): the words as one UTF-8 buffer,
+the bigrams as sorted integer keys, the lexicon as sorted reading keys (`_reading_keys`). The
+decoder asks its questions a position at a time, as arrays, so each is a few binary searches.
 Saved as a compressed .npz of plain arrays (loaded with allow_pickle=False): no pickle.
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
-import math
 import os
 import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,37 +43,95 @@ WORDLM_FILE = "wordlm.npz"  # its name in a model directory
 BOUNDARY = 0  # word index of the clause start (as a history) and end (as a prediction)
 UNKNOWN = -1  # a hanzi the lexicon does not list: scored with the add-alpha floor
 MAX_WORD_LEN = 8
+_SENTINEL = np.iinfo(np.int64).max
 
 
 class WordLM:
-    def __init__(self, words: list[str], counts, readings: list[list[str]], prev, nxt, pair_counts,
-                 alpha: float = 0.5):
-        """words[0] is the clause boundary (counts[0] = clauses seen); readings[i] lists word
-        i's toneless readings (syllables joined by spaces); the bigram (prev[j], nxt[j]) was
-        seen pair_counts[j] times."""
-        if not (len(words) == len(counts) == len(readings)) or not words:
-            raise ValueError("words, counts and readings must be equally long and non-empty")
-        n = len(words)
-        self.words, self.readings, self.alpha = words, readings, alpha
+    def __init__(self, text: np.ndarray, counts, prev, nxt, pair_counts, syllables: list[str],
+                 reading_keys, reading_words, alpha: float = 0.5):
+        """text: the words' UTF-8, joined by newlines (word 0, the clause boundary, is empty;
+        counts[0] = clauses seen); the bigram (prev[j], nxt[j]) was seen pair_counts[j] times;
+        reading_words[j] has the reading whose `_reading_keys` key (over `syllables`) is
+        reading_keys[j], the keys sorted."""
+        text = np.asarray(text, dtype=np.uint8)
+        self._starts = np.r_[0, np.flatnonzero(text == ord("\n")) + 1, len(text) + 1]
+        self._text = text
+        n = len(self._starts) - 1
         counts = np.asarray(counts, dtype=np.int64)
+        if len(counts) != n or not n:
+            raise ValueError(f"{n} words but {len(counts)} counts")
         prev, nxt = np.asarray(prev, dtype=np.int64), np.asarray(nxt, dtype=np.int64)
         pair_counts = np.asarray(pair_counts, dtype=np.int64)
+        if not len(prev) == len(nxt) == len(pair_counts):
+            raise ValueError("prev, next and pair_counts must be equally long")
         if len(prev) and (min(prev.min(), nxt.min()) < 0 or max(prev.max(), nxt.max()) >= n):
             raise ValueError("a bigram refers to a word index out of range")
-        self.counts, self.prev, self.nxt, self.pair_counts = counts, prev, nxt, pair_counts
-        self.index = {w: i for i, w in enumerate(words)}
-        self.by_reading: dict[str, list[int]] = defaultdict(list)
-        for i, word_readings in enumerate(readings):
-            for reading in word_readings:
-                self.by_reading[reading].append(i)
-        # Plain Python containers: the decoder asks ~10^4 questions per clause, one at a time.
-        self.bigrams = dict(zip((prev * n + nxt).tolist(), pair_counts.tolist()))
-        # Witten-Bell: c(h) and T(h) over the bigrams kept (so each history still sums to 1).
-        self.context = np.bincount(prev, weights=pair_counts, minlength=n).tolist()
-        self.types = np.bincount(prev, minlength=n).tolist()
-        denominator = counts.sum() + alpha * n
-        self.unigram = ((counts + alpha) / denominator).tolist()
-        self.floor = alpha / denominator
+        self.alpha, self.counts = alpha, counts
+        # A bigram's key is prev * (n + 1) + next + 1: with UNKNOWN (-1) for either word, a
+        # query key is negative or ends in digit 0, so it matches nothing.
+        self._base = n + 1
+        keys = prev * self._base + nxt + 1
+        order = np.argsort(keys, kind="stable")
+        self.bigram_keys, self.bigram_counts = keys[order], pair_counts[order]
+        if np.any(self.bigram_keys[1:] == self.bigram_keys[:-1]):
+            raise ValueError("a bigram is listed twice")
+        self._bigrams = (np.r_[self.bigram_keys, _SENTINEL], np.r_[self.bigram_counts, 0])
+        # Witten-Bell, per history h: c(h), the times h was followed by a kept bigram, and
+        # T(h), the distinct words that followed it (so each history still sums to 1):
+        # p = (count + t * lower) / d with t = T(h) and d = c(h) + T(h). A history never seen
+        # gets t = d = 1, which leaves p = lower exactly (its count is 0). Each table has one
+        # entry more, at index -1 = UNKNOWN: count 0, so its unigram is the add-alpha floor,
+        # and t = d = 1.
+        context = np.bincount(prev, weights=pair_counts, minlength=n).astype(np.int64)
+        types = np.bincount(prev, minlength=n)
+        self._counts = np.r_[counts, 0]
+        self._t = np.r_[np.where(context > 0, types, 1), 1]
+        self._d = np.r_[np.where(context > 0, context + types, 1), 1]
+        self.denominator = counts.sum() + alpha * n
+        self.floor = alpha / self.denominator
+        self.syllables = list(syllables)
+        if len(self.syllables) + 1 > _MAX_READING_BASE:
+            raise ValueError(f"{len(self.syllables)} syllables are too many for reading keys")
+        self.syllable_id = {s: i for i, s in enumerate(self.syllables)}
+        self.reading_keys = np.asarray(reading_keys, dtype=np.complex128)
+        self.reading_words = np.asarray(reading_words, dtype=np.int64)
+        if self.reading_keys.shape != self.reading_words.shape:
+            raise ValueError("reading keys and words differ in length")
+        if len(self.reading_words) and (self.reading_words.min() < 0
+                                        or self.reading_words.max() >= n):
+            raise ValueError("a reading refers to a word index out of range")
+        if np.any(self.reading_keys[1:] < self.reading_keys[:-1]):
+            raise ValueError("reading keys are not sorted")
+        # The one-hanzi words, which the decoder asks about for every candidate hanzi.
+        short = np.flatnonzero(np.diff(self._starts) <= 5)
+        self._single = {w: int(i) for i, w in zip(short, map(self.word, short)) if len(w) == 1}
+        self._index: dict[str, int] | None = None  # every word, built on first need
+
+    @classmethod
+    def from_lists(cls, words: list[str], counts, readings: list[list[str]], prev, nxt,
+                   pair_counts, alpha: float = 0.5) -> "WordLM":
+        """words[0] is the clause boundary; readings[i] lists word i's toneless readings
+        (syllables joined by spaces)."""
+        if not (len(words) == len(counts) == len(readings)) or not words:
+            raise ValueError("words, counts and readings must be equally long and non-empty")
+        if any("\n" in w for w in words):
+            raise ValueError("a word contains a newline")
+        syllables = sorted({s for rs in readings for r in rs for s in r.split()})
+        syllable_id = {s: i + 1 for i, s in enumerate(syllables)}
+        entries = [(i, r.split()) for i, rs in enumerate(readings) for r in rs]
+        # Only what the decoder can ask for: 2..MAX_WORD_LEN syllables, one per hanzi.
+        entries = [(i, r) for i, r in entries if 2 <= len(r) <= MAX_WORD_LEN
+                   and len(r) == len(words[i])]
+        digits = np.zeros((len(entries), MAX_WORD_LEN), dtype=np.int64)
+        for row, (_, r) in enumerate(entries):
+            digits[row, :len(r)] = [syllable_id[s] for s in r]
+        keys = _reading_keys(digits, len(syllables) + 1)
+        word_ids = np.array([i for i, _ in entries], dtype=np.int64)
+        order = np.lexsort((word_ids, keys.imag, keys.real))
+        lm = cls(_utf8("\n".join(words)), counts, prev, nxt, pair_counts, syllables,
+                 keys[order], word_ids[order], alpha)
+        lm.readings = readings
+        return lm
 
     @classmethod
     def train(cls, clauses: Iterable[tuple[list[str], list[str]]],
@@ -97,30 +159,79 @@ class WordLM:
         index = {w: i for i, w in enumerate(words)}
         kept = [(index[a], index[b], n) for (a, b), n in pairs.items() if n >= prune]
         prev, nxt, pair_counts = zip(*kept) if kept else ((), (), ())
-        return cls(words, [unigram[w] for w in words], [list(readings[w]) for w in words],
-                   prev, nxt, pair_counts, alpha)
+        return cls.from_lists(words, [unigram[w] for w in words],
+                              [list(readings[w]) for w in words], prev, nxt, pair_counts, alpha)
+
+    def __len__(self) -> int:
+        """The number of words, the clause boundary included."""
+        return len(self.counts)
+
+    def word(self, i: int) -> str:
+        return self._text[self._starts[i]:self._starts[i + 1] - 1].tobytes().decode("utf-8")
+
+    def word_id(self, word: str) -> int:
+        """A word's index, or UNKNOWN."""
+        if len(word) == 1:
+            return self._single.get(word, UNKNOWN)
+        if self._index is None:  # for inspection and tests; the decoder never needs it
+            self._index = {self.word(i): i for i in range(len(self))}
+        return self._index.get(word, UNKNOWN)
+
+    def lexicon(self, syllables: list[str]) -> list[tuple[int, int, int]]:
+        """Every lexicon word that reads as syllables[i:i + length], 2 <= length <=
+        MAX_WORD_LEN: (i, length, word index), ordered by i, length, word index."""
+        n, base = len(syllables), len(self.syllables) + 1
+        digits = [self.syllable_id.get(s, -1) + 1 for s in syllables]  # 0: not in the lexicon
+        spans, queries = [], []
+        for i in range(n):
+            real = imag = 0
+            for length in range(1, min(MAX_WORD_LEN, n - i) + 1):
+                d = digits[i + length - 1]
+                if not d:
+                    break
+                if length <= 4:
+                    real = real * base + d
+                else:
+                    imag = imag * base + d
+                if length > 1:
+                    spans.append((i, length))
+                    queries.append(complex(real, imag))
+        if not queries:
+            return []
+        queries = np.array(queries)
+        lo = np.searchsorted(self.reading_keys, queries, "left")
+        hi = np.searchsorted(self.reading_keys, queries, "right")
+        words = self.reading_words
+        found = []
+        for q in np.flatnonzero(hi > lo).tolist():
+            i, length = spans[q]
+            found.extend((i, length, w) for w in words[lo[q]:hi[q]].tolist())
+        return found
+
+    def logprobs(self, previous, words) -> np.ndarray:
+        """log P(word | previous word), by index, for arrays that broadcast together
+        (BOUNDARY as history = clause start, as the word = clause end; UNKNOWN = a hanzi the
+        lexicon does not list)."""
+        previous = np.asarray(previous, dtype=np.int64)
+        words = np.asarray(words, dtype=np.int64)
+        lower = (self._counts[words] + self.alpha) / self.denominator
+        keys, counts = self._bigrams
+        query = previous * self._base + (words + 1)
+        j = np.searchsorted(keys, query)
+        return np.log((counts[j] * (keys[j] == query) + self._t[previous] * lower)
+                      / self._d[previous])
 
     def logprob(self, previous: int, word: int) -> float:
-        """log P(word | previous word), by index (BOUNDARY as history = clause start, as the
-        word = clause end; UNKNOWN = a hanzi the lexicon does not list)."""
-        lower = self.floor if word == UNKNOWN else self.unigram[word]
-        c_h = self.context[previous] if previous != UNKNOWN else 0
-        if not c_h:
-            return math.log(lower)
-        t_h = self.types[previous]
-        count = self.bigrams.get(previous * len(self.words) + word, 0) if word != UNKNOWN else 0
-        return math.log((count + t_h * lower) / (c_h + t_h))
+        return float(self.logprobs(previous, word))
 
     def save(self, path: Path):
         """A compressed .npz of plain arrays (words and readings as newline-joined UTF-8)."""
-        order = np.lexsort((self.nxt, self.prev))  # sorted bigrams compress to about half
+        prev, nxt = np.divmod(self.bigram_keys - 1, self._base)
         arrays = {
-            "format": _utf8(FORMAT), "alpha": np.array([self.alpha]),
-            "words": _utf8("\n".join(self.words)),
+            "format": _utf8(FORMAT), "alpha": np.array([self.alpha]), "words": self._text,
             "readings": _utf8("\n".join("|".join(r) for r in self.readings)),
-            "counts": self.counts.astype(np.int64), "prev": self.prev[order].astype(np.int32),
-            "next": self.nxt[order].astype(np.int32),
-            "pair_counts": self.pair_counts[order].astype(np.int64)}
+            "counts": self.counts.astype(np.int64), "prev": prev.astype(np.int32),
+            "next": nxt.astype(np.int32), "pair_counts": self.bigram_counts.astype(np.int64)}
         path = Path(path)
         tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
         with open(tmp, "wb") as f:
@@ -139,13 +250,34 @@ class WordLM:
                 words = bytes(data["words"]).decode("utf-8").split("\n")
                 readings = [r.split("|") if r else []
                             for r in bytes(data["readings"]).decode("utf-8").split("\n")]
-                return cls(words, data["counts"], readings, data["prev"], data["next"],
-                           data["pair_counts"], float(data["alpha"][0]))
+                return cls.from_lists(words, data["counts"], readings, data["prev"],
+                                      data["next"], data["pair_counts"],
+                                      float(data["alpha"][0]))
         except FileNotFoundError:
             raise FileNotFoundError(f"{path}: word model file is missing") from None
         except (OSError, EOFError, UnicodeDecodeError, KeyError, TypeError, ValueError,
                 zipfile.BadZipFile) as e:
             raise ValueError(f"{path}: not a valid word model file ({e})") from None
+
+
+# Reading keys: a reading of 2..8 syllables, as digits 1..base-1 (syllable index + 1), becomes
+# one complex number: its first four digits in base `base` as the real part, the rest as the
+# imaginary part. Both are integers below 2**53, so exact as floats; numpy orders complex
+# numbers by real then imaginary part, so one sorted array and searchsorted find readings.
+_MAX_READING_BASE = int(2 ** (53 / 4))
+
+
+def _reading_keys(digits: np.ndarray, base: int) -> np.ndarray:
+    """Rows of syllable digits, 0 after the reading's end -> complex128 keys."""
+    real = np.zeros(len(digits), dtype=np.int64)
+    imag = np.zeros(len(digits), dtype=np.int64)
+    for t in range(digits.shape[1]):
+        part = real if t < 4 else imag
+        d = digits[:, t]
+        part[:] = np.where(d > 0, part * base + d, part)
+    keys = np.empty(len(digits), dtype=np.complex128)
+    keys.real, keys.imag = real, imag
+    return keys
 
 
 def _utf8(text: str) -> np.ndarray:
@@ -187,59 +319,316 @@ def listed_words(data_dir: Path) -> Iterable[tuple[str, str]]:
             yield record["text"], " ".join(record["pinyin"])
 
 
-def lattice_search(syllables: list[str], rows: list[np.ndarray],
-                   singles: list[tuple[np.ndarray, np.ndarray]], hanzi: list[str],
-                   hanzi_id: dict[str, int], lm: WordLM, k: int, beam: int = 16,
-                   word_weight: float = 1.0, word_bonus: float = 0.0, char_lm=None,
-                   char_weight: float = 0.0) -> list[Candidate]:
+
+def lattice_search(syllables: list[str], rows, singles: list[tuple[np.ndarray, np.ndarray]],
+                   hanzi: list[str], hanzi_id: dict[str, int], lm: WordLM, k: int,
+                   beam: int = 16, word_weight: float = 1.0, word_bonus: float = 0.0,
+                   char_lm=None, char_weight: float = 0.0) -> list[Candidate]:
     """rows[i]: the encoder's log-probs over all hanzi at syllable i; singles[i]: its best
     allowed (hanzi ids, log-probs), the one-character arcs. A character n-gram (`char_lm`,
     ngram.CharNgram) may score the hanzi too, with `char_weight`. Returns the k best distinct
-    clauses, best first."""
+    clauses, best first.
+
+    At each position the search keeps the `beam` best distinct texts that end there (a text
+    reached twice keeps its better path) and extends each by every arc that starts there.
+    All of a position's extensions are scored at once, as a (paths, arcs) matrix; the
+    language models are asked about distinct (history, arc) pairs only."""
     n = len(syllables)
     beam = max(beam, k)
-    # hyps[i]: text -> (score, last word index), the best paths covering syllables[:i].
-    hyps: list[dict[str, tuple[float, int]]] = [dict() for _ in range(n + 1)]
-    hyps[0][""] = (0.0, BOUNDARY)
+    chars = char_lm if char_weight else None
+    if n == 0:
+        return [Candidate("", float(0.0 + word_weight * lm.logprob(BOUNDARY, BOUNDARY)
+                                    + (char_weight * char_lm.end_logprob("") if chars else 0.0)))]
+    arcs = _clause_arcs(syllables, np.asarray(rows), singles, hanzi, hanzi_id, lm, chars)
+    hyps = _Hyps([0.0], [""], [BOUNDARY], [chars.history("") if chars else 0], chars)
+    blocks: list[list[_Block]] = [[] for _ in range(n + 1)]  # the extensions ending at each
     for i in range(n):
-        if not hyps[i]:
+        if i:
+            hyps = _best(blocks[i], beam, chars)
+        a = arcs[i]
+        if hyps is None or not a.words:
             continue
-        arcs = _arcs(i, syllables, rows, singles, hanzi, hanzi_id, lm)
-        for text, (score, last) in heapq.nlargest(beam, hyps[i].items(),
-                                                  key=lambda kv: kv[1][0]):
-            for end, word, word_id, enc in arcs:
-                s = score + enc + word_bonus + word_weight * lm.logprob(last, word_id)
-                new = text + word
-                if char_weight:
-                    s += char_weight * sum(char_lm.logprob(new[:len(text) + j], c)
-                                           for j, c in enumerate(word))
-                known = hyps[end].get(new)
-                if known is None or s > known[0]:
-                    hyps[end][new] = (s, word_id)
-    final = [(s + word_weight * lm.logprob(last, BOUNDARY)
-              + (char_weight * char_lm.end_logprob(text) if char_weight else 0.0), text)
-             for text, (s, last) in hyps[n].items()]
-    final = heapq.nlargest(k, final)
-    return [Candidate(text, float(score)) for score, text in final]
+        scores = (hyps.scores[:, None] + a.enc + word_bonus
+                  + word_weight * lm.logprobs(hyps.last_u, a.word_ids)[hyps.last_of])
+        if chars:
+            scores = scores + char_weight * _char_logprobs(chars, hyps, a)
+        for end, lo, hi in a.groups:
+            blocks[end].append(_Block(hyps, a, lo, scores[:, lo:hi]))
+    return _final(blocks[n], k, lm, word_weight, chars, char_weight)
 
 
-def _arcs(i, syllables, rows, singles, hanzi, hanzi_id, lm):
-    """Words that can start at syllable i: (end, word, word index, encoder log-prob)."""
-    arcs = []
-    ids, logps = singles[i]
-    for h, lp in zip(ids.tolist(), logps.tolist()):
-        char = hanzi[h]
-        arcs.append((i + 1, char, lm.index.get(char, UNKNOWN), lp))
-    for length in range(2, min(MAX_WORD_LEN, len(syllables) - i) + 1):
-        for w in lm.by_reading.get(" ".join(syllables[i:i + length]), ()):
-            word = lm.words[w]
-            enc = 0.0
-            for offset, char in enumerate(word):
-                h = hanzi_id.get(char)
-                if h is None:
-                    break
-                enc += float(rows[i + offset][h])
-            else:
-                if enc > -1e9:
-                    arcs.append((i + length, word, w, enc))
-    return arcs
+@dataclass
+class _Arcs:
+    """The arcs that start at one position, in the order the search tries them: the encoder's
+    best hanzi, then lexicon words by length and index (so their ends never decrease)."""
+
+    words: list[str]
+    word_ids: np.ndarray
+    enc: np.ndarray  # the encoder's log-prob of the arc's hanzi (float64)
+    lengths: np.ndarray
+    groups: list[tuple[int, int, int]]  # (end, first arc, last arc + 1)
+    # With a char n-gram of order m + 1 (history keys in base B, see ngram.CharNgram):
+    # after = (mod, mul, add): a path with history key h has (h % mod) * mul + add after the
+    # arc; inner[a, j]: the log-prob of hanzi j >= m of arc a, whose history lies inside the
+    # arc (0 elsewhere); prefixes[j] for j < m, the hanzi j that see the path: (the arcs longer
+    # than j, the distinct keys of their first j hanzi and their hanzi j, which of those each
+    # arc has).
+    after: tuple[np.ndarray, np.ndarray, np.ndarray] = None
+    inner: np.ndarray = None
+    prefixes: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = ()
+
+
+class _Hyps:
+    """The paths kept at one position, best first: their scores, texts, last words and char
+    n-gram history keys; and those deduplicated for the language models: last_u[last_of] ==
+    last, and per j < m, suffixes[j] = (distinct history % B**(m - j), which each path has)."""
+
+    def __init__(self, scores: list[float], texts: list[str], last: list[int],
+                 history: list[int], chars):
+        self.scores, self.texts, self.history = np.array(scores), texts, history
+        self.last_u, self.last_of = _distinct(last)
+        self.last_u = self.last_u[:, None]
+        m = chars.order - 1 if chars else 0
+        self.suffixes = []
+        for j in range(m):
+            mod = chars.base ** (m - j)
+            suffix, index = _distinct([h % mod for h in history])
+            self.suffixes.append((suffix[:, None], index[:, None]))
+
+
+def _distinct(items: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """items -> (the distinct items in first-seen order, the index of each item there)."""
+    seen: dict[int, int] = {}
+    index = [seen.setdefault(x, len(seen)) for x in items]
+    return np.array(list(seen), dtype=np.int64), np.array(index)
+
+
+@dataclass
+class _Block:
+    """The extensions of `hyps` by arcs[lo:lo + scores.shape[1]], all ending at one position.
+    Occurrence j is path j // width extended by arc lo + j % width: the order in which the
+    search tries them."""
+
+    hyps: _Hyps
+    arcs: _Arcs
+    lo: int
+    scores: np.ndarray
+
+    def text(self, j: int) -> tuple[str, int, int]:
+        h, a = divmod(j, self.scores.shape[1])
+        return self.hyps.texts[h] + self.arcs.words[self.lo + a], h, self.lo + a
+
+
+def _clause_arcs(syllables, rows, singles, hanzi, hanzi_id, lm, chars) -> list[_Arcs]:
+    """Every position's arcs: its single hanzi, then the lexicon words that start there and
+    whose every hanzi the encoder allows."""
+    n = len(syllables)
+    found = lm.lexicon(syllables)
+    words = [lm.word(w) for _, _, w in found]
+    # A word's encoder score: its hanzi's log-probs, summed left to right in float64.
+    cells = np.zeros((len(words), MAX_WORD_LEN))
+    usable = [True] * len(words)
+    at_row, at_hanzi, at_word, at_char = [], [], [], []
+    for a, ((i, length, _), word) in enumerate(zip(found, words)):
+        ids = [hanzi_id.get(c) for c in word]
+        if None in ids:
+            usable[a] = False
+            continue
+        at_row.extend(range(i, i + length))
+        at_hanzi.extend(ids)
+        at_word.extend([a] * length)
+        at_char.extend(range(length))
+    cells[at_word, at_char] = rows[at_row, at_hanzi]
+    enc = cells[:, 0]
+    for j in range(1, max([length for _, length, _ in found], default=1)):
+        enc = enc + cells[:, j]
+    enc = enc.tolist()
+    # Every arc of the clause in one list, position by position; each position a slice.
+    all_words, all_ids, all_enc, all_lengths, bounds = [], [], [], [], [0]
+    next_word = 0
+    for i in range(n):
+        ids, logps = singles[i]
+        single = [hanzi[h] for h in ids.tolist()]
+        all_words.extend(single)
+        all_ids.extend(lm.word_id(c) for c in single)
+        all_enc.extend(logps.tolist())
+        all_lengths.extend([1] * len(single))
+        while next_word < len(found) and found[next_word][0] == i:
+            _, length, w = found[next_word]
+            if usable[next_word] and enc[next_word] > -1e9:  # -inf: a hanzi not allowed
+                all_words.append(words[next_word])
+                all_ids.append(w)
+                all_enc.append(enc[next_word])
+                all_lengths.append(length)
+            next_word += 1
+        bounds.append(len(all_words))
+    ids, enc = np.array(all_ids, dtype=np.int64), np.array(all_enc, dtype=np.float64)
+    lengths = np.array(all_lengths, dtype=np.int64)
+    out = []
+    for i, (lo, hi) in enumerate(zip(bounds, bounds[1:])):
+        groups, start = [], lo
+        for j in range(lo + 1, hi + 1):
+            if j == hi or all_lengths[j] != all_lengths[start]:
+                groups.append((i + all_lengths[start], start - lo, j - lo))
+                start = j
+        out.append(_Arcs(all_words[lo:hi], ids[lo:hi], enc[lo:hi], lengths[lo:hi], groups))
+    if chars:
+        _add_char_fields(out, all_words, bounds, chars)
+    return out
+
+
+def _add_char_fields(arcs: list[_Arcs], words: list[str], bounds: list[int], chars):
+    """Fill in the arcs' char n-gram fields (see _Arcs). Lengths here are in characters
+    (the same as syllables, except for a vocabulary entry such as <unk>)."""
+    m, base = chars.order - 1, chars.base
+    ids = [chars.ids(w) for w in words]
+    lengths = [len(x) for x in ids]
+
+    def key(x: list[int]) -> int:
+        k = 0
+        for c in x:
+            k = k * base + c
+        return k
+
+    # After an arc of length L, the history keeps the path's last m - L hanzi (none if L >= m).
+    tail = [min(length, m) for length in lengths]
+    after = [np.array(x, dtype=np.int64) for x in (
+        [base ** (m - t) for t in tail], [base ** t for t in tail],
+        [key(x[len(x) - t:]) for x, t in zip(ids, tail)])]
+    # Hanzi j >= m of a word: its whole history lies inside it.
+    inner = np.zeros((len(words), max(lengths, default=0)))
+    cells = [(a, j) for a, x in enumerate(ids) for j in range(m, len(x))]
+    if cells:
+        lp = chars.logprobs([key(ids[a][j - m:j]) for a, j in cells],
+                            [ids[a][j] for a, j in cells])
+        inner[tuple(zip(*cells))] = lp
+    for a, lo, hi in zip(arcs, bounds, bounds[1:]):
+        a.after = tuple(x[lo:hi] for x in after)
+        a.inner = inner[lo:hi, :max(lengths[lo:hi], default=0)]
+        a.prefixes = []
+        for j in range(min(m, a.inner.shape[1])):
+            longer = [x for x in range(hi - lo) if lengths[lo + x] > j]
+            distinct: dict[tuple[int, int], int] = {}
+            index = [distinct.setdefault((key(ids[lo + x][:j]), ids[lo + x][j]), len(distinct))
+                     for x in longer]
+            prefix_key, char = zip(*distinct)
+            a.prefixes.append((np.array(longer), np.array(prefix_key, dtype=np.int64),
+                               np.array(char, dtype=np.int64), np.array(index)))
+
+
+def _char_logprobs(chars, hyps: _Hyps, arcs: _Arcs) -> np.ndarray:
+    """(paths, arcs): the char n-gram log-prob of each arc's hanzi after each path, summed
+    left to right. Hanzi j < m sees the path's last m - j hanzi: those are scored once per
+    distinct (path suffix, arc prefix); the rest is `arcs.inner`."""
+    histories, targets = [], []
+    for j, (_, prefix_key, char, _) in enumerate(arcs.prefixes):
+        suffix = hyps.suffixes[j][0]  # (distinct suffixes, 1)
+        histories.append((suffix * chars.base ** j + prefix_key).ravel())
+        targets.append((suffix * 0 + char).ravel())
+    lp = chars.logprobs(np.concatenate(histories), np.concatenate(targets))
+    out, at = None, 0
+    for (longer, prefix_key, _, prefix_of), (suffix, suffix_of) in zip(arcs.prefixes,
+                                                                       hyps.suffixes):
+        size = len(suffix) * len(prefix_key)
+        part = lp[at:at + size].reshape(len(suffix), -1)[suffix_of, prefix_of]
+        at += size
+        if out is None:  # j = 0: every arc
+            out = part
+        else:
+            out[:, longer] += part
+    for j in range(len(arcs.prefixes), arcs.inner.shape[1]):
+        out = out + arcs.inner[:, j]
+    return out
+
+
+def _best(blocks: list[_Block], beam: int, chars) -> _Hyps | None:
+    """The `beam` best distinct texts among the extensions that end at one position.
+
+    Ranked by score; a text reached twice keeps its first best occurrence. When two texts
+    score exactly the same, the order in which the search first met them decides, which
+    `_best_in_order` follows."""
+    if not blocks:
+        return None
+    flat = np.concatenate([b.scores.ravel() for b in blocks])
+    values = flat.tolist()
+    offsets = [0]
+    for b in blocks:
+        offsets.append(offsets[-1] + b.scores.size)
+    chosen: list[tuple[float, str, _Block, int, int]] = []
+    seen = set()
+    for j in np.argsort(-flat, kind="stable").tolist():
+        b = bisect.bisect_right(offsets, j) - 1
+        text, h, a = blocks[b].text(j - offsets[b])
+        if text in seen:
+            continue
+        if chosen and values[j] == chosen[-1][0]:
+            return _best_in_order(blocks, beam, chars)
+        if len(chosen) == beam:
+            break
+        seen.add(text)
+        chosen.append((values[j], text, blocks[b], h, a))
+    return _hyps_of(chosen, chars)
+
+
+def _best_in_order(blocks: list[_Block], beam: int, chars) -> _Hyps:
+    """`_best` when two texts tie: keeps the first of them met."""
+    best: dict[str, tuple[float, str, _Block, int, int]] = {}
+    for block in blocks:
+        for j, score in enumerate(block.scores.ravel().tolist()):
+            text, h, a = block.text(j)
+            known = best.get(text)
+            if known is None or score > known[0]:
+                best[text] = (score, text, block, h, a)
+    return _hyps_of(sorted(best.values(), key=lambda x: -x[0])[:beam], chars)
+
+
+def _hyps_of(chosen: list[tuple[float, str, _Block, int, int]], chars) -> _Hyps:
+    history = [0] * len(chosen)
+    if chars:
+        for x, (*_, b, h, a) in enumerate(chosen):
+            mod, mul, add = (v[a] for v in b.arcs.after)
+            history[x] = (b.hyps.history[h] % int(mod)) * int(mul) + int(add)
+    return _Hyps([s for s, *_ in chosen], [t for _, t, *_ in chosen],
+                 [b.arcs.word_ids[a] for *_, b, _, a in chosen], history, chars)
+
+
+def _final(blocks: list[_Block], k: int, lm: WordLM, word_weight: float, chars,
+           char_weight: float) -> list[Candidate]:
+    """The k best distinct texts that cover the clause, each scored by its best path plus
+    the clause end (word model, and char n-gram if any); ties go to the greater text."""
+    if not blocks:
+        return []
+    width = [b.scores.shape[1] for b in blocks]
+    pre = np.concatenate([b.scores.ravel() for b in blocks])
+    last = np.concatenate([np.zeros(b.scores.shape, dtype=np.int64)
+                           + b.arcs.word_ids[b.lo:b.lo + w] for b, w in zip(blocks, width)],
+                          axis=None)
+    final = pre + word_weight * lm.logprobs(last, BOUNDARY)
+    if chars:
+        history = np.concatenate([
+            (np.array(b.hyps.history)[:, None] % mod[b.lo:b.lo + w]) * mul[b.lo:b.lo + w]
+            + add[b.lo:b.lo + w] for b, w in zip(blocks, width)
+            for mod, mul, add in [b.arcs.after]], axis=None)
+        final = final + char_weight * chars.logprobs(history, chars.eos)
+    # A text's score is its best path's (pre) plus that path's end, and no end adds more
+    # than `most`: once pre + most falls below the k-th final score, no later text can enter.
+    most = float((final - pre).max()) + 1e-6
+    values, finals = pre.tolist(), final.tolist()
+    offsets = [0]
+    for b in blocks:
+        offsets.append(offsets[-1] + b.scores.size)
+    seen, found, kth = set(), [], []
+    for j in np.argsort(-pre, kind="stable").tolist():
+        if len(kth) == k and values[j] + most < kth[0]:
+            break
+        b = bisect.bisect_right(offsets, j) - 1
+        text, _, _ = blocks[b].text(j - offsets[b])
+        if text in seen:
+            continue
+        seen.add(text)
+        found.append((finals[j], text))
+        if len(kth) < k:
+            heapq.heappush(kth, finals[j])
+        elif finals[j] > kth[0]:
+            heapq.heapreplace(kth, finals[j])
+    return [Candidate(text, float(score)) for score, text in heapq.nlargest(k, found)]

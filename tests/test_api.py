@@ -4,6 +4,7 @@ character language model).
 """
 
 import gzip
+import heapq
 import itertools
 import json
 import math
@@ -242,7 +243,7 @@ def test_owner_is_the_window_where_the_position_is_furthest_from_an_edge():
     ],
 )
 def test_top_candidates(logprobs, allowed, width, ids):
-    got_ids, got_logprobs = top_candidates(np.array(logprobs), np.array(allowed), width)
+    got_ids, got_logprobs = top_candidates(np.array(logprobs), np.flatnonzero(allowed), width)
     assert got_ids.tolist() == ids
     assert got_logprobs.tolist() == [logprobs[i] for i in ids]
 
@@ -264,6 +265,42 @@ def test_beam_search_without_lm_is_the_exact_top_k(seed, k):
     found = beam_search(positions, hanzi, k)
     assert [c.text for c in found] == [text for _, text in brute]
     assert [c.score for c in found] == pytest.approx([score for score, _ in brute])
+
+
+def reference_beam_search(positions, hanzi, k, beam=0, lm=None, lm_weight=0.0):
+    """beam_search as first written, one string and one n-gram question at a time: the
+    reference the batched version must match."""
+    beam = max(beam, k)
+    hyps = [(0.0, "")]
+    for ids, logps in positions:
+        extended = []
+        for score, text in hyps:
+            for h, lp in zip(ids.tolist(), logps.tolist()):
+                s = score + lp
+                if lm is not None and lm_weight:
+                    s += lm_weight * lm.logprob(text, hanzi[h])
+                extended.append((s, text + hanzi[h]))
+        hyps = heapq.nlargest(beam, extended)
+    if lm is not None and lm_weight:
+        hyps = sorted(((s + lm_weight * lm.end_logprob(t), t) for s, t in hyps), reverse=True)
+    return [Candidate(text, float(score)) for score, text in hyps[:k]]
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_beam_search_with_an_ngram_matches_the_reference(seed, order):
+    """Same texts, same scores; log-probs drawn from a few values, so many scores tie."""
+    rng = np.random.default_rng(seed)
+    hanzi = list("我们你好银行走学习龘")
+    lm = CharNgram.train(TOY, order)
+    positions = []
+    for _ in range(5):
+        ids = rng.choice(len(hanzi), size=4, replace=False)
+        logps = np.sort(rng.choice([-0.5, -1.0, -2.0], size=4))[::-1].astype(np.float32)
+        positions.append((ids, logps))
+    for k, beam in [(1, 3), (5, 4), (10, 16)]:
+        assert (beam_search(positions, hanzi, k, beam, lm, 0.7)
+                == reference_beam_search(positions, hanzi, k, beam, lm, 0.7))
 
 
 # --- evaluate --------------------------------------------------------------------------------
@@ -368,7 +405,7 @@ def test_evaluate_with_a_fake_converter(tmp_path):
     ],
 )
 def test_ngram_counts(clauses, order, counts):
-    assert CharNgram.train(clauses, order).counts == counts
+    assert CharNgram.train(clauses, order).to_counts() == counts
 
 
 TOY = ["我们好", "你们好", "我好", "好好学习", "银行行走"]
@@ -381,7 +418,7 @@ def test_ngram_distributions_sum_to_one(order, text):
     (the add-one unigram's extra mass, which Witten-Bell passes up through every order), the
     probabilities of the next character sum to exactly 1."""
     lm = CharNgram.train(TOY, order)
-    seen = [g for g in lm.counts if len(g) == 1]
+    seen = [g for g in lm.to_counts() if len(g) == 1]
     assert EOS in seen
     total_seen = sum(math.exp(lm.logprob(text, c)) for c in seen)
     unseen = math.exp(lm.logprob(text, "龘"))
@@ -401,7 +438,7 @@ def test_ngram_save_load_round_trip(tmp_path, name):
     lm = CharNgram.train(TOY, 3)
     lm.save(tmp_path / name)
     loaded = CharNgram.load(tmp_path / name)
-    assert (loaded.order, loaded.counts) == (lm.order, lm.counts)
+    assert (loaded.order, loaded.to_counts()) == (lm.order, lm.to_counts())
     for text, char in [("", "我"), ("我们", "好"), ("银行", "行"), ("龘", EOS)]:
         assert loaded.logprob(text, char) == lm.logprob(text, char)
     raw = (tmp_path / name).read_bytes()
