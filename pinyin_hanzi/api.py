@@ -37,9 +37,9 @@ class DecodeConfig:
     """How candidates are formed; stored as decode.json in a model directory."""
 
     lm_weight: float = 0.0
-    """Weight of the character n-gram model (ngram.json.gz); 0 = not used."""
+    """Weight of the character n-gram model (ngram.npz); 0 = not used."""
     word_weight: float = 0.0
-    """Weight of the word model (wordlm.json.gz); > 0 decodes over the word lattice."""
+    """Weight of the word model (wordlm.npz); > 0 decodes over the word lattice."""
     word_bonus: float = 0.0
     """Added to a path per word (< 0 favours fewer, longer words); tuned on dev."""
     beam: int = 16
@@ -192,8 +192,8 @@ class Converter:
                 mask[row, :len(pieces[i])] = 1
             logits = self.encoder(ids, mask)
             for row, i in enumerate(batch):
-                ids = [self._candidate_ids[vocab.syllable_id[s]] for s in pieces[i]]
-                logprobs[i] = candidate_log_softmax(logits[row, :len(ids)], ids)
+                allowed = [self._candidate_ids[vocab.syllable_id[s]] for s in pieces[i]]
+                logprobs[i] = candidate_log_softmax(logits[row, :len(allowed)], allowed)
         return [np.stack([logprobs[p][off] for p, off in owner]) if owner
                 else np.zeros((0, len(vocab.hanzi)), dtype=np.float32) for owner in owners]
 

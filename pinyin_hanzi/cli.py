@@ -151,7 +151,7 @@ def finetune(
 @app.command()
 def ngram(
     data: Path = _DATA,
-    out: Path = typer.Option(Path("runs/ngram.json"), help="Where to write the model."),
+    out: Path = typer.Option(Path("runs/ngram.npz"), help="Where to write the model."),
     order: int = typer.Option(2, help="2 = character bigram, 3 = trigram."),
     sources: str = typer.Option("pd98,reviews", help="Train on these sources only."),
 ):

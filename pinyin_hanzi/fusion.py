@@ -5,7 +5,7 @@
 On the training split only, it trains a character n-gram (ngram.py) and the word lexicon +
 bigram (wordlm.py); then it decodes dev clauses (4-32 hanzi, as the benchmarks) with every
 setting of a small grid and writes the best (mean clause top-1 over the sources, then character
-accuracy) into the model directory as decode.json, beside ngram.json.gz and wordlm.json.gz. The
+accuracy) into the model directory as decode.json, beside ngram.npz and wordlm.npz. The
 encoder's scores are computed once and shared by every setting. The public benchmarks are
 never used here.
 """

@@ -4,12 +4,14 @@ Transformer's n-best decoding.
 Witten-Bell interpolation (each order backs off to the next shorter context in proportion to
 how many distinct characters followed that context), add-one unigrams, clause start `^` and
 end `$` markers. Trained on the hanzi runs of the prepared training split, the same text the
-Transformer sees. Saved as JSON, gzipped in a model directory (counts only; no pickle).
+Transformer sees.
 
-In memory the counts are numpy arrays, not a dict of strings: each character has an id (its
-place in `chars`), a k-gram is the integer key of its ids in base `len(chars) + 1`, and every
-order keeps its keys sorted beside their counts. `logprobs` scores a whole batch of
-(history, character) questions with a few binary searches, which is how the decoders ask.
+The counts are numpy arrays, not a dict of strings: each character has an id (its place in
+`chars`), a k-gram is the integer key of its ids in base `len(chars) + 1`, and every order
+keeps its keys sorted beside their counts. `logprobs` scores a whole batch of (history,
+character) questions with a few binary searches, which is how the decoders ask. Saved as a
+compressed .npz of plain arrays (NGRAM_FILE; each order's n-grams as rows of character ids,
+loaded with allow_pickle=False): a few MB, loaded in a fraction of a second.
 
 As a converter (`NgramConverter`), it is the classic HMM of pinyin engines: hidden characters
 scored by the n-gram model, each emitting its syllable with P(syllable | character) counted in
@@ -18,9 +20,9 @@ the same training text, decoded with a beam over the candidate lattice.
 
 from __future__ import annotations
 
-import gzip
-import json
+import io
 import math
+import zipfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -32,8 +34,8 @@ from .decode import Candidate, beam_search
 from .vocab import atomic_write_bytes
 
 BOS, EOS = "^", "$"
-NGRAM_FILE = "ngram.json.gz"  # its name in a model directory
-_SENTINEL = np.iinfo(np.int64).max
+FORMAT = "pinyin-hanzi-ngram/2"
+NGRAM_FILE = "ngram.npz"  # its name in a model directory
 
 
 class CharNgram:
@@ -51,10 +53,10 @@ class CharNgram:
         if base ** order >= 2 ** 63:
             raise ValueError(f"{len(chars)} characters are too many for a {order}-gram key")
         self.keys = [np.asarray(k, dtype=np.int64) for k in keys]
-        self.counts = [np.asarray(c, dtype=np.int64) for c in counts]
+        self.counts = [np.asarray(c) for c in counts]
         for k, (key, count) in enumerate(zip(self.keys, self.counts), 1):
-            if key.shape != count.shape or key.ndim != 1:
-                raise ValueError(f"{k}-gram keys and counts differ in shape")
+            if key.shape != count.shape or key.ndim != 1 or count.dtype.kind not in "iu":
+                raise ValueError(f"{k}-gram keys and counts differ in shape or are not integers")
             if len(key) and (key[0] < 0 or key[-1] >= base ** k or np.any(key[1:] <= key[:-1])):
                 raise ValueError(f"{k}-gram keys are not sorted, distinct and in range")
         self.char_id = {c: i for i, c in enumerate(chars)}
@@ -66,29 +68,14 @@ class CharNgram:
         self.total = int(self.counts[0].sum())
         self.vocab_size = len(self.keys[0]) + 1
         self._p1 = (self.unigram + 1) / (self.total + self.vocab_size)
-        # The lookup tables end in a sentinel key that no query equals, so a binary search
-        # always lands on a real index.
-        self._grams = [(np.r_[k, _SENTINEL], np.r_[c, 0]) for k, c in zip(self.keys, self.counts)]
         # Witten-Bell, per history h: c(h), the times h was followed by anything, and T(h), the
         # distinct characters that followed it; p = (count + t * lower) / d with t = T(h) and
         # d = c(h) + T(h). An unseen history gets t = d = 1, which leaves p = lower exactly
         # (its count is 0). One-character histories are dense arrays over the ids; longer
         # ones are sorted keys, as the n-grams.
-        self._histories = []
-        for k, (key, count) in enumerate(zip(self.keys[1:], self.counts[1:]), 1):
-            history = key // base  # sorted, since a key is history * base + character
-            starts = np.flatnonzero(np.r_[True, history[1:] != history[:-1]])[:len(key)]
-            c = np.add.reduceat(count, starts) if len(key) else count
-            t = np.diff(np.r_[starts, len(key)])
-            seen = c > 0
-            if k == 1:
-                t_all, d_all = np.ones(base, dtype=np.int64), np.ones(base, dtype=np.int64)
-                t_all[history[starts][seen]] = t[seen]
-                d_all[history[starts][seen]] = (c + t)[seen]
-                self._histories.append((None, t_all, d_all))
-            else:
-                self._histories.append((np.r_[history[starts][seen], _SENTINEL],
-                                        np.r_[t[seen], 1], np.r_[(c + t)[seen], 1]))
+        self._histories = [
+            _history_table(key, count, base, dense=k == 1)
+            for k, (key, count) in enumerate(zip(self.keys[1:], self.counts[1:]), 1)]
 
     @classmethod
     def from_counts(cls, order: int, counts: dict[str, int]) -> "CharNgram":
@@ -175,12 +162,14 @@ class CharNgram:
                 t_k, d_k = t[key], d[key]
             else:
                 j = np.searchsorted(keys, key)
-                j = np.where(keys[j] == key, j, len(keys) - 1)  # not found: the sentinel's 1s
-                t_k, d_k = t[j], d[j]
-            grams, counts = self._grams[k]
+                found = keys.take(j, mode="clip") == key
+                t_k = np.where(found, t.take(j, mode="clip"), 1)
+                d_k = np.where(found, d.take(j, mode="clip"), 1)
+            grams, counts = self.keys[k], self.counts[k]
             gram = key * self.base + chars
             j = np.searchsorted(grams, gram)
-            p = (counts[j] * (grams[j] == gram) + t_k * p) / d_k
+            count = counts.take(j, mode="clip") * (grams.take(j, mode="clip") == gram)
+            p = (count + t_k * p) / d_k
         return np.log(p)
 
     def logprob(self, text: str, char: str) -> float:
@@ -190,27 +179,78 @@ class CharNgram:
     def end_logprob(self, text: str) -> float:
         return self.logprob(text, EOS)
 
-    def to_json(self) -> dict:
-        return {"format": "pinyin-hanzi-ngram/1", "order": self.order,
-                "counts": self.to_counts()}
-
     def save(self, path: Path):
-        """JSON; gzipped when the name ends in .gz (as NGRAM_FILE in a model directory)."""
-        raw = json.dumps(self.to_json(), ensure_ascii=False).encode("utf-8")
-        path = Path(path)
-        atomic_write_bytes(path, gzip.compress(raw, mtime=0) if path.suffix == ".gz" else raw)
+        """A compressed .npz: each order's n-grams as rows of character ids, and counts."""
+        arrays = {"format": _utf8(FORMAT), "order": np.array([self.order]),
+                  "chars": _utf8(self.chars)}
+        id_type = np.uint16 if self.base <= 2 ** 16 else np.int32
+        for k, (keys, counts) in enumerate(zip(self.keys, self.counts), 1):
+            columns = []
+            for _ in range(k):
+                keys, c = np.divmod(keys, self.base)
+                columns.append(c)
+            arrays[f"grams_{k}"] = np.stack(columns[::-1], axis=1).astype(id_type)
+            arrays[f"counts_{k}"] = counts.astype(np.int32 if counts.max(initial=0) < 2 ** 31
+                                                  else np.int64)
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        atomic_write_bytes(Path(path), buffer.getvalue())
 
     @classmethod
     def load(cls, path: Path) -> "CharNgram":
+        path = Path(path)
         try:
-            raw = Path(path).read_bytes()
-            data = json.loads(gzip.decompress(raw) if Path(path).suffix == ".gz" else raw)
-            return cls.from_counts(int(data["order"]), dict(data["counts"]))
+            with np.load(path, allow_pickle=False) as data:
+                found = bytes(data["format"]).decode()
+                if found != FORMAT:
+                    raise ValueError(f"format is {found!r}, expected {FORMAT!r}")
+                order = int(data["order"][0])
+                chars = bytes(data["chars"]).decode("utf-8")
+                keys, counts = [], []
+                for k in range(1, order + 1):
+                    grams = data[f"grams_{k}"]
+                    if grams.ndim != 2 or grams.shape[1] != k:
+                        raise ValueError(f"grams_{k} is not a table of {k} columns")
+                    key = np.zeros(len(grams), dtype=np.int64)
+                    for column in grams.T:
+                        key *= len(chars) + 1
+                        key += column
+                    keys.append(key)
+                    del grams
+                    counts.append(data[f"counts_{k}"])
+                return cls(order, chars, keys, counts)
         except FileNotFoundError:
-            raise FileNotFoundError(f"{path}: n-gram model file is missing") from None
-        except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError, KeyError,
-                TypeError, ValueError) as e:
+            hint = (f" (convert the older {LEGACY_NGRAM_FILE} with scripts/convert_lm_files.py)"
+                    if path.with_name(LEGACY_NGRAM_FILE).is_file() else "")
+            raise FileNotFoundError(f"{path}: n-gram model file is missing{hint}") from None
+        except (OSError, EOFError, UnicodeDecodeError, KeyError, TypeError, ValueError,
+                IndexError, zipfile.BadZipFile) as e:
             raise ValueError(f"{path}: not a valid n-gram model file ({e})") from None
+
+
+def _history_table(keys: np.ndarray, counts: np.ndarray, base: int, dense: bool):
+    """Witten-Bell's (history keys, t, d) for the histories of these (k+1)-grams; dense:
+    indexed by the history key itself (no keys), for one-character histories."""
+    history = keys // base  # sorted, since a key is history * base + character
+    starts = np.flatnonzero(np.r_[True, history[1:] != history[:-1]])[:len(keys)]
+    history = history[starts]
+    c = (np.add.reduceat(counts, starts, dtype=np.int64) if len(keys)
+         else np.zeros(0, dtype=np.int64))
+    t = np.diff(np.r_[starts, len(keys)])
+    seen = c > 0
+    history, c, t = history[seen], c[seen], t[seen]
+    if not dense:
+        return history, t.astype(np.int32), c + t
+    t_all, d_all = np.ones(base, dtype=np.int64), np.ones(base, dtype=np.int64)
+    t_all[history], d_all[history] = t, c + t
+    return None, t_all, d_all
+
+
+LEGACY_NGRAM_FILE = "ngram.json.gz"  # before FORMAT 2: {"order", "counts": {gram: count}}
+
+
+def _utf8(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
 
 
 def training_clauses(data_dir: Path, sources) -> Iterable[str]:

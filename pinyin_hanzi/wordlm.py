@@ -20,118 +20,165 @@ here the lexicon proposes words and the encoder, which reads the whole clause, s
 In memory everything is a numpy array (no dict of 333 k words): the words as one UTF-8 buffer,
 the bigrams as sorted integer keys, the lexicon as sorted reading keys (`_reading_keys`). The
 decoder asks its questions a position at a time, as arrays, so each is a few binary searches.
-Saved as a compressed .npz of plain arrays (loaded with allow_pickle=False): no pickle.
+Saved as a compressed .npz of the same plain arrays (`WordLM.__init__` lists them; loaded
+with allow_pickle=False, one at a time): no pickle, no parsing at load.
 """
 
 from __future__ import annotations
 
 import bisect
 import heapq
-import os
+import io
 import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .decode import Candidate
+from .vocab import atomic_write_bytes
 
-FORMAT = "pinyin-hanzi-wordlm/1"
+FORMAT = "pinyin-hanzi-wordlm/2"
+LEGACY_FORMAT = "pinyin-hanzi-wordlm/1"  # words' readings as text; scripts/convert_lm_files.py
 WORDLM_FILE = "wordlm.npz"  # its name in a model directory
 BOUNDARY = 0  # word index of the clause start (as a history) and end (as a prediction)
 UNKNOWN = -1  # a hanzi the lexicon does not list: scored with the add-alpha floor
 MAX_WORD_LEN = 8
-_SENTINEL = np.iinfo(np.int64).max
 
 
 class WordLM:
-    def __init__(self, text: np.ndarray, counts, prev, nxt, pair_counts, syllables: list[str],
-                 reading_keys, reading_words, alpha: float = 0.5):
-        """text: the words' UTF-8, joined by newlines (word 0, the clause boundary, is empty;
-        counts[0] = clauses seen); the bigram (prev[j], nxt[j]) was seen pair_counts[j] times;
-        reading_words[j] has the reading whose `_reading_keys` key (over `syllables`) is
-        reading_keys[j], the keys sorted."""
-        text = np.asarray(text, dtype=np.uint8)
-        self._starts = np.r_[0, np.flatnonzero(text == ord("\n")) + 1, len(text) + 1]
-        self._text = text
+    def __init__(self, arrays: Mapping[str, np.ndarray]):
+        """`arrays`: the plain arrays a saved model holds, by name (a dict, or the lazily read
+        .npz, in which case one large array at a time is in memory while this runs):
+
+        * words: the words' UTF-8, joined by newlines; word 0, the clause boundary, is empty;
+        * counts[i]: how often word i was seen (counts[0]: clauses);
+        * prev, next, pair_counts: bigram j is (prev[j], next[j]), seen pair_counts[j] times,
+          sorted by (prev, next);
+        * syllables: the readings' syllables, UTF-8, joined by newlines;
+        * readings, reading_words: word reading_words[j] reads readings[j], a row of
+          MAX_WORD_LEN syllable digits (index in `syllables` + 1; 0 after the end), rows of 2
+          to MAX_WORD_LEN syllables sorted by (reading, word);
+        * alpha: the add-alpha of the unigram (one number)."""
+        self._text = np.asarray(arrays["words"], dtype=np.uint8)
+        self._starts = _line_starts(self._text)  # word i is text[starts[i]:starts[i + 1] - 1]
         n = len(self._starts) - 1
-        counts = np.asarray(counts, dtype=np.int64)
-        if len(counts) != n or not n:
+        counts = np.asarray(arrays["counts"])
+        if counts.shape != (n,) or counts.dtype.kind not in "iu":
             raise ValueError(f"{n} words but {len(counts)} counts")
-        prev, nxt = np.asarray(prev, dtype=np.int64), np.asarray(nxt, dtype=np.int64)
-        pair_counts = np.asarray(pair_counts, dtype=np.int64)
-        if not len(prev) == len(nxt) == len(pair_counts):
-            raise ValueError("prev, next and pair_counts must be equally long")
-        if len(prev) and (min(prev.min(), nxt.min()) < 0 or max(prev.max(), nxt.max()) >= n):
-            raise ValueError("a bigram refers to a word index out of range")
-        self.alpha, self.counts = alpha, counts
-        # A bigram's key is prev * (n + 1) + next + 1: with UNKNOWN (-1) for either word, a
-        # query key is negative or ends in digit 0, so it matches nothing.
-        self._base = n + 1
-        keys = prev * self._base + nxt + 1
-        order = np.argsort(keys, kind="stable")
-        self.bigram_keys, self.bigram_counts = keys[order], pair_counts[order]
-        if np.any(self.bigram_keys[1:] == self.bigram_keys[:-1]):
-            raise ValueError("a bigram is listed twice")
-        self._bigrams = (np.r_[self.bigram_keys, _SENTINEL], np.r_[self.bigram_counts, 0])
-        # Witten-Bell, per history h: c(h), the times h was followed by a kept bigram, and
-        # T(h), the distinct words that followed it (so each history still sums to 1):
-        # p = (count + t * lower) / d with t = T(h) and d = c(h) + T(h). A history never seen
-        # gets t = d = 1, which leaves p = lower exactly (its count is 0). Each table has one
-        # entry more, at index -1 = UNKNOWN: count 0, so its unigram is the add-alpha floor,
-        # and t = d = 1.
-        context = np.bincount(prev, weights=pair_counts, minlength=n).astype(np.int64)
-        types = np.bincount(prev, minlength=n)
+        self.alpha = float(np.asarray(arrays["alpha"]).ravel()[0])
+        self.denominator = counts.sum(dtype=np.int64) + self.alpha * n
+        self.floor = self.alpha / self.denominator
+        # Each per-word table has one entry more, at index -1 = UNKNOWN: count 0, so its
+        # unigram is the add-alpha floor, and an unseen history (below).
         self._counts = np.r_[counts, 0]
-        self._t = np.r_[np.where(context > 0, types, 1), 1]
-        self._d = np.r_[np.where(context > 0, context + types, 1), 1]
-        self.denominator = counts.sum() + alpha * n
-        self.floor = alpha / self.denominator
-        self.syllables = list(syllables)
-        if len(self.syllables) + 1 > _MAX_READING_BASE:
+        self.counts = self._counts[:-1]
+        del counts
+        self._bigrams(arrays, n)
+        self.syllables = _lines(arrays["syllables"])
+        if len(self.syllables) >= _READING_BASE:
             raise ValueError(f"{len(self.syllables)} syllables are too many for reading keys")
         self.syllable_id = {s: i for i, s in enumerate(self.syllables)}
-        self.reading_keys = np.asarray(reading_keys, dtype=np.complex128)
-        self.reading_words = np.asarray(reading_words, dtype=np.int64)
-        if self.reading_keys.shape != self.reading_words.shape:
-            raise ValueError("reading keys and words differ in length")
-        if len(self.reading_words) and (self.reading_words.min() < 0
-                                        or self.reading_words.max() >= n):
-            raise ValueError("a reading refers to a word index out of range")
-        if np.any(self.reading_keys[1:] < self.reading_keys[:-1]):
-            raise ValueError("reading keys are not sorted")
+        self._lexicon(np.asarray(arrays["readings"]), np.asarray(arrays["reading_words"]), n)
         # The one-hanzi words, which the decoder asks about for every candidate hanzi.
         short = np.flatnonzero(np.diff(self._starts) <= 5)
         self._single = {w: int(i) for i, w in zip(short, map(self.word, short)) if len(w) == 1}
         self._index: dict[str, int] | None = None  # every word, built on first need
 
+    def _bigrams(self, arrays: Mapping[str, np.ndarray], n: int):
+        """The bigram table: sorted keys and counts, and Witten-Bell's t and d per history."""
+        # A bigram's key is prev * (n + 1) + next + 1: with UNKNOWN (-1) for either word, a
+        # query key is negative or ends in digit 0, so it matches nothing.
+        self._base = n + 1
+        prev = np.asarray(arrays["prev"])
+        if len(prev) and (prev.min() < 0 or prev.max() >= n):
+            raise ValueError("a bigram refers to a word index out of range")
+        rows = np.flatnonzero(np.r_[True, prev[1:] != prev[:-1]])[:len(prev)]
+        history = prev[rows]
+        keys = prev.astype(np.int64)
+        del prev
+        keys *= self._base
+        nxt = np.asarray(arrays["next"])
+        if nxt.shape != keys.shape or len(nxt) and (nxt.min() < 0 or nxt.max() >= n):
+            raise ValueError("a bigram refers to a word index out of range")
+        keys += nxt
+        keys += 1
+        del nxt
+        if np.any(keys[1:] <= keys[:-1]):
+            raise ValueError("bigrams are not sorted by (prev, next), or repeat")
+        self.bigram_keys = keys
+        self.bigram_counts = np.asarray(arrays["pair_counts"])
+        if self.bigram_counts.shape != keys.shape:
+            raise ValueError("prev, next and pair_counts must be equally long")
+        # Witten-Bell, per history h: c(h), the times h was followed by a kept bigram, and
+        # T(h), the distinct words that followed it (so each history still sums to 1):
+        # p = (count + t * lower) / d with t = T(h) and d = c(h) + T(h). A history never seen
+        # (and UNKNOWN) gets t = d = 1, which leaves p = lower exactly (its count is 0).
+        context = (np.add.reduceat(self.bigram_counts, rows, dtype=np.int64) if len(rows)
+                   else np.zeros(0, dtype=np.int64))
+        types = np.diff(np.r_[rows, len(keys)])
+        seen = context > 0
+        self._t, self._d = np.ones(n + 1, dtype=np.int32), np.ones(n + 1, dtype=np.int64)
+        self._t[history[seen]] = types[seen]
+        self._d[history[seen]] = context[seen] + types[seen]
+
+    def _lexicon(self, readings: np.ndarray, words: np.ndarray, n: int):
+        """The reading index: readings of up to 7 syllables as sorted integer keys (each
+        syllable digit in 9 bits), beside their words; 8-syllable readings (a few hundred)
+        in a dict by digit tuple."""
+        if readings.shape != (len(words), MAX_WORD_LEN) or readings.dtype.kind not in "iu":
+            raise ValueError(f"readings must be rows of {MAX_WORD_LEN} syllable digits, one "
+                             "per reading word")
+        if len(words) and (readings.max() > len(self.syllables) or words.min() < 0
+                           or words.max() >= n):
+            raise ValueError("a reading refers to a syllable or word index out of range")
+        # Readings too long for a key come last.
+        short = len(readings) - int(np.count_nonzero(readings[:, _KEY_SYLLABLES:].any(axis=1)))
+        self._long_readings: dict[tuple[int, ...], list[int]] = defaultdict(list)
+        for digits, w in zip(readings[short:].tolist(), words[short:].tolist()):
+            self._long_readings[tuple(d for d in digits if d)].append(w)
+        self.reading_keys = _reading_keys(readings[:short, :_KEY_SYLLABLES])
+        self.reading_words = words[:short]
+        if (np.any(self.reading_keys[1:] < self.reading_keys[:-1])
+                or readings[:short, _KEY_SYLLABLES:].any()):
+            raise ValueError("readings are not sorted")
+
     @classmethod
     def from_lists(cls, words: list[str], counts, readings: list[list[str]], prev, nxt,
                    pair_counts, alpha: float = 0.5) -> "WordLM":
         """words[0] is the clause boundary; readings[i] lists word i's toneless readings
-        (syllables joined by spaces)."""
+        (syllables joined by spaces); bigrams in any order."""
         if not (len(words) == len(counts) == len(readings)) or not words:
             raise ValueError("words, counts and readings must be equally long and non-empty")
         if any("\n" in w for w in words):
             raise ValueError("a word contains a newline")
         syllables = sorted({s for rs in readings for r in rs for s in r.split()})
         syllable_id = {s: i + 1 for i, s in enumerate(syllables)}
-        entries = [(i, r.split()) for i, rs in enumerate(readings) for r in rs]
-        # Only what the decoder can ask for: 2..MAX_WORD_LEN syllables, one per hanzi.
-        entries = [(i, r) for i, r in entries if 2 <= len(r) <= MAX_WORD_LEN
-                   and len(r) == len(words[i])]
-        digits = np.zeros((len(entries), MAX_WORD_LEN), dtype=np.int64)
-        for row, (_, r) in enumerate(entries):
-            digits[row, :len(r)] = [syllable_id[s] for s in r]
-        keys = _reading_keys(digits, len(syllables) + 1)
-        word_ids = np.array([i for i, _ in entries], dtype=np.int64)
-        order = np.lexsort((word_ids, keys.imag, keys.real))
-        lm = cls(_utf8("\n".join(words)), counts, prev, nxt, pair_counts, syllables,
-                 keys[order], word_ids[order], alpha)
-        lm.readings = readings
-        return lm
+        # Only what the decoder can ask for: 2..MAX_WORD_LEN syllables, one per hanzi; in the
+        # order of their keys (the longest, beyond any key, last).
+        entries = []
+        for i, word_readings in enumerate(readings):
+            for reading in word_readings:
+                digits = [syllable_id[s] for s in reading.split()]
+                if 2 <= len(digits) <= MAX_WORD_LEN and len(digits) == len(words[i]):
+                    key = 0
+                    for d in digits:
+                        key = key * _READING_BASE + d
+                    entries.append((key, i, digits))
+        entries.sort()
+        table = np.zeros((len(entries), MAX_WORD_LEN), dtype=np.uint16)
+        for row, (_, _, digits) in enumerate(entries):
+            table[row, :len(digits)] = digits
+        prev, nxt = np.asarray(prev, dtype=np.int32), np.asarray(nxt, dtype=np.int32)
+        pairs = np.lexsort((nxt, prev))
+        return cls({"words": _utf8("\n".join(words)), "counts": np.asarray(counts, np.int64),
+                    "prev": prev[pairs], "next": nxt[pairs],
+                    "pair_counts": np.asarray(pair_counts, dtype=np.int64)[pairs],
+                    "syllables": _utf8("\n".join(syllables)), "readings": table,
+                    "reading_words": np.array([i for _, i, _ in entries], dtype=np.int32),
+                    "alpha": np.array([alpha])})
 
     @classmethod
     def train(cls, clauses: Iterable[tuple[list[str], list[str]]],
@@ -180,32 +227,33 @@ class WordLM:
     def lexicon(self, syllables: list[str]) -> list[tuple[int, int, int]]:
         """Every lexicon word that reads as syllables[i:i + length], 2 <= length <=
         MAX_WORD_LEN: (i, length, word index), ordered by i, length, word index."""
-        n, base = len(syllables), len(self.syllables) + 1
+        n = len(syllables)
         digits = [self.syllable_id.get(s, -1) + 1 for s in syllables]  # 0: not in the lexicon
-        spans, queries = [], []
+        spans, queries, found = [], [], []
         for i in range(n):
-            real = imag = 0
+            key = 0
             for length in range(1, min(MAX_WORD_LEN, n - i) + 1):
                 d = digits[i + length - 1]
                 if not d:
                     break
-                if length <= 4:
-                    real = real * base + d
+                if length <= _KEY_SYLLABLES:
+                    key = key * _READING_BASE + d
+                    if length > 1:
+                        spans.append((i, length))
+                        queries.append(key)
                 else:
-                    imag = imag * base + d
-                if length > 1:
-                    spans.append((i, length))
-                    queries.append(complex(real, imag))
-        if not queries:
-            return []
-        queries = np.array(queries)
-        lo = np.searchsorted(self.reading_keys, queries, "left")
-        hi = np.searchsorted(self.reading_keys, queries, "right")
-        words = self.reading_words
-        found = []
-        for q in np.flatnonzero(hi > lo).tolist():
-            i, length = spans[q]
-            found.extend((i, length, w) for w in words[lo[q]:hi[q]].tolist())
+                    found.extend((i, length, w) for w in
+                                 self._long_readings.get(tuple(digits[i:i + length]), ()))
+        if queries:
+            queries = np.array(queries, dtype=np.int64)
+            lo = np.searchsorted(self.reading_keys, queries, "left").tolist()
+            hi = np.searchsorted(self.reading_keys, queries, "right").tolist()
+            for q in range(len(queries)):
+                if hi[q] > lo[q]:
+                    i, length = spans[q]
+                    found.extend((i, length, w)
+                                 for w in self.reading_words[lo[q]:hi[q]].tolist())
+            found.sort(key=lambda x: x[:2])  # stable: words stay in order
         return found
 
     def logprobs(self, previous, words) -> np.ndarray:
@@ -215,30 +263,38 @@ class WordLM:
         previous = np.asarray(previous, dtype=np.int64)
         words = np.asarray(words, dtype=np.int64)
         lower = (self._counts[words] + self.alpha) / self.denominator
-        keys, counts = self._bigrams
         query = previous * self._base + (words + 1)
-        j = np.searchsorted(keys, query)
-        return np.log((counts[j] * (keys[j] == query) + self._t[previous] * lower)
-                      / self._d[previous])
+        j = np.searchsorted(self.bigram_keys, query)
+        count = (self.bigram_counts.take(j, mode="clip")
+                 * (self.bigram_keys.take(j, mode="clip") == query))
+        return np.log((count + self._t[previous] * lower) / self._d[previous])
 
     def logprob(self, previous: int, word: int) -> float:
         return float(self.logprobs(previous, word))
 
     def save(self, path: Path):
-        """A compressed .npz of plain arrays (words and readings as newline-joined UTF-8)."""
+        """The arrays `__init__` takes, as a compressed .npz."""
         prev, nxt = np.divmod(self.bigram_keys - 1, self._base)
+        long = sorted((digits, w) for digits, ws in self._long_readings.items() for w in ws)
+        # The digits back from the keys: digit t of L sits at bit 9 * (L - 1 - t).
+        keys, lengths = self.reading_keys, np.zeros(len(self.reading_keys), dtype=np.int64)
+        while np.any(keys >> (_READING_BITS * lengths)):
+            lengths += (keys >> (_READING_BITS * lengths)) > 0
+        short = np.zeros((len(keys), MAX_WORD_LEN), dtype=np.uint16)
+        for t in range(_KEY_SYLLABLES):
+            shift = _READING_BITS * np.maximum(lengths - 1 - t, 0)
+            short[:, t] = np.where(t < lengths, (keys >> shift) % _READING_BASE, 0)
         arrays = {
             "format": _utf8(FORMAT), "alpha": np.array([self.alpha]), "words": self._text,
-            "readings": _utf8("\n".join("|".join(r) for r in self.readings)),
-            "counts": self.counts.astype(np.int64), "prev": prev.astype(np.int32),
-            "next": nxt.astype(np.int32), "pair_counts": self.bigram_counts.astype(np.int64)}
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+            "counts": _smallest_int(self.counts), "prev": prev.astype(np.int32),
+            "next": nxt.astype(np.int32), "pair_counts": _smallest_int(self.bigram_counts),
+            "syllables": _utf8("\n".join(self.syllables)),
+            "readings": np.r_[short, np.array([d for d, _ in long], dtype=np.uint16).reshape(
+                -1, MAX_WORD_LEN)],
+            "reading_words": np.r_[self.reading_words, [w for _, w in long]].astype(np.int32)}
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        atomic_write_bytes(Path(path), buffer.getvalue())
 
     @classmethod
     def load(cls, path: Path) -> "WordLM":
@@ -246,38 +302,49 @@ class WordLM:
             with np.load(path, allow_pickle=False) as data:
                 found = bytes(data["format"]).decode()
                 if found != FORMAT:
-                    raise ValueError(f"format is {found!r}, expected {FORMAT!r}")
-                words = bytes(data["words"]).decode("utf-8").split("\n")
-                readings = [r.split("|") if r else []
-                            for r in bytes(data["readings"]).decode("utf-8").split("\n")]
-                return cls.from_lists(words, data["counts"], readings, data["prev"],
-                                      data["next"], data["pair_counts"],
-                                      float(data["alpha"][0]))
+                    hint = (" (convert it with scripts/convert_lm_files.py)"
+                            if found == LEGACY_FORMAT else "")
+                    raise ValueError(f"format is {found!r}, expected {FORMAT!r}{hint}")
+                return cls(data)
         except FileNotFoundError:
             raise FileNotFoundError(f"{path}: word model file is missing") from None
         except (OSError, EOFError, UnicodeDecodeError, KeyError, TypeError, ValueError,
-                zipfile.BadZipFile) as e:
+                IndexError, zipfile.BadZipFile) as e:
             raise ValueError(f"{path}: not a valid word model file ({e})") from None
 
 
-# Reading keys: a reading of 2..8 syllables, as digits 1..base-1 (syllable index + 1), becomes
-# one complex number: its first four digits in base `base` as the real part, the rest as the
-# imaginary part. Both are integers below 2**53, so exact as floats; numpy orders complex
-# numbers by real then imaginary part, so one sorted array and searchsorted find readings.
-_MAX_READING_BASE = int(2 ** (53 / 4))
+# Reading keys: a reading of up to _KEY_SYLLABLES syllables, as digits 1.._READING_BASE - 1
+# (syllable index + 1), is the integer of those digits in base _READING_BASE. No digit is 0,
+# so readings of different lengths never share a key.
+_READING_BITS = 9
+_READING_BASE = 1 << _READING_BITS
+_KEY_SYLLABLES = 63 // _READING_BITS  # 7 syllables fit an int64
 
 
-def _reading_keys(digits: np.ndarray, base: int) -> np.ndarray:
-    """Rows of syllable digits, 0 after the reading's end -> complex128 keys."""
-    real = np.zeros(len(digits), dtype=np.int64)
-    imag = np.zeros(len(digits), dtype=np.int64)
-    for t in range(digits.shape[1]):
-        part = real if t < 4 else imag
-        d = digits[:, t]
-        part[:] = np.where(d > 0, part * base + d, part)
-    keys = np.empty(len(digits), dtype=np.complex128)
-    keys.real, keys.imag = real, imag
+def _smallest_int(values: np.ndarray) -> np.ndarray:
+    return values.astype(np.int32 if values.max(initial=0) < 2 ** 31 else np.int64)
+
+
+def _reading_keys(digits: np.ndarray) -> np.ndarray:
+    """Rows of at most _KEY_SYLLABLES syllable digits, 0 after the end -> int64 keys."""
+    keys = np.zeros(len(digits), dtype=np.int64)
+    for column in digits.T:
+        has = column > 0
+        keys[has] = keys[has] * _READING_BASE + column[has]
     return keys
+
+
+def _line_starts(text: np.ndarray) -> np.ndarray:
+    """Where each newline-separated line of `text` starts, and len(text) + 1 (int32)."""
+    ends = np.flatnonzero(text == ord("\n"))
+    starts = np.empty(len(ends) + 2, dtype=np.int32)
+    starts[0], starts[1:-1], starts[-1] = 0, ends + 1, len(text) + 1
+    return starts
+
+
+def _lines(utf8: np.ndarray) -> list[str]:
+    text = bytes(np.asarray(utf8, dtype=np.uint8)).decode("utf-8")
+    return text.split("\n") if text else []
 
 
 def _utf8(text: str) -> np.ndarray:

@@ -5,6 +5,7 @@ character language model).
 
 import gzip
 import heapq
+import io
 import itertools
 import json
 import math
@@ -433,37 +434,51 @@ def test_ngram_prefers_what_it_saw():
     assert lm.logprob("", "好") > lm.logprob("", "学")
 
 
-@pytest.mark.parametrize("name", ["ngram.json", NGRAM_FILE])
-def test_ngram_save_load_round_trip(tmp_path, name):
+def test_ngram_save_load_round_trip(tmp_path):
     lm = CharNgram.train(TOY, 3)
-    lm.save(tmp_path / name)
-    loaded = CharNgram.load(tmp_path / name)
+    lm.save(tmp_path / NGRAM_FILE)
+    loaded = CharNgram.load(tmp_path / NGRAM_FILE)
     assert (loaded.order, loaded.to_counts()) == (lm.order, lm.to_counts())
     for text, char in [("", "我"), ("我们", "好"), ("银行", "行"), ("龘", EOS)]:
         assert loaded.logprob(text, char) == lm.logprob(text, char)
-    raw = (tmp_path / name).read_bytes()
-    text = gzip.decompress(raw) if name.endswith(".gz") else raw
-    assert "银行" in text.decode("utf-8")  # readable JSON, plain or gzipped
+    with np.load(tmp_path / NGRAM_FILE, allow_pickle=False) as data:  # plain arrays
+        assert data["grams_3"].shape == (len(lm.keys[2]), 3)
+
+
+def npz_bytes(**arrays) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def utf8(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode(), dtype=np.uint8)
 
 
 @pytest.mark.parametrize(
     "content, error, message",
     [
-        (None, FileNotFoundError, "ngram.json: n-gram model file is missing"),
-        ("{not json", ValueError, "ngram.json: not a valid n-gram model file"),
-        ('{"counts": {}}', ValueError, "ngram.json: not a valid n-gram model file"),
-        ('{"order": 0, "counts": {}}', ValueError, "ngram.json: not a valid n-gram model file"),
+        (None, FileNotFoundError, "ngram.npz: n-gram model file is missing"),
+        (b"not a zip file", ValueError, "ngram.npz: not a valid n-gram model file"),
+        (npz_bytes(format=utf8("other")), ValueError, "expected 'pinyin-hanzi-ngram/2'"),
+        (npz_bytes(format=utf8("pinyin-hanzi-ngram/2"), order=np.array([1])), ValueError,
+         "ngram.npz: not a valid n-gram model file"),
+        (npz_bytes(format=utf8("pinyin-hanzi-ngram/2"), order=np.array([0]),
+                   chars=utf8("ab")), ValueError, "n-gram order must be >= 1"),
+        (npz_bytes(format=utf8("pinyin-hanzi-ngram/2"), order=np.array([1]), chars=utf8("ab"),
+                   grams_1=np.array([[1], [0]], dtype=np.uint16), counts_1=np.array([1, 2])),
+         ValueError, "not sorted"),
     ],
 )
 def test_ngram_load_errors(tmp_path, content, error, message):
-    path = tmp_path / "ngram.json"
+    path = tmp_path / NGRAM_FILE
     if content is not None:
-        path.write_text(content)
+        path.write_bytes(content)
     with pytest.raises(error, match=message):
         CharNgram.load(path)
 
 
-def test_ngram_load_names_a_corrupt_gzip_file(tmp_path):
-    (tmp_path / NGRAM_FILE).write_bytes(b"not gzip at all")
-    with pytest.raises(ValueError, match=f"{NGRAM_FILE}: not a valid n-gram model file"):
+def test_ngram_load_points_to_the_conversion_of_an_older_file(tmp_path):
+    (tmp_path / "ngram.json.gz").write_bytes(gzip.compress(b'{"order": 1, "counts": {}}'))
+    with pytest.raises(FileNotFoundError, match="convert_lm_files.py"):
         CharNgram.load(tmp_path / NGRAM_FILE)

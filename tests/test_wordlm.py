@@ -86,6 +86,7 @@ def test_save_load_round_trip(tmp_path):
     assert [loaded.word(i) for i in range(len(loaded))] == [lm.word(i) for i in range(len(lm))]
     assert list(loaded.reading_keys) == list(lm.reading_keys)
     assert list(loaded.reading_words) == list(lm.reading_words)
+    assert loaded._long_readings == lm._long_readings
     assert list(loaded.bigram_keys) == list(lm.bigram_keys)
     assert list(loaded.bigram_counts) == list(lm.bigram_counts)
     assert list(loaded.counts) == list(lm.counts)
@@ -108,8 +109,10 @@ def npz_bytes(**arrays) -> bytes:
         (None, FileNotFoundError, "word model file is missing"),
         (b"not a zip file", ValueError, "not a valid word model file"),
         (npz_bytes(format=np.frombuffer(b"other", dtype=np.uint8)), ValueError,
-         "expected 'pinyin-hanzi-wordlm/1'"),
+         "expected 'pinyin-hanzi-wordlm/2'"),
         (npz_bytes(format=np.frombuffer(b"pinyin-hanzi-wordlm/1", dtype=np.uint8)), ValueError,
+         "convert it with scripts/convert_lm_files.py"),
+        (npz_bytes(format=np.frombuffer(b"pinyin-hanzi-wordlm/2", dtype=np.uint8)), ValueError,
          "not a valid word model file"),
     ],
 )
@@ -130,6 +133,48 @@ def test_load_rejects_bigrams_that_point_outside_the_lexicon(tmp_path):
     (tmp_path / WORDLM_FILE).write_bytes(npz_bytes(**arrays))
     with pytest.raises(ValueError, match="out of range"):
         WordLM.load(tmp_path / WORDLM_FILE)
+
+
+def test_older_files_convert_to_the_same_models(tmp_path):
+    """scripts/convert_lm_files.py: ngram.json.gz and a format-1 wordlm.npz become the array
+    formats, with the same probabilities."""
+    import gzip
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from convert_lm_files import convert_ngram, convert_wordlm
+
+    char_lm = CharNgram.train(["我们喜欢银行", "取代了", "行走"], 3)
+    (tmp_path / "ngram.json.gz").write_bytes(gzip.compress(json.dumps(
+        {"format": "pinyin-hanzi-ngram/1", "order": 3, "counts": char_lm.to_counts()},
+        ensure_ascii=False).encode()))
+    words = ["", "了", "取代", "我们", "模拟", "长长久久的日子里"]
+    readings = [[], ["le"], ["qu dai"], ["wo men"], ["mo ni"], ["chang chang jiu jiu de ri zi li"]]
+    bigrams = ([0, 3, 2, 1, 3], [3, 2, 1, 0, 0], [2, 1, 1, 1, 1])
+    np.savez_compressed(tmp_path / WORDLM_FILE, format=np.frombuffer(b"pinyin-hanzi-wordlm/1",
+                                                                      dtype=np.uint8),
+                        alpha=np.array([0.5]), words=np.frombuffer("\n".join(words).encode(),
+                                                                    dtype=np.uint8),
+                        readings=np.frombuffer("\n".join("|".join(r) for r in readings).encode(),
+                                               dtype=np.uint8),
+                        counts=np.array([2, 1, 1, 2, 0, 0]), prev=np.array(bigrams[0]),
+                        next=np.array(bigrams[1]), pair_counts=np.array(bigrams[2]))
+    assert convert_ngram(tmp_path) and convert_wordlm(tmp_path)
+    assert not (tmp_path / "ngram.json.gz").exists()
+    assert not convert_ngram(tmp_path) and not convert_wordlm(tmp_path)  # done once
+    loaded = CharNgram.load(tmp_path / NGRAM_FILE)
+    for text, char in [("", "我"), ("我们", "喜"), ("取代", "了"), ("龘", "$")]:
+        assert loaded.logprob(text, char) == char_lm.logprob(text, char)
+    word_lm = WordLM.load(tmp_path / WORDLM_FILE)
+    expected = WordLM.from_lists(words, [2, 1, 1, 2, 0, 0], readings, *bigrams)
+    assert [word_lm.word(i) for i in range(len(word_lm))] == words
+    for h in range(len(words)):
+        assert list(word_lm.logprobs(h, np.arange(-1, len(words)))) == list(
+            expected.logprobs(h, np.arange(-1, len(words))))
+    syllables = "qu dai mo ni chang chang jiu jiu de ri zi li".split()
+    assert word_lm.lexicon(syllables) == expected.lexicon(syllables) == [
+        (0, 2, 2), (2, 2, 4), (4, 8, 5)]
 
 
 HANZI = ["<unk>", "去", "取", "贷", "代", "了"]
