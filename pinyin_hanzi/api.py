@@ -66,7 +66,7 @@ class Converter:
         self.decode = decode or DecodeConfig()
         self.label = label
         # candidate_ids[i]: the hanzi syllable i may be, as ascending ids.
-        self._candidate_ids = [np.unique(np.array(vocab.candidate_ids(s), dtype=np.int64))
+        self._candidate_ids = [np.array(sorted(set(vocab.candidate_ids(s))), dtype=np.int64)
                                for s in vocab.syllables]
 
     @classmethod

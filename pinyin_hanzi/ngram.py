@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .data.clean import HANZI_RUN
 from .decode import Candidate, beam_search
 from .vocab import atomic_write_bytes
 
@@ -254,6 +253,7 @@ def _utf8(text: str) -> np.ndarray:
 
 
 def training_clauses(data_dir: Path, sources) -> Iterable[str]:
+    from .data.clean import HANZI_RUN
     from .data.prepare import iter_records
 
     for record in iter_records(data_dir, "train", sources):

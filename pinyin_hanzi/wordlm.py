@@ -431,18 +431,20 @@ class _Arcs:
 
     words: list[str]
     word_ids: np.ndarray
+    word_id_list: list[int]
     enc: np.ndarray  # the encoder's log-prob of the arc's hanzi (float64)
-    lengths: np.ndarray
     groups: list[tuple[int, int, int]]  # (end, first arc, last arc + 1)
     # With a char n-gram of order m + 1 (history keys in base B, see ngram.CharNgram):
-    # after = (mod, mul, add): a path with history key h has (h % mod) * mul + add after the
-    # arc; inner[a, j]: the log-prob of hanzi j >= m of arc a, whose history lies inside the
-    # arc (0 elsewhere); prefixes[j] for j < m, the hanzi j that see the path: (the arcs longer
-    # than j, the distinct keys of their first j hanzi and their hanzi j, which of those each
-    # arc has).
-    after: tuple[np.ndarray, np.ndarray, np.ndarray] = None
+    # chars[a], the ids of arc a's characters, also as a padded matrix; for j < m, longer[j]
+    # selects the arcs with a character j (a slice when they are the last ones, as usual),
+    # whose history includes the path's last m - j characters and prefix[a, j], the key of
+    # the arc's first j; inner[a, j], the log-prob of character j >= m of arc a, whose
+    # history lies inside the arc (0 elsewhere).
+    chars: list[list[int]] = ()
+    char_matrix: np.ndarray = None
+    prefix: np.ndarray = None
+    longer: list = ()
     inner: np.ndarray = None
-    prefixes: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = ()
 
 
 class _Hyps:
@@ -460,7 +462,7 @@ class _Hyps:
         for j in range(m):
             mod = chars.base ** (m - j)
             suffix, index = _distinct([h % mod for h in history])
-            self.suffixes.append((suffix[:, None], index[:, None]))
+            self.suffixes.append((suffix[:, None], index))
 
 
 def _distinct(items: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -530,7 +532,6 @@ def _clause_arcs(syllables, rows, singles, hanzi, hanzi_id, lm, chars) -> list[_
             next_word += 1
         bounds.append(len(all_words))
     ids, enc = np.array(all_ids, dtype=np.int64), np.array(all_enc, dtype=np.float64)
-    lengths = np.array(all_lengths, dtype=np.int64)
     out = []
     for i, (lo, hi) in enumerate(zip(bounds, bounds[1:])):
         groups, start = [], lo
@@ -538,7 +539,7 @@ def _clause_arcs(syllables, rows, singles, hanzi, hanzi_id, lm, chars) -> list[_
             if j == hi or all_lengths[j] != all_lengths[start]:
                 groups.append((i + all_lengths[start], start - lo, j - lo))
                 start = j
-        out.append(_Arcs(all_words[lo:hi], ids[lo:hi], enc[lo:hi], lengths[lo:hi], groups))
+        out.append(_Arcs(all_words[lo:hi], ids[lo:hi], all_ids[lo:hi], enc[lo:hi], groups))
     if chars:
         _add_char_fields(out, all_words, bounds, chars)
     return out
@@ -548,62 +549,63 @@ def _add_char_fields(arcs: list[_Arcs], words: list[str], bounds: list[int], cha
     """Fill in the arcs' char n-gram fields (see _Arcs). Lengths here are in characters
     (the same as syllables, except for a vocabulary entry such as <unk>)."""
     m, base = chars.order - 1, chars.base
-    ids = [chars.ids(w) for w in words]
+    get, unknown = chars.char_id.get, chars.unknown
+    ids = [[get(c, unknown) for c in w] for w in words]
     lengths = [len(x) for x in ids]
-
-    def key(x: list[int]) -> int:
-        k = 0
-        for c in x:
-            k = k * base + c
-        return k
-
-    # After an arc of length L, the history keeps the path's last m - L hanzi (none if L >= m).
-    tail = [min(length, m) for length in lengths]
-    after = [np.array(x, dtype=np.int64) for x in (
-        [base ** (m - t) for t in tail], [base ** t for t in tail],
-        [key(x[len(x) - t:]) for x, t in zip(ids, tail)])]
-    # Hanzi j >= m of a word: its whole history lies inside it.
-    inner = np.zeros((len(words), max(lengths, default=0)))
-    cells = [(a, j) for a, x in enumerate(ids) for j in range(m, len(x))]
+    width = max(lengths, default=0)
+    matrix = np.array([x + [unknown] * (width - len(x)) for x in ids], dtype=np.int64)
+    matrix = matrix.reshape(len(ids), width)
+    # prefix[:, j]: the key of an arc's first j characters; inner: characters j >= m.
+    prefix = np.zeros((len(ids), max(m, 1)), dtype=np.int64)
+    for j in range(1, min(m, width)):
+        prefix[:, j] = prefix[:, j - 1] * base + matrix[:, j - 1]
+    inner = np.zeros((len(ids), width))
+    history = np.zeros(len(ids), dtype=np.int64)  # key of the m characters before j
+    cells, queries, targets = [], [], []
+    for j in range(width):
+        if j >= m:
+            rows = np.flatnonzero(np.array(lengths) > j)
+            cells.append((rows, j))
+            queries.append(history[rows])
+            targets.append(matrix[rows, j])
+        history = history % base ** max(m - 1, 0) * base + matrix[:, j] if m else history
     if cells:
-        lp = chars.logprobs([key(ids[a][j - m:j]) for a, j in cells],
-                            [ids[a][j] for a, j in cells])
-        inner[tuple(zip(*cells))] = lp
+        lp = chars.logprobs(np.concatenate(queries), np.concatenate(targets))
+        at = 0
+        for rows, j in cells:
+            inner[rows, j] = lp[at:at + len(rows)]
+            at += len(rows)
     for a, lo, hi in zip(arcs, bounds, bounds[1:]):
-        a.after = tuple(x[lo:hi] for x in after)
+        a.chars, a.char_matrix, a.prefix = ids[lo:hi], matrix[lo:hi], prefix[lo:hi]
         a.inner = inner[lo:hi, :max(lengths[lo:hi], default=0)]
-        a.prefixes = []
+        a.longer = []
         for j in range(min(m, a.inner.shape[1])):
             longer = [x for x in range(hi - lo) if lengths[lo + x] > j]
-            distinct: dict[tuple[int, int], int] = {}
-            index = [distinct.setdefault((key(ids[lo + x][:j]), ids[lo + x][j]), len(distinct))
-                     for x in longer]
-            prefix_key, char = zip(*distinct)
-            a.prefixes.append((np.array(longer), np.array(prefix_key, dtype=np.int64),
-                               np.array(char, dtype=np.int64), np.array(index)))
+            contiguous = longer[0] + len(longer) == hi - lo
+            a.longer.append(slice(longer[0], None) if contiguous else np.array(longer))
 
 
 def _char_logprobs(chars, hyps: _Hyps, arcs: _Arcs) -> np.ndarray:
-    """(paths, arcs): the char n-gram log-prob of each arc's hanzi after each path, summed
-    left to right. Hanzi j < m sees the path's last m - j hanzi: those are scored once per
-    distinct (path suffix, arc prefix); the rest is `arcs.inner`."""
-    histories, targets = [], []
-    for j, (_, prefix_key, char, _) in enumerate(arcs.prefixes):
+    """(paths, arcs): the char n-gram log-prob of each arc's characters after each path,
+    summed left to right. Character j < m sees the path's last m - j characters: those are
+    scored once per distinct path suffix; the rest is `arcs.inner`."""
+    histories, targets, sizes = [], [], []
+    for j, longer in enumerate(arcs.longer):
         suffix = hyps.suffixes[j][0]  # (distinct suffixes, 1)
-        histories.append((suffix * chars.base ** j + prefix_key).ravel())
-        targets.append((suffix * 0 + char).ravel())
+        history = suffix * chars.base ** j + arcs.prefix[longer, j]
+        histories.append(history.ravel())
+        targets.append((history * 0 + arcs.char_matrix[longer, j]).ravel())
+        sizes.append(history.shape)
     lp = chars.logprobs(np.concatenate(histories), np.concatenate(targets))
     out, at = None, 0
-    for (longer, prefix_key, _, prefix_of), (suffix, suffix_of) in zip(arcs.prefixes,
-                                                                       hyps.suffixes):
-        size = len(suffix) * len(prefix_key)
-        part = lp[at:at + size].reshape(len(suffix), -1)[suffix_of, prefix_of]
-        at += size
+    for j, (longer, shape) in enumerate(zip(arcs.longer, sizes)):
+        part = lp[at:at + shape[0] * shape[1]].reshape(shape)[hyps.suffixes[j][1]]
+        at += shape[0] * shape[1]
         if out is None:  # j = 0: every arc
             out = part
         else:
             out[:, longer] += part
-    for j in range(len(arcs.prefixes), arcs.inner.shape[1]):
+    for j in range(len(arcs.longer), arcs.inner.shape[1]):
         out = out + arcs.inner[:, j]
     return out
 
@@ -652,11 +654,32 @@ def _best_in_order(blocks: list[_Block], beam: int, chars) -> _Hyps:
 def _hyps_of(chosen: list[tuple[float, str, _Block, int, int]], chars) -> _Hyps:
     history = [0] * len(chosen)
     if chars:
+        m, base = chars.order - 1, chars.base
         for x, (*_, b, h, a) in enumerate(chosen):
-            mod, mul, add = (v[a] for v in b.arcs.after)
-            history[x] = (b.hyps.history[h] % int(mod)) * int(mul) + int(add)
+            ids = b.arcs.chars[a]
+            kept = min(len(ids), m)  # the path keeps its last m - kept characters
+            key = b.hyps.history[h] % base ** (m - kept)
+            for c in ids[len(ids) - kept:]:
+                key = key * base + c
+            history[x] = key
     return _Hyps([s for s, *_ in chosen], [t for _, t, *_ in chosen],
-                 [b.arcs.word_ids[a] for *_, b, _, a in chosen], history, chars)
+                 [b.arcs.word_id_list[a] for *_, b, _, a in chosen], history, chars)
+
+
+def _histories_after(block: _Block, chars) -> np.ndarray:
+    """(paths, arcs): the char n-gram history key of each extension in the block."""
+    m, base = chars.order - 1, chars.base
+    mod, mul, add = [], [], []
+    for ids in block.arcs.chars[block.lo:block.lo + block.scores.shape[1]]:
+        kept = min(len(ids), m)
+        key = 0
+        for c in ids[len(ids) - kept:]:
+            key = key * base + c
+        mod.append(base ** (m - kept))
+        mul.append(base ** kept)
+        add.append(key)
+    return (np.array(block.hyps.history)[:, None] % np.array(mod)) * np.array(mul) \
+        + np.array(add)
 
 
 def _final(blocks: list[_Block], k: int, lm: WordLM, word_weight: float, chars,
@@ -672,10 +695,7 @@ def _final(blocks: list[_Block], k: int, lm: WordLM, word_weight: float, chars,
                           axis=None)
     final = pre + word_weight * lm.logprobs(last, BOUNDARY)
     if chars:
-        history = np.concatenate([
-            (np.array(b.hyps.history)[:, None] % mod[b.lo:b.lo + w]) * mul[b.lo:b.lo + w]
-            + add[b.lo:b.lo + w] for b, w in zip(blocks, width)
-            for mod, mul, add in [b.arcs.after]], axis=None)
+        history = np.concatenate([_histories_after(b, chars) for b in blocks], axis=None)
         final = final + char_weight * chars.logprobs(history, chars.eos)
     # A text's score is its best path's (pre) plus that path's end, and no end adds more
     # than `most`: once pre + most falls below the k-th final score, no later text can enter.
