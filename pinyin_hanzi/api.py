@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .decode import Candidate, beam_search, owner_of_positions, top_candidates, windows
-from .export import masked_log_softmax
+from .export import candidate_log_softmax
 from .pinyin import PinyinError
 from .segment import segment
 from .wordlm import WORDLM_FILE, lattice_search
@@ -37,9 +37,9 @@ class DecodeConfig:
     """How candidates are formed; stored as decode.json in a model directory."""
 
     lm_weight: float = 0.0
-    """Weight of the character n-gram model (ngram.json.gz); 0 = not used."""
+    """Weight of the character n-gram model (ngram.npz); 0 = not used."""
     word_weight: float = 0.0
-    """Weight of the word model (wordlm.json.gz); > 0 decodes over the word lattice."""
+    """Weight of the word model (wordlm.npz); > 0 decodes over the word lattice."""
     word_bonus: float = 0.0
     """Added to a path per word (< 0 favours fewer, longer words); tuned on dev."""
     beam: int = 16
@@ -65,10 +65,9 @@ class Converter:
         self.lm, self.wordlm = lm, wordlm
         self.decode = decode or DecodeConfig()
         self.label = label
-        # allowed[i]: which hanzi syllable i may be.
-        self._allowed = np.zeros((len(vocab.syllables), len(vocab.hanzi)), dtype=bool)
-        for i, syllable in enumerate(vocab.syllables):
-            self._allowed[i, vocab.candidate_ids(syllable)] = True
+        # candidate_ids[i]: the hanzi syllable i may be, as ascending ids.
+        self._candidate_ids = [np.array(sorted(set(vocab.candidate_ids(s))), dtype=np.int64)
+                               for s in vocab.syllables]
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "cpu", backend: str = "auto",
@@ -133,8 +132,12 @@ class Converter:
                 if not self.vocab.candidates.get(syllable):
                     raise PinyinError(f"no hanzi in this model reads {syllable!r} "
                                       f"(at position {a}: {text[a:b]!r})", a, text[a:b])
-            splits = [s for s in seg.all_splits(limit=16) if len(s) == len(seg.syllables)
-                      and all(self.vocab.candidates.get(x) for x in s)]
+            if len(seg.syllables) == seg.normalized.count("'") + 1:
+                # One syllable per chunk (as in `ni hao`): any other split has more syllables.
+                splits = [seg.syllables]
+            else:
+                splits = [s for s in seg.all_splits(limit=16) if len(s) == len(seg.syllables)
+                          and all(self.vocab.candidates.get(x) for x in s)]
             splits_per_text.append(splits[:MAX_SPLITS])
         flat = [list(s) for splits in splits_per_text for s in splits]
         scored = self.convert_syllables(flat, top_k, batch_size)
@@ -155,8 +158,8 @@ class Converter:
         d = self.decode
         results = []
         for syllables, rows in zip(inputs, self.logprob_rows(inputs, batch_size)):
-            singles = [top_candidates(row, self._allowed[self.vocab.syllable_id[s]], d.width)
-                       for s, row in zip(syllables, rows)]
+            singles = [top_candidates(row, self._candidate_ids[self.vocab.syllable_id[s]],
+                                      d.width) for s, row in zip(syllables, rows)]
             if self.wordlm is not None:
                 results.append(lattice_search(
                     syllables, rows, singles, self.vocab.hanzi, self.vocab.hanzi_id,
@@ -170,8 +173,8 @@ class Converter:
     def position_scores(self, inputs: list[list[str]], batch_size: int = 256
                         ) -> list[list[tuple[np.ndarray, np.ndarray]]]:
         """Per input, per syllable: (candidate hanzi ids, log-probs), best first."""
-        return [[top_candidates(row, self._allowed[self.vocab.syllable_id[s]], self.decode.width)
-                 for s, row in zip(syllables, rows)]
+        return [[top_candidates(row, self._candidate_ids[self.vocab.syllable_id[s]],
+                                self.decode.width) for s, row in zip(syllables, rows)]
                 for syllables, rows in zip(inputs, self.logprob_rows(inputs, batch_size))]
 
     def logprob_rows(self, inputs: list[list[str]], batch_size: int = 256
@@ -198,8 +201,8 @@ class Converter:
                 mask[row, :len(pieces[i])] = 1
             logits = self.encoder(ids, mask)
             for row, i in enumerate(batch):
-                rows = [vocab.syllable_id[s] for s in pieces[i]]
-                logprobs[i] = masked_log_softmax(logits[row, :len(rows)], self._allowed[rows])
+                allowed = [self._candidate_ids[vocab.syllable_id[s]] for s in pieces[i]]
+                logprobs[i] = candidate_log_softmax(logits[row, :len(allowed)], allowed)
         return [np.stack([logprobs[p][off] for p, off in owner]) if owner
                 else np.zeros((0, len(vocab.hanzi)), dtype=np.float32) for owner in owners]
 

@@ -32,7 +32,7 @@ class ModelDirError(ValueError):
 def save_model(model, vocab, out_dir: Path, training: dict | None = None, half: bool = False,
                extra_files: tuple[Path, ...] = ()):
     """Write the model directory atomically. `half` stores fp16 weights (half the size; they
-    are loaded back as fp32); `extra_files` (e.g. ngram.json, decode.json) are copied in."""
+    are loaded back as fp32); `extra_files` (e.g. ngram.npz, decode.json) are copied in."""
     import torch
     from safetensors.torch import save_file
 

@@ -183,7 +183,7 @@ def _prepare_user_text(files: list[str], out: Path, seed: int) -> Path:
 @app.command()
 def ngram(
     data: Path = _DATA,
-    out: Path = typer.Option(Path("runs/ngram.json"), help="Where to write the model."),
+    out: Path = typer.Option(Path("runs/ngram.npz"), help="Where to write the model."),
     order: int = typer.Option(2, help="2 = character bigram, 3 = trigram."),
     sources: str = typer.Option("pd98,reviews", help="Train on these sources only."),
 ):
@@ -196,7 +196,7 @@ def ngram(
         lm.save(out)
     except USER_ERRORS as e:
         _fail(e)
-    typer.echo(f"{order}-gram with {len(lm.counts):,} n-grams saved to {out}")
+    typer.echo(f"{order}-gram with {len(lm):,} n-grams saved to {out}")
 
 
 @app.command()

@@ -51,10 +51,10 @@ def owner_of_positions(n: int, spans: list[tuple[int, int]]) -> list[tuple[int, 
     return owners
 
 
-def top_candidates(logprobs: np.ndarray, allowed: np.ndarray, width: int
+def top_candidates(logprobs: np.ndarray, ids: np.ndarray, width: int
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """One position's log-probs over all hanzi -> its `width` best allowed (ids, log-probs)."""
-    ids = np.flatnonzero(allowed)
+    """One position's log-probs over all hanzi and its allowed hanzi `ids` (ascending) -> the
+    `width` best (ids, log-probs), best first."""
     if len(ids) > width:
         ids = ids[np.argpartition(-logprobs[ids], width - 1)[:width]]
     ids = ids[np.argsort(-logprobs[ids], kind="stable")]
@@ -64,20 +64,32 @@ def top_candidates(logprobs: np.ndarray, allowed: np.ndarray, width: int
 def beam_search(positions: list[tuple[np.ndarray, np.ndarray]], hanzi: list[str], k: int,
                 beam: int = 0, lm=None, lm_weight: float = 0.0) -> list[Candidate]:
     """positions[i] = (candidate hanzi ids, their log-probs), best first. Returns the k best
-    distinct clauses, best first."""
+    distinct clauses, best first. `lm` (ngram.CharNgram) scores each position's candidates for
+    every kept clause in one batch."""
     beam = max(beam, k)
-    # A hypothesis: (score, text). Python's heap is a min-heap, so keep the best `beam`.
+    fused = lm is not None and lm_weight
+    # Hypotheses: (score, text) pairs, and each text's n-gram history key.
     hyps: list[tuple[float, str]] = [(0.0, "")]
+    histories = [lm.history("")] if fused else []
     for ids, logps in positions:
+        chars = [hanzi[h] for h in ids.tolist()]
+        scores = np.array([s for s, _ in hyps])[:, None] + np.asarray(logps, dtype=np.float64)
+        if fused:
+            char_ids = lm.ids("".join(chars))
+            scores = scores + lm_weight * lm.logprobs(np.array(histories)[:, None], char_ids)
+        flat = scores.ravel()
+        keep = np.arange(len(flat))
+        if len(flat) > beam:  # everything tied with the beam-th score; ties then go by text
+            keep = np.flatnonzero(flat >= np.partition(flat, len(flat) - beam)[len(flat) - beam])
         extended = []
-        for score, text in hyps:
-            for h, lp in zip(ids.tolist(), logps.tolist()):
-                char = hanzi[h]
-                s = score + lp
-                if lm is not None and lm_weight:
-                    s += lm_weight * lm.logprob(text, char)
-                extended.append((s, text + char))
-        hyps = heapq.nlargest(beam, extended)
-    if lm is not None and lm_weight:
-        hyps = sorted(((s + lm_weight * lm.end_logprob(t), t) for s, t in hyps), reverse=True)
+        for j in keep.tolist():
+            h, c = divmod(j, len(chars))
+            extended.append((float(flat[j]), hyps[h][1] + chars[c], h, c))
+        best = heapq.nlargest(beam, extended, key=lambda e: (e[0], e[1]))
+        if fused:
+            histories = [lm.extend(histories[h], char_ids[c]) for _, _, h, c in best]
+        hyps = [(s, text) for s, text, _, _ in best]
+    if fused:
+        end = lm.logprobs(np.array(histories, dtype=np.int64), lm.eos).tolist()
+        hyps = sorted(((s + lm_weight * e, t) for (s, t), e in zip(hyps, end)), reverse=True)
     return [Candidate(text, float(score)) for score, text in hyps[:k]]

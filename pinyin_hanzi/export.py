@@ -93,6 +93,29 @@ def masked_log_softmax(logits: np.ndarray, allowed: np.ndarray) -> np.ndarray:
         return x - top - np.log(np.exp(x - top).sum(axis=-1, keepdims=True))
 
 
+def candidate_log_softmax(logits: np.ndarray, candidates: list[np.ndarray]) -> np.ndarray:
+    """`masked_log_softmax` with each row's allowed hanzi given as ids (ascending, non-empty):
+    the same float32 numbers, but exp and log run over the candidates only."""
+    if not all(len(ids) for ids in candidates):
+        allowed = np.zeros(logits.shape, dtype=bool)
+        for row, ids in enumerate(candidates):
+            allowed[row, ids] = True
+        return masked_log_softmax(logits, allowed)
+    counts = [len(ids) for ids in candidates]
+    rows = np.repeat(np.arange(len(candidates)), counts)
+    cols = np.concatenate(candidates)
+    x = logits[rows, cols].astype(np.float32, copy=False)
+    starts = np.r_[0, np.cumsum(counts[:-1])]
+    shifted = x - np.maximum.reduceat(x, starts)[rows]
+    # The sum runs over whole rows, zeros included, so it adds in the order the masked
+    # version does and rounds the same.
+    exp = np.zeros(logits.shape, dtype=np.float32)
+    exp[rows, cols] = np.exp(shifted)
+    out = np.full(logits.shape, -np.inf, dtype=np.float32)
+    out[rows, cols] = shifted - np.log(exp.sum(axis=-1))[rows]
+    return out
+
+
 class TorchEncoder:
     name = "torch"
 

@@ -5,7 +5,7 @@
 On the training split only, it trains a character n-gram (ngram.py) and the word lexicon +
 bigram (wordlm.py); then it decodes dev clauses (4-32 hanzi, as the benchmarks) with every
 setting of a small grid and writes the best (mean clause top-1 over the sources, then character
-accuracy) into the model directory as decode.json, beside ngram.json.gz and wordlm.json.gz. The
+accuracy) into the model directory as decode.json, beside ngram.npz and wordlm.npz. The
 encoder's scores are computed once and shared by every setting. The public benchmarks are
 never used here.
 """
@@ -52,15 +52,16 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
     log("training the word model (jieba words of the training text + listed words)")
     word_lm = WordLM.train(training_words(data_dir, sources), listed_words(data_dir),
                            word_prune)
-    log(f"  {len(char_lm.counts):,} character n-grams; {len(word_lm.words):,} words, "
-        f"{len(word_lm.bigrams):,} word bigrams")
+    log(f"  {len(char_lm):,} character n-grams; {len(word_lm):,} words, "
+        f"{len(word_lm.bigram_keys):,} word bigrams")
 
     scored = {}
     for source, pairs in dev.items():
         syllables = [s for s, _ in pairs]
         rows = conv.logprob_rows(syllables)
-        singles = [[top_candidates(r, conv._allowed[conv.vocab.syllable_id[s]], conv.decode.width)
-                    for s, r in zip(x, rr)] for x, rr in zip(syllables, rows)]
+        singles = [[top_candidates(r, conv._candidate_ids[conv.vocab.syllable_id[s]],
+                                   conv.decode.width) for s, r in zip(x, rr)]
+                   for x, rr in zip(syllables, rows)]
         scored[source] = (pairs, rows, singles)
 
     results = []

@@ -4,6 +4,8 @@ character language model).
 """
 
 import gzip
+import heapq
+import io
 import itertools
 import json
 import math
@@ -242,7 +244,7 @@ def test_owner_is_the_window_where_the_position_is_furthest_from_an_edge():
     ],
 )
 def test_top_candidates(logprobs, allowed, width, ids):
-    got_ids, got_logprobs = top_candidates(np.array(logprobs), np.array(allowed), width)
+    got_ids, got_logprobs = top_candidates(np.array(logprobs), np.flatnonzero(allowed), width)
     assert got_ids.tolist() == ids
     assert got_logprobs.tolist() == [logprobs[i] for i in ids]
 
@@ -264,6 +266,42 @@ def test_beam_search_without_lm_is_the_exact_top_k(seed, k):
     found = beam_search(positions, hanzi, k)
     assert [c.text for c in found] == [text for _, text in brute]
     assert [c.score for c in found] == pytest.approx([score for score, _ in brute])
+
+
+def reference_beam_search(positions, hanzi, k, beam=0, lm=None, lm_weight=0.0):
+    """beam_search as first written, one string and one n-gram question at a time: the
+    reference the batched version must match."""
+    beam = max(beam, k)
+    hyps = [(0.0, "")]
+    for ids, logps in positions:
+        extended = []
+        for score, text in hyps:
+            for h, lp in zip(ids.tolist(), logps.tolist()):
+                s = score + lp
+                if lm is not None and lm_weight:
+                    s += lm_weight * lm.logprob(text, hanzi[h])
+                extended.append((s, text + hanzi[h]))
+        hyps = heapq.nlargest(beam, extended)
+    if lm is not None and lm_weight:
+        hyps = sorted(((s + lm_weight * lm.end_logprob(t), t) for s, t in hyps), reverse=True)
+    return [Candidate(text, float(score)) for score, text in hyps[:k]]
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_beam_search_with_an_ngram_matches_the_reference(seed, order):
+    """Same texts, same scores; log-probs drawn from a few values, so many scores tie."""
+    rng = np.random.default_rng(seed)
+    hanzi = list("我们你好银行走学习龘")
+    lm = CharNgram.train(TOY, order)
+    positions = []
+    for _ in range(5):
+        ids = rng.choice(len(hanzi), size=4, replace=False)
+        logps = np.sort(rng.choice([-0.5, -1.0, -2.0], size=4))[::-1].astype(np.float32)
+        positions.append((ids, logps))
+    for k, beam in [(1, 3), (5, 4), (10, 16)]:
+        assert (beam_search(positions, hanzi, k, beam, lm, 0.7)
+                == reference_beam_search(positions, hanzi, k, beam, lm, 0.7))
 
 
 # --- evaluate --------------------------------------------------------------------------------
@@ -368,7 +406,7 @@ def test_evaluate_with_a_fake_converter(tmp_path):
     ],
 )
 def test_ngram_counts(clauses, order, counts):
-    assert CharNgram.train(clauses, order).counts == counts
+    assert CharNgram.train(clauses, order).to_counts() == counts
 
 
 TOY = ["我们好", "你们好", "我好", "好好学习", "银行行走"]
@@ -381,7 +419,7 @@ def test_ngram_distributions_sum_to_one(order, text):
     (the add-one unigram's extra mass, which Witten-Bell passes up through every order), the
     probabilities of the next character sum to exactly 1."""
     lm = CharNgram.train(TOY, order)
-    seen = [g for g in lm.counts if len(g) == 1]
+    seen = [g for g in lm.to_counts() if len(g) == 1]
     assert EOS in seen
     total_seen = sum(math.exp(lm.logprob(text, c)) for c in seen)
     unseen = math.exp(lm.logprob(text, "龘"))
@@ -396,37 +434,51 @@ def test_ngram_prefers_what_it_saw():
     assert lm.logprob("", "好") > lm.logprob("", "学")
 
 
-@pytest.mark.parametrize("name", ["ngram.json", NGRAM_FILE])
-def test_ngram_save_load_round_trip(tmp_path, name):
+def test_ngram_save_load_round_trip(tmp_path):
     lm = CharNgram.train(TOY, 3)
-    lm.save(tmp_path / name)
-    loaded = CharNgram.load(tmp_path / name)
-    assert (loaded.order, loaded.counts) == (lm.order, lm.counts)
+    lm.save(tmp_path / NGRAM_FILE)
+    loaded = CharNgram.load(tmp_path / NGRAM_FILE)
+    assert (loaded.order, loaded.to_counts()) == (lm.order, lm.to_counts())
     for text, char in [("", "我"), ("我们", "好"), ("银行", "行"), ("龘", EOS)]:
         assert loaded.logprob(text, char) == lm.logprob(text, char)
-    raw = (tmp_path / name).read_bytes()
-    text = gzip.decompress(raw) if name.endswith(".gz") else raw
-    assert "银行" in text.decode("utf-8")  # readable JSON, plain or gzipped
+    with np.load(tmp_path / NGRAM_FILE, allow_pickle=False) as data:  # plain arrays
+        assert data["grams_3"].shape == (len(lm.keys[2]), 3)
+
+
+def npz_bytes(**arrays) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def utf8(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode(), dtype=np.uint8)
 
 
 @pytest.mark.parametrize(
     "content, error, message",
     [
-        (None, FileNotFoundError, "ngram.json: n-gram model file is missing"),
-        ("{not json", ValueError, "ngram.json: not a valid n-gram model file"),
-        ('{"counts": {}}', ValueError, "ngram.json: not a valid n-gram model file"),
-        ('{"order": 0, "counts": {}}', ValueError, "ngram.json: not a valid n-gram model file"),
+        (None, FileNotFoundError, "ngram.npz: n-gram model file is missing"),
+        (b"not a zip file", ValueError, "ngram.npz: not a valid n-gram model file"),
+        (npz_bytes(format=utf8("other")), ValueError, "expected 'pinyin-hanzi-ngram/2'"),
+        (npz_bytes(format=utf8("pinyin-hanzi-ngram/2"), order=np.array([1])), ValueError,
+         "ngram.npz: not a valid n-gram model file"),
+        (npz_bytes(format=utf8("pinyin-hanzi-ngram/2"), order=np.array([0]),
+                   chars=utf8("ab")), ValueError, "n-gram order must be >= 1"),
+        (npz_bytes(format=utf8("pinyin-hanzi-ngram/2"), order=np.array([1]), chars=utf8("ab"),
+                   grams_1=np.array([[1], [0]], dtype=np.uint16), counts_1=np.array([1, 2])),
+         ValueError, "not sorted"),
     ],
 )
 def test_ngram_load_errors(tmp_path, content, error, message):
-    path = tmp_path / "ngram.json"
+    path = tmp_path / NGRAM_FILE
     if content is not None:
-        path.write_text(content)
+        path.write_bytes(content)
     with pytest.raises(error, match=message):
         CharNgram.load(path)
 
 
-def test_ngram_load_names_a_corrupt_gzip_file(tmp_path):
-    (tmp_path / NGRAM_FILE).write_bytes(b"not gzip at all")
-    with pytest.raises(ValueError, match=f"{NGRAM_FILE}: not a valid n-gram model file"):
+def test_ngram_load_points_to_the_conversion_of_an_older_file(tmp_path):
+    (tmp_path / "ngram.json.gz").write_bytes(gzip.compress(b'{"order": 1, "counts": {}}'))
+    with pytest.raises(FileNotFoundError, match="convert_lm_files.py"):
         CharNgram.load(tmp_path / NGRAM_FILE)

@@ -1,9 +1,11 @@
 """Tests for pinyin_hanzi.wordlm (word model and word-lattice decoding) and pinyin_hanzi.fusion
 (fitting and tuning the decoding models, `pinyin-hanzi lm`)."""
 
+import heapq
 import json
 import math
 import shutil
+from collections import defaultdict
 
 import numpy as np
 import pytest
@@ -11,7 +13,8 @@ from typer.testing import CliRunner
 
 from pinyin_hanzi.api import Converter
 from pinyin_hanzi.cli import app
-from pinyin_hanzi.ngram import NGRAM_FILE
+from pinyin_hanzi.decode import Candidate, top_candidates
+from pinyin_hanzi.ngram import NGRAM_FILE, CharNgram, training_clauses
 from pinyin_hanzi.wordlm import (BOUNDARY, UNKNOWN, WORDLM_FILE, WordLM, lattice_search,
                                  training_words)
 from tiny_run import one_thread, shared_data, shared_run
@@ -37,31 +40,58 @@ def test_next_word_distributions_sum_to_one(prune, history):
     """Over every listed word and the clause end, the next-word probabilities sum to 1, with
     or without pruned bigrams, after a seen, a listed-only and the start history."""
     lm = WordLM.train(TOY, LISTED, prune=prune)
-    h = lm.index[history]
-    total = sum(math.exp(lm.logprob(h, w)) for w in range(len(lm.words)))
+    h = lm.word_id(history)
+    total = sum(math.exp(lm.logprob(h, w)) for w in range(len(lm)))
     assert total == pytest.approx(1, abs=1e-9)
+    assert np.exp(lm.logprobs(h, np.arange(len(lm)))).sum() == pytest.approx(1, abs=1e-9)
 
 
 def test_word_model_prefers_what_it_saw():
     lm = WordLM.train(TOY, LISTED)
-    i = lm.index
+    i = {lm.word(w): w for w in range(len(lm))}
+    assert all(lm.word_id(word) == w for word, w in i.items())
     assert lm.logprob(i["我们"], i["喜欢"]) > lm.logprob(i["我们"], i["银行"])
     assert lm.logprob(BOUNDARY, i["我们"]) > lm.logprob(BOUNDARY, i["模拟"])
     # A listed-only word is in the lexicon with count 0: it lives on the add-alpha mass, the
     # floor that a lone hanzi the lexicon does not list also gets.
-    assert lm.counts[i["模拟"]] == 0 and "长" not in i
+    assert lm.counts[i["模拟"]] == 0 and lm.word_id("长") == UNKNOWN
     assert lm.logprob(BOUNDARY, i["模拟"]) == pytest.approx(lm.logprob(BOUNDARY, UNKNOWN))
-    assert lm.by_reading["mo ni"] == [i["模拟"]] and lm.readings[i["取代"]] == ["qu dai"]
+    # After a hanzi the lexicon does not list, words get their unigram probabilities.
+    assert lm.logprob(UNKNOWN, i["模拟"]) == pytest.approx(math.log(lm.floor))
+    assert lm.logprob(UNKNOWN, i["我们"]) == pytest.approx(
+        math.log((lm.counts[i["我们"]] + lm.alpha) / lm.denominator))
+
+
+@pytest.mark.parametrize(
+    "syllables, found",
+    [
+        ("mo ni", [(0, 2, "模拟")]),
+        ("qu dai le yin hang", [(0, 2, "取代"), (3, 2, "银行")]),
+        ("wo men xi huan", [(0, 2, "我们"), (2, 2, "喜欢")]),
+        ("xi huan wo men", [(0, 2, "喜欢"), (2, 2, "我们")]),
+        ("wo", []),  # one syllable: single hanzi come from the encoder, not the lexicon
+        ("men xi", []),
+        ("mo zzz ni", []),  # a syllable the lexicon has never seen
+    ],
+)
+def test_lexicon_finds_words_by_reading(syllables, found):
+    lm = WordLM.train(TOY, LISTED)
+    assert [(i, n, lm.word(w)) for i, n, w in lm.lexicon(syllables.split())] == found
 
 
 def test_save_load_round_trip(tmp_path):
     lm = WordLM.train(TOY, LISTED, prune=1)
     lm.save(tmp_path / WORDLM_FILE)
     loaded = WordLM.load(tmp_path / WORDLM_FILE)
-    assert loaded.words == lm.words and loaded.readings == lm.readings
-    assert loaded.bigrams == lm.bigrams and list(loaded.counts) == list(lm.counts)
-    for h in range(len(lm.words)):
-        for w in (BOUNDARY, 1, lm.index["模拟"], UNKNOWN):
+    assert [loaded.word(i) for i in range(len(loaded))] == [lm.word(i) for i in range(len(lm))]
+    assert list(loaded.reading_keys) == list(lm.reading_keys)
+    assert list(loaded.reading_words) == list(lm.reading_words)
+    assert loaded._long_readings == lm._long_readings
+    assert list(loaded.bigram_keys) == list(lm.bigram_keys)
+    assert list(loaded.bigram_counts) == list(lm.bigram_counts)
+    assert list(loaded.counts) == list(lm.counts)
+    for h in range(len(lm)):
+        for w in (BOUNDARY, 1, lm.word_id("模拟"), UNKNOWN):
             assert loaded.logprob(h, w) == lm.logprob(h, w)
 
 
@@ -79,8 +109,10 @@ def npz_bytes(**arrays) -> bytes:
         (None, FileNotFoundError, "word model file is missing"),
         (b"not a zip file", ValueError, "not a valid word model file"),
         (npz_bytes(format=np.frombuffer(b"other", dtype=np.uint8)), ValueError,
-         "expected 'pinyin-hanzi-wordlm/1'"),
+         "expected 'pinyin-hanzi-wordlm/2'"),
         (npz_bytes(format=np.frombuffer(b"pinyin-hanzi-wordlm/1", dtype=np.uint8)), ValueError,
+         "convert it with scripts/convert_lm_files.py"),
+        (npz_bytes(format=np.frombuffer(b"pinyin-hanzi-wordlm/2", dtype=np.uint8)), ValueError,
          "not a valid word model file"),
     ],
 )
@@ -94,14 +126,55 @@ def test_load_errors_name_the_file(tmp_path, content, error, message):
 
 
 def test_load_rejects_bigrams_that_point_outside_the_lexicon(tmp_path):
-    lm = WordLM.train(TOY, LISTED)
-    bad = WordLM.__new__(WordLM)
-    bad.__dict__.update(lm.__dict__)
-    bad.nxt = lm.nxt.copy()
-    bad.nxt[0] = len(lm.words) + 5
-    bad.save(tmp_path / WORDLM_FILE)
+    WordLM.train(TOY, LISTED).save(tmp_path / WORDLM_FILE)
+    with np.load(tmp_path / WORDLM_FILE) as data:
+        arrays = dict(data)
+    arrays["next"][0] = len(arrays["counts"]) + 5
+    (tmp_path / WORDLM_FILE).write_bytes(npz_bytes(**arrays))
     with pytest.raises(ValueError, match="out of range"):
         WordLM.load(tmp_path / WORDLM_FILE)
+
+
+def test_older_files_convert_to_the_same_models(tmp_path):
+    """scripts/convert_lm_files.py: ngram.json.gz and a format-1 wordlm.npz become the array
+    formats, with the same probabilities."""
+    import gzip
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from convert_lm_files import convert_ngram, convert_wordlm
+
+    char_lm = CharNgram.train(["我们喜欢银行", "取代了", "行走"], 3)
+    (tmp_path / "ngram.json.gz").write_bytes(gzip.compress(json.dumps(
+        {"format": "pinyin-hanzi-ngram/1", "order": 3, "counts": char_lm.to_counts()},
+        ensure_ascii=False).encode()))
+    words = ["", "了", "取代", "我们", "模拟", "长长久久的日子里"]
+    readings = [[], ["le"], ["qu dai"], ["wo men"], ["mo ni"], ["chang chang jiu jiu de ri zi li"]]
+    bigrams = ([0, 3, 2, 1, 3], [3, 2, 1, 0, 0], [2, 1, 1, 1, 1])
+    np.savez_compressed(tmp_path / WORDLM_FILE, format=np.frombuffer(b"pinyin-hanzi-wordlm/1",
+                                                                      dtype=np.uint8),
+                        alpha=np.array([0.5]), words=np.frombuffer("\n".join(words).encode(),
+                                                                    dtype=np.uint8),
+                        readings=np.frombuffer("\n".join("|".join(r) for r in readings).encode(),
+                                               dtype=np.uint8),
+                        counts=np.array([2, 1, 1, 2, 0, 0]), prev=np.array(bigrams[0]),
+                        next=np.array(bigrams[1]), pair_counts=np.array(bigrams[2]))
+    assert convert_ngram(tmp_path) and convert_wordlm(tmp_path)
+    assert not (tmp_path / "ngram.json.gz").exists()
+    assert not convert_ngram(tmp_path) and not convert_wordlm(tmp_path)  # done once
+    loaded = CharNgram.load(tmp_path / NGRAM_FILE)
+    for text, char in [("", "我"), ("我们", "喜"), ("取代", "了"), ("龘", "$")]:
+        assert loaded.logprob(text, char) == char_lm.logprob(text, char)
+    word_lm = WordLM.load(tmp_path / WORDLM_FILE)
+    expected = WordLM.from_lists(words, [2, 1, 1, 2, 0, 0], readings, *bigrams)
+    assert [word_lm.word(i) for i in range(len(word_lm))] == words
+    for h in range(len(words)):
+        assert list(word_lm.logprobs(h, np.arange(-1, len(words)))) == list(
+            expected.logprobs(h, np.arange(-1, len(words))))
+    syllables = "qu dai mo ni chang chang jiu jiu de ri zi li".split()
+    assert word_lm.lexicon(syllables) == expected.lexicon(syllables) == [
+        (0, 2, 2), (2, 2, 4), (4, 8, 5)]
 
 
 HANZI = ["<unk>", "去", "取", "贷", "代", "了"]
@@ -143,6 +216,92 @@ def test_lattice_skips_lexicon_words_the_encoder_forbids():
     out = lattice_search(["qu", "dai"], rows, singles, HANZI, HANZI_ID, lm, k=5,
                          word_weight=1.0)
     assert [c.text for c in out] == ["去贷"]
+
+
+def reference_lattice(syllables, rows, singles, hanzi, hanzi_id, lm, k, beam=16,
+                      word_weight=1.0, word_bonus=0.0, char_lm=None, char_weight=0.0):
+    """lattice_search as first written, one extension at a time, with a dict of texts per
+    position: the reference that the batched search must match, ties included."""
+    n = len(syllables)
+    beam = max(beam, k)
+    words_at = defaultdict(list)
+    for i, length, w in lm.lexicon(syllables):
+        words_at[i].append((length, w))
+    hyps = [dict() for _ in range(n + 1)]
+    hyps[0][""] = (0.0, BOUNDARY)
+    for i in range(n):
+        if not hyps[i]:
+            continue
+        ids, logps = singles[i]
+        arcs = [(i + 1, hanzi[h], lm.word_id(hanzi[h]), lp)
+                for h, lp in zip(ids.tolist(), logps.tolist())]
+        for length, w in words_at[i]:
+            word = lm.word(w)
+            if all(c in hanzi_id for c in word):
+                enc = 0.0
+                for offset, c in enumerate(word):
+                    enc += float(rows[i + offset][hanzi_id[c]])
+                if enc > -1e9:
+                    arcs.append((i + length, word, w, enc))
+        for text, (score, last) in heapq.nlargest(beam, hyps[i].items(),
+                                                  key=lambda kv: kv[1][0]):
+            for end, word, word_id, enc in arcs:
+                s = score + enc + word_bonus + word_weight * lm.logprob(last, word_id)
+                new = text + word
+                if char_weight:
+                    s += char_weight * sum(char_lm.logprob(new[:len(text) + j], c)
+                                           for j, c in enumerate(word))
+                known = hyps[end].get(new)
+                if known is None or s > known[0]:
+                    hyps[end][new] = (s, word_id)
+    final = [(s + word_weight * lm.logprob(last, BOUNDARY)
+              + (char_weight * char_lm.end_logprob(text) if char_weight else 0.0), text)
+             for text, (s, last) in hyps[n].items()]
+    return [Candidate(text, float(score)) for score, text in heapq.nlargest(k, final)]
+
+
+def assert_same_candidates(got, expected):
+    assert [c.text for c in got] == [c.text for c in expected]
+    assert [c.score for c in got] == pytest.approx([c.score for c in expected], abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("order", [0, 2, 3])
+def test_lattice_matches_the_reference_when_scores_tie(seed, order):
+    """Log-probs from a few values and hanzi neither model knows: many paths score exactly
+    the same, so the order in which ties are broken is tested too."""
+    rng = np.random.default_rng(seed)
+    hanzi = ["<unk>", *"我们喜欢银行取代了行走模拟去贷代龘䶮"]
+    hanzi_id = {h: i for i, h in enumerate(hanzi)}
+    syllables = "wo men xi huan qu dai le yin hang mo ni".split()[:rng.integers(3, 12)]
+    rows = rng.choice([-0.5, -1.0, -2.0], size=(len(syllables), len(hanzi)))
+    rows = rows.astype(np.float32)
+    rows[:, rng.choice(len(hanzi), 3, replace=False)] = -np.inf  # forbidden hanzi
+    singles = [top_candidates(r, np.flatnonzero(np.isfinite(r)), 5) for r in rows]
+    lm = WordLM.train(TOY, LISTED)
+    char_lm = CharNgram.train(["我们喜欢银行", "取代了", "行走"], order) if order else None
+    for k, beam in [(1, 2), (5, 4), (20, 16)]:
+        args = (syllables, rows, singles, hanzi, hanzi_id, lm, k, beam, 0.7, -1.0, char_lm,
+                0.4 if order else 0.0)
+        assert_same_candidates(lattice_search(*args), reference_lattice(*args))
+
+
+def test_lattice_matches_the_reference_on_the_tiny_model(tmp_path_factory):
+    data = shared_data(tmp_path_factory)
+    conv = Converter.load(shared_run(tmp_path_factory) / "model")
+    lm = WordLM.train(training_words(data, ()))
+    char_lm = CharNgram.train(training_clauses(data, ()), order=3)
+    inputs = ["wo men jin tian xue xi", "yin hang", "cheng shi hen hao", "zhong guo",
+              "ta men xi huan kan shu xue xi", "quan li hui yi you xi shi yan"]
+    vocab = conv.vocab
+    assert all(vocab.candidates.get(s) for x in inputs for s in x.split())
+    for syllables, rows in zip([x.split() for x in inputs],
+                               conv.logprob_rows([x.split() for x in inputs])):
+        singles = [top_candidates(r, np.flatnonzero(np.isfinite(r)), 8) for r in rows]
+        for weights in [(0.7, -2.0, 0.4), (1.0, 0.0, 0.0)]:
+            args = (syllables, rows, singles, vocab.hanzi, vocab.hanzi_id, lm, 5, 16,
+                    *weights[:2], char_lm, weights[2])
+            assert_same_candidates(lattice_search(*args), reference_lattice(*args))
 
 
 def test_training_words_follow_the_annotated_readings(tmp_path_factory):
