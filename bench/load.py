@@ -106,7 +106,7 @@ def main():
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--model", type=Path, default=None, help="default: the shipped model")
     parser.add_argument("--threads", type=int, default=0,
-                        help="the server's torch threads (0 = torch's default)")
+                        help="the server's encoder threads (0 = the library default)")
     parser.add_argument("--no-write", action="store_true",
                         help="print the table only; leave docs/BENCHMARKS.md alone")
     args = parser.parse_args()
@@ -134,7 +134,7 @@ def main():
     model = args.model.name if args.model else "shipped default_model"
     table = ("## HTTP service under load\n\n"
              f"Command: `{command()}` (revision {git_revision()})  \nMachine: {machine()}\n\n"
-             f"`pinyin-hanzi serve` ({model}, server torch threads: "
+             f"`pinyin-hanzi serve` ({model}, backend auto, encoder threads: "
              f"{args.threads or 'default'}) and {args.clients} concurrent clients in one "
              f"asyncio loop on the same machine, each POSTing one clause of "
              f"{CLAUSES.name} at a time to /v1/convert for {result['seconds']:.0f} s.\n\n"
