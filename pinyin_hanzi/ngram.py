@@ -20,9 +20,7 @@ the same training text, decoded with a beam over the candidate lattice.
 
 from __future__ import annotations
 
-import io
 import math
-import zipfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .decode import Candidate, beam_search
-from .vocab import atomic_write_bytes
+from .npz import read_arrays, save_arrays, utf8
 
 BOS, EOS = "^", "$"
 FORMAT = "pinyin-hanzi-ngram/2"
@@ -180,8 +178,7 @@ class CharNgram:
 
     def save(self, path: Path):
         """A compressed .npz: each order's n-grams as rows of character ids, and counts."""
-        arrays = {"format": _utf8(FORMAT), "order": np.array([self.order]),
-                  "chars": _utf8(self.chars)}
+        arrays = {"order": np.array([self.order]), "chars": utf8(self.chars)}
         id_type = np.uint16 if self.base <= 2 ** 16 else np.int32
         for k, (keys, counts) in enumerate(zip(self.keys, self.counts), 1):
             columns = []
@@ -191,40 +188,29 @@ class CharNgram:
             arrays[f"grams_{k}"] = np.stack(columns[::-1], axis=1).astype(id_type)
             arrays[f"counts_{k}"] = counts.astype(np.int32 if counts.max(initial=0) < 2 ** 31
                                                   else np.int64)
-        buffer = io.BytesIO()
-        np.savez_compressed(buffer, **arrays)
-        atomic_write_bytes(Path(path), buffer.getvalue())
+        save_arrays(path, FORMAT, arrays)
 
     @classmethod
     def load(cls, path: Path) -> "CharNgram":
         path = Path(path)
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                found = bytes(data["format"]).decode()
-                if found != FORMAT:
-                    raise ValueError(f"format is {found!r}, expected {FORMAT!r}")
-                order = int(data["order"][0])
-                chars = bytes(data["chars"]).decode("utf-8")
-                keys, counts = [], []
-                for k in range(1, order + 1):
-                    grams = data[f"grams_{k}"]
-                    if grams.ndim != 2 or grams.shape[1] != k:
-                        raise ValueError(f"grams_{k} is not a table of {k} columns")
-                    key = np.zeros(len(grams), dtype=np.int64)
-                    for column in grams.T:
-                        key *= len(chars) + 1
-                        key += column
-                    keys.append(key)
-                    del grams
-                    counts.append(data[f"counts_{k}"])
-                return cls(order, chars, keys, counts)
-        except FileNotFoundError:
-            hint = (f" (convert the older {LEGACY_NGRAM_FILE} with scripts/convert_lm_files.py)"
-                    if path.with_name(LEGACY_NGRAM_FILE).is_file() else "")
-            raise FileNotFoundError(f"{path}: n-gram model file is missing{hint}") from None
-        except (OSError, EOFError, UnicodeDecodeError, KeyError, TypeError, ValueError,
-                IndexError, zipfile.BadZipFile) as e:
-            raise ValueError(f"{path}: not a valid n-gram model file ({e})") from None
+        hint = (f" (convert the older {LEGACY_NGRAM_FILE} with scripts/convert_lm_files.py)"
+                if path.with_name(LEGACY_NGRAM_FILE).is_file() else "")
+        with read_arrays(path, FORMAT, "n-gram model", missing_hint=hint) as data:
+            order = int(data["order"][0])
+            chars = bytes(data["chars"]).decode("utf-8")
+            keys, counts = [], []
+            for k in range(1, order + 1):
+                grams = data[f"grams_{k}"]
+                if grams.ndim != 2 or grams.shape[1] != k:
+                    raise ValueError(f"grams_{k} is not a table of {k} columns")
+                key = np.zeros(len(grams), dtype=np.int64)
+                for column in grams.T:
+                    key *= len(chars) + 1
+                    key += column
+                keys.append(key)
+                del grams
+                counts.append(data[f"counts_{k}"])
+            return cls(order, chars, keys, counts)
 
 
 def _history_table(keys: np.ndarray, counts: np.ndarray, base: int, dense: bool):
@@ -246,10 +232,6 @@ def _history_table(keys: np.ndarray, counts: np.ndarray, base: int, dense: bool)
 
 
 LEGACY_NGRAM_FILE = "ngram.json.gz"  # before FORMAT 2: {"order", "counts": {gram: count}}
-
-
-def _utf8(text: str) -> np.ndarray:
-    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
 
 
 def training_clauses(data_dir: Path, sources) -> Iterable[str]:

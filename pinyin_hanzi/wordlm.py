@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import bisect
 import heapq
-import io
-import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -38,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from .decode import Candidate
-from .vocab import atomic_write_bytes
+from .npz import read_arrays, save_arrays, utf8
 
 FORMAT = "pinyin-hanzi-wordlm/2"
 LEGACY_FORMAT = "pinyin-hanzi-wordlm/1"  # words' readings as text; scripts/convert_lm_files.py
@@ -173,10 +171,10 @@ class WordLM:
             table[row, :len(digits)] = digits
         prev, nxt = np.asarray(prev, dtype=np.int32), np.asarray(nxt, dtype=np.int32)
         pairs = np.lexsort((nxt, prev))
-        return cls({"words": _utf8("\n".join(words)), "counts": np.asarray(counts, np.int64),
+        return cls({"words": utf8("\n".join(words)), "counts": np.asarray(counts, np.int64),
                     "prev": prev[pairs], "next": nxt[pairs],
                     "pair_counts": np.asarray(pair_counts, dtype=np.int64)[pairs],
-                    "syllables": _utf8("\n".join(syllables)), "readings": table,
+                    "syllables": utf8("\n".join(syllables)), "readings": table,
                     "reading_words": np.array([i for _, i, _ in entries], dtype=np.int32),
                     "alpha": np.array([alpha])})
 
@@ -285,32 +283,20 @@ class WordLM:
             shift = _READING_BITS * np.maximum(lengths - 1 - t, 0)
             short[:, t] = np.where(t < lengths, (keys >> shift) % _READING_BASE, 0)
         arrays = {
-            "format": _utf8(FORMAT), "alpha": np.array([self.alpha]), "words": self._text,
+            "alpha": np.array([self.alpha]), "words": self._text,
             "counts": _smallest_int(self.counts), "prev": prev.astype(np.int32),
             "next": nxt.astype(np.int32), "pair_counts": _smallest_int(self.bigram_counts),
-            "syllables": _utf8("\n".join(self.syllables)),
+            "syllables": utf8("\n".join(self.syllables)),
             "readings": np.r_[short, np.array([d for d, _ in long], dtype=np.uint16).reshape(
                 -1, MAX_WORD_LEN)],
             "reading_words": np.r_[self.reading_words, [w for _, w in long]].astype(np.int32)}
-        buffer = io.BytesIO()
-        np.savez_compressed(buffer, **arrays)
-        atomic_write_bytes(Path(path), buffer.getvalue())
+        save_arrays(path, FORMAT, arrays)
 
     @classmethod
     def load(cls, path: Path) -> "WordLM":
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                found = bytes(data["format"]).decode()
-                if found != FORMAT:
-                    hint = (" (convert it with scripts/convert_lm_files.py)"
-                            if found == LEGACY_FORMAT else "")
-                    raise ValueError(f"format is {found!r}, expected {FORMAT!r}{hint}")
-                return cls(data)
-        except FileNotFoundError:
-            raise FileNotFoundError(f"{path}: word model file is missing") from None
-        except (OSError, EOFError, UnicodeDecodeError, KeyError, TypeError, ValueError,
-                IndexError, zipfile.BadZipFile) as e:
-            raise ValueError(f"{path}: not a valid word model file ({e})") from None
+        hints = {LEGACY_FORMAT: " (convert it with scripts/convert_lm_files.py)"}
+        with read_arrays(path, FORMAT, "word model", format_hints=hints) as data:
+            return cls(data)
 
 
 # Reading keys: a reading of up to _KEY_SYLLABLES syllables, as digits 1.._READING_BASE - 1
@@ -345,10 +331,6 @@ def _line_starts(text: np.ndarray) -> np.ndarray:
 def _lines(utf8: np.ndarray) -> list[str]:
     text = bytes(np.asarray(utf8, dtype=np.uint8)).decode("utf-8")
     return text.split("\n") if text else []
-
-
-def _utf8(text: str) -> np.ndarray:
-    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
 
 
 def training_words(data_dir: Path, sources) -> Iterable[tuple[list[str], list[str]]]:
