@@ -155,27 +155,33 @@ class Converter:
     def convert_syllables(self, inputs: list[list[str]], top_k: int = 5,
                           batch_size: int = 256) -> list[list[Candidate]]:
         """Already-segmented canonical syllables -> candidates, one list per input."""
+        return [self.decode_rows(syllables, rows, top_k)
+                for syllables, rows in zip(inputs, self.logprob_rows(inputs, batch_size))]
+
+    def decode_rows(self, syllables: list[str], rows: np.ndarray, top_k: int
+                    ) -> list[Candidate]:
+        """One input's log-prob rows (`logprob_rows`) -> its `top_k` candidates, decoded as
+        `self.decode` says: over the word lattice when a word model is loaded, else by beam
+        search (with the character n-gram when one is loaded)."""
         d = self.decode
-        results = []
-        for syllables, rows in zip(inputs, self.logprob_rows(inputs, batch_size)):
-            singles = [top_candidates(row, self._candidate_ids[self.vocab.syllable_id[s]],
-                                      d.width) for s, row in zip(syllables, rows)]
-            if self.wordlm is not None:
-                results.append(lattice_search(
-                    syllables, rows, singles, self.vocab.hanzi, self.vocab.hanzi_id,
-                    self.wordlm, top_k, d.beam, d.word_weight, d.word_bonus, self.lm,
-                    d.lm_weight if self.lm is not None else 0.0))
-            else:
-                results.append(beam_search(singles, self.vocab.hanzi, top_k, d.beam, self.lm,
-                                           d.lm_weight))
-        return results
+        singles = self._top_per_position(syllables, rows)
+        if self.wordlm is not None:
+            return lattice_search(syllables, rows, singles, self.vocab.hanzi,
+                                  self.vocab.hanzi_id, self.wordlm, top_k, d.beam,
+                                  d.word_weight, d.word_bonus, self.lm,
+                                  d.lm_weight if self.lm is not None else 0.0)
+        return beam_search(singles, self.vocab.hanzi, top_k, d.beam, self.lm, d.lm_weight)
 
     def position_scores(self, inputs: list[list[str]], batch_size: int = 256
                         ) -> list[list[tuple[np.ndarray, np.ndarray]]]:
         """Per input, per syllable: (candidate hanzi ids, log-probs), best first."""
-        return [[top_candidates(row, self._candidate_ids[self.vocab.syllable_id[s]],
-                                self.decode.width) for s, row in zip(syllables, rows)]
+        return [self._top_per_position(syllables, rows)
                 for syllables, rows in zip(inputs, self.logprob_rows(inputs, batch_size))]
+
+    def _top_per_position(self, syllables: list[str], rows: np.ndarray
+                          ) -> list[tuple[np.ndarray, np.ndarray]]:
+        return [top_candidates(row, self._candidate_ids[self.vocab.syllable_id[s]],
+                               self.decode.width) for s, row in zip(syllables, rows)]
 
     def logprob_rows(self, inputs: list[list[str]], batch_size: int = 256
                      ) -> list[np.ndarray]:

@@ -19,11 +19,10 @@ from pathlib import Path
 
 from .api import Converter, DecodeConfig
 from .data.export_tsv import clause_pairs, spread
-from .decode import beam_search, top_candidates
 from .evaluate import char_errors
 from .ngram import NGRAM_FILE, CharNgram, training_clauses
 from .vocab import atomic_write_text
-from .wordlm import WORDLM_FILE, WordLM, lattice_search, listed_words, training_words
+from .wordlm import WORDLM_FILE, WordLM, listed_words, training_words
 
 # Character n-gram alone, then the word lattice with the character n-gram; the ranges come
 # from the search logged in docs/EXPERIMENTS.md.
@@ -55,22 +54,18 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
     log(f"  {len(char_lm):,} character n-grams; {len(word_lm):,} words, "
         f"{len(word_lm.bigram_keys):,} word bigrams")
 
-    scored = {}
-    for source, pairs in dev.items():
-        syllables = [s for s, _ in pairs]
-        rows = conv.logprob_rows(syllables)
-        singles = [[top_candidates(r, conv._candidate_ids[conv.vocab.syllable_id[s]],
-                                   conv.decode.width) for s, r in zip(x, rr)]
-                   for x, rr in zip(syllables, rows)]
-        scored[source] = (pairs, rows, singles)
-
+    rows = {source: conv.logprob_rows([s for s, _ in pairs]) for source, pairs in dev.items()}
     results = []
     for config in grid:
+        # The converter decodes as each setting says, over the encoder rows computed once.
+        conv.decode = config
+        conv.lm = char_lm if config.lm_weight else None
+        conv.wordlm = word_lm if config.word_weight else None
         scores = {}
-        for source, (pairs, rows, singles) in scored.items():
+        for source, pairs in dev.items():
             right = errors = chars = 0
-            for (syllables, gold), r, single in zip(pairs, rows, singles):
-                best = _decode(conv, config, char_lm, word_lm, syllables, r, single)
+            for (syllables, gold), r in zip(pairs, rows[source]):
+                best = conv.decode_rows(syllables, r, 1)[0].text
                 right += best == gold
                 errors += char_errors(best, gold)
                 chars += len(gold)
@@ -82,7 +77,7 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
     def mean(scores, key):
         return sum(v[key] for v in scores.values()) / len(scores)
 
-    best, best_scores = max(results, key=lambda r: (mean(r[1], "top1"), mean(r[1], "char_acc")))
+    best = max(results, key=lambda r: (mean(r[1], "top1"), mean(r[1], "char_acc")))[0]
     char_lm.save(model_dir / NGRAM_FILE)
     if best.word_weight:
         word_lm.save(model_dir / WORDLM_FILE)
@@ -90,16 +85,6 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
     log(f"best on dev: {_describe(best)}; written to {model_dir}/decode.json")
     return {"decode": asdict(best),
             "scores": [{"decode": asdict(c), "dev": s} for c, s in results]}
-
-
-def _decode(conv, config, char_lm, word_lm, syllables, rows, singles) -> str:
-    if config.word_weight:
-        cands = lattice_search(syllables, rows, singles, conv.vocab.hanzi, conv.vocab.hanzi_id,
-                               word_lm, 1, config.beam, config.word_weight, config.word_bonus,
-                               char_lm, config.lm_weight)
-    else:
-        cands = beam_search(singles, conv.vocab.hanzi, 1, config.beam, char_lm, config.lm_weight)
-    return cands[0].text
 
 
 def _describe(config: DecodeConfig) -> str:
