@@ -36,12 +36,15 @@ def freeze_encoder(model):
 
 
 def save_adapter(peft_model, out_dir: Path, base_dir: Path):
-    """Write the adapter (only the LoRA weights) and which base model it belongs to."""
-    out_dir = Path(out_dir)
-    peft_model.save_pretrained(str(out_dir))
+    """Write the adapter (only the LoRA weights) and which base model it belongs to, as one
+    atomic directory (checkpoint.atomic_dir)."""
+    from .checkpoint import atomic_dir
+
     config = json.loads((Path(base_dir) / "config.json").read_text())
-    (out_dir / "base.json").write_text(json.dumps(
-        {"base_model": str(base_dir), "model": config["model"]}, indent=1))
+    with atomic_dir(out_dir) as tmp:
+        peft_model.save_pretrained(str(tmp))
+        (tmp / "base.json").write_text(json.dumps(
+            {"base_model": str(base_dir), "model": config["model"]}, indent=1))
 
 
 def load_adapter(model, base_dir: Path, adapter_dir: Path):

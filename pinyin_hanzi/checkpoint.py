@@ -19,7 +19,13 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .vocab import Vocab
 
 FORMAT = "pinyin-hanzi-model/1"
 COMPLETE = "COMPLETE"
@@ -36,20 +42,29 @@ def save_model(model, vocab, out_dir: Path, training: dict | None = None, half: 
     import torch
     from safetensors.torch import save_file
 
+    with atomic_dir(out_dir) as tmp:
+        dtype = torch.float16 if half else torch.float32
+        state = {k: v.detach().to(dtype).contiguous().cpu()
+                 for k, v in model.state_dict().items()}
+        save_file(state, tmp / "model.safetensors", metadata={"format": FORMAT})
+        (tmp / "config.json").write_text(
+            json.dumps({"format": FORMAT, "model": model.config.to_dict()}, indent=1))
+        vocab.save(tmp / "vocab.json")
+        if training is not None:
+            (tmp / "training.json").write_text(json.dumps(training, indent=1, default=str))
+        for path in extra_files:
+            shutil.copyfile(path, tmp / Path(path).name)
+
+
+@contextmanager
+def atomic_dir(out_dir: Path) -> Iterator[Path]:
+    """A temporary directory beside `out_dir` to fill; on success its files are fsynced and
+    it replaces `out_dir` by rename, so readers see the old directory or the new, never half."""
     out_dir = Path(out_dir)
     tmp = out_dir.with_name(f"{out_dir.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    dtype = torch.float16 if half else torch.float32
-    state = {k: v.detach().to(dtype).contiguous().cpu() for k, v in model.state_dict().items()}
-    save_file(state, tmp / "model.safetensors", metadata={"format": FORMAT})
-    (tmp / "config.json").write_text(
-        json.dumps({"format": FORMAT, "model": model.config.to_dict()}, indent=1))
-    vocab.save(tmp / "vocab.json")
-    if training is not None:
-        (tmp / "training.json").write_text(json.dumps(training, indent=1, default=str))
-    for path in extra_files:
-        shutil.copyfile(path, tmp / Path(path).name)
+    yield tmp
     for path in tmp.iterdir():
         with open(path, "rb") as f:
             os.fsync(f.fileno())
