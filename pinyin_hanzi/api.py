@@ -172,12 +172,6 @@ class Converter:
                                   d.lm_weight if self.lm is not None else 0.0)
         return beam_search(singles, self.vocab.hanzi, top_k, d.beam, self.lm, d.lm_weight)
 
-    def position_scores(self, inputs: list[list[str]], batch_size: int = 256
-                        ) -> list[list[tuple[np.ndarray, np.ndarray]]]:
-        """Per input, per syllable: (candidate hanzi ids, log-probs), best first."""
-        return [self._top_per_position(syllables, rows)
-                for syllables, rows in zip(inputs, self.logprob_rows(inputs, batch_size))]
-
     def _top_per_position(self, syllables: list[str], rows: np.ndarray
                           ) -> list[tuple[np.ndarray, np.ndarray]]:
         return [top_candidates(row, self._candidate_ids[self.vocab.syllable_id[s]],
