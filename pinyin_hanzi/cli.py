@@ -99,11 +99,13 @@ def _train_command(objective: str, **options):
         metrics = train(config)
     except USER_ERRORS as e:
         _fail(e)
-    if "before_char_acc" in metrics:
-        typer.echo(f"dev char accuracy {100 * metrics['before_char_acc']:.2f} -> "
-                   f"{100 * metrics['eval_char_acc']:.2f}, clause "
-                   f"{100 * metrics['before_clause_acc']:.1f} -> "
-                   f"{100 * metrics['eval_clause_acc']:.1f} (model argmax, before -> after)")
+    for name, key in (("dev", ""), ("dev", "dev_"), ("general dev", "general_")):
+        if f"before_{key}char_acc" in metrics:
+            typer.echo(f"{name} char accuracy {100 * metrics[f'before_{key}char_acc']:.2f} -> "
+                       f"{100 * metrics[f'eval_{key}char_acc']:.2f}, clause "
+                       f"{100 * metrics[f'before_{key}clause_acc']:.1f} -> "
+                       f"{100 * metrics[f'eval_{key}clause_acc']:.1f} "
+                       "(model argmax, before -> after)")
     typer.echo(json.dumps({k: v for k, v in metrics.items() if "acc" in k or "loss" in k}))
     saved = config.out_dir / ("adapter" if config.method == "lora" else "model")
     typer.echo(f"{'adapter' if config.method == 'lora' else 'model'} saved to {saved}")
@@ -149,6 +151,11 @@ def finetune(
     max_minutes: float = typer.Option(0, help="Stop after this many minutes (0 = no limit)."),
     train_examples: int = typer.Option(0, help="Use only this many examples (0 = all)."),
     freeze_encoder: bool = typer.Option(False, help="Same as --method freeze."),
+    general: Optional[Path] = typer.Option(None, help="Prepared general data (e.g. runs/data) "
+                                                      "to mix in while adapting and to score "
+                                                      "beside the domain: bounds forgetting."),
+    general_sources: str = typer.Option("pd98", help="Sources of --general to use."),
+    general_share: float = typer.Option(0.5, help="Share of training examples from --general."),
     resume: bool = typer.Option(False, help="Continue from the last complete checkpoint."),
 ):
     """Pinyin -> hanzi training, from scratch or from --init; --text adapts to your text."""
@@ -161,7 +168,9 @@ def finetune(
                    batch_size=batch_size, lr=lr, warmup_steps=warmup_steps,
                    eval_steps=eval_steps, patience=patience, seed=seed,
                    train_examples=train_examples, max_minutes=max_minutes,
-                   method="freeze" if freeze_encoder else method, resume=resume)
+                   method="freeze" if freeze_encoder else method, general_dir=general,
+                   general_sources=_names(general_sources), general_share=general_share,
+                   resume=resume)
 
 
 def _prepare_user_text(files: list[str], out: Path, seed: int) -> Path:

@@ -33,11 +33,16 @@ def plot_run(run_dir: Path) -> list[Path]:
         points = [(r["step"], r[key]) for r in rows if key in r]
         return [p[0] for p in points], [p[1] for p in points]
 
+    # Adapting with --general scores two dev sets: eval_dev_* and eval_general_*.
+    dev_sets = {p: label for p, label in (("", "dev"), ("dev_", "dev"), ("general_", "general"))
+                if any(f"eval_{p}loss" in r for r in rows)}
     out = []
     for name, keys, ylabel in (
-        ("loss.png", (("loss", "train"), ("eval_loss", "dev")), "cross-entropy"),
-        ("accuracy.png", (("eval_char_acc", "dev character"),
-                          ("eval_clause_acc", "dev clause (argmax)")), "accuracy"),
+        ("loss.png", (("loss", "train"), *((f"eval_{p}loss", label)
+                                           for p, label in dev_sets.items())), "cross-entropy"),
+        ("accuracy.png", tuple(pair for p, label in dev_sets.items() for pair in (
+            (f"eval_{p}char_acc", f"{label} character"),
+            (f"eval_{p}clause_acc", f"{label} clause (argmax)"))), "accuracy"),
     ):
         fig, ax = plt.subplots(figsize=(6, 4))
         for key, label in keys:

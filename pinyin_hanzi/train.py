@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .adapt import METHODS
@@ -64,6 +64,13 @@ class TrainConfig:
     only the adapter (run_dir/adapter) instead of a model directory."""
     max_minutes: float = 0
     """Stop after this many minutes of training (0 = no limit); the best model is kept."""
+    general_dir: Path | None = None
+    """Prepared general data to replay while adapting: its training clauses are mixed in
+    (bounds forgetting) and its dev split is scored beside the domain's (shows forgetting)."""
+    general_sources: tuple[str, ...] = ("pd98",)
+    """Sources of general_dir to replay and score."""
+    general_share: float = 0.5
+    """Share of the training examples drawn from general_dir."""
     precision: str = "auto"
     """"auto" (bf16 where the device supports it), "bf16", "fp16" or "fp32"."""
     seed: int = 0
@@ -76,13 +83,14 @@ class TrainConfig:
     def __post_init__(self):
         self.data_dir, self.out_dir = Path(self.data_dir), Path(self.out_dir)
         self.init = Path(self.init) if self.init else None
-        self.sources = tuple(self.sources)
+        self.general_dir = Path(self.general_dir) if self.general_dir else None
+        self.sources, self.general_sources = tuple(self.sources), tuple(self.general_sources)
         if self.objective not in OBJECTIVES:
             raise ValueError(f"--objective must be one of {OBJECTIVES}, got {self.objective!r}")
         if self.preset not in PRESETS:
             raise ValueError(f"--preset must be one of {sorted(PRESETS)}, got {self.preset!r}")
         if self.precision not in ("auto", "bf16", "fp16", "fp32"):
-            raise ValueError(f"--precision must be auto, bf16, fp16 or fp32")
+            raise ValueError("--precision must be auto, bf16, fp16 or fp32")
         for name in ("max_steps", "batch_size", "grad_accum", "eval_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 1")
@@ -90,6 +98,8 @@ class TrainConfig:
             raise ValueError("--lr must be > 0")
         if self.method not in METHODS:
             raise ValueError(f"--method must be one of {METHODS}, got {self.method!r}")
+        if not 0 <= self.general_share < 1:
+            raise ValueError(f"--general-share must be in [0, 1), got {self.general_share}")
         if self.method != "full" and self.init is None:
             raise ValueError(f"--method {self.method} needs --init: it adapts a trained model")
 
@@ -176,6 +186,21 @@ def _trim_metrics(path: Path, step: int):
     path.write_text("".join(r + "\n" for r in rows), encoding="utf-8")
 
 
+def _replay(config: TrainConfig, vocab, max_len: int, n_domain: int) -> list:
+    """General training examples, drawn at random, to make `general_share` of the mix."""
+    import numpy as np
+
+    general = load_examples(config.general_dir, "train", vocab, config.general_sources,
+                            max_len)
+    if not general:
+        raise ValueError(f"{config.general_dir}: no training examples for sources "
+                         f"{config.general_sources}")
+    wanted = round(n_domain * config.general_share / (1 - config.general_share))
+    picks = np.random.default_rng(config.seed).choice(len(general), wanted,
+                                                       replace=wanted > len(general))
+    return [general[i] for i in picks]
+
+
 def train(config: TrainConfig) -> dict:
     """Train as configured; returns the final dev metrics. Writes run_dir as described above."""
     import torch
@@ -212,6 +237,13 @@ def train(config: TrainConfig) -> dict:
     if not len(train_set) or not len(dev_set):
         raise ValueError(f"{config.data_dir}: no train or dev examples for sources "
                          f"{config.sources}")
+    eval_set = dev_set
+    if config.general_dir is not None:
+        train_set.examples += _replay(config, vocab, max_len, len(train_set))
+        general_dev = load_examples(config.general_dir, "dev", vocab, config.general_sources,
+                                    max_len, config.eval_examples)
+        # Two dev sets: metrics become eval_dev_* and eval_general_*; the domain's picks the best.
+        eval_set = {"dev": dev_set, "general": ExampleDataset(general_dev, "convert")}
 
     world_zero = int(os.environ.get("RANK", "0")) == 0
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
@@ -247,7 +279,7 @@ def train(config: TrainConfig) -> dict:
         save_steps=config.eval_steps,
         save_total_limit=2,
         load_best_model_at_end=True,
-        metric_for_best_model="char_acc",
+        metric_for_best_model="dev_char_acc" if isinstance(eval_set, dict) else "char_acc",
         greater_is_better=True,
         logging_steps=max(1, min(100, config.eval_steps // 5)),
         report_to=report_to,
@@ -267,7 +299,7 @@ def train(config: TrainConfig) -> dict:
     if config.patience:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.patience))
     trainer = Trainer(
-        model=model, args=args, train_dataset=train_set, eval_dataset=dev_set,
+        model=model, args=args, train_dataset=train_set, eval_dataset=eval_set,
         data_collator=Collator(min_hidden=config.min_hidden),
         compute_metrics=conversion_metrics, preprocess_logits_for_metrics=_argmax,
         callbacks=callbacks,

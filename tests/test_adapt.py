@@ -122,3 +122,42 @@ def test_adapter_errors_are_named(base, tmp_path):
         Converter.load(base, adapter=tmp_path, backend="onnx")
     result = CliRunner().invoke(app, ["finetune", "--text", "x.txt", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "--init" in result.output
+
+
+def test_general_data_is_mixed_in_and_scored_beside_the_domain(base, tmp_path_factory,
+                                                                 tmp_path):
+    """--general replays general clauses and reports the general dev before/after, so
+    forgetting is visible; the domain's dev still picks the best checkpoint."""
+    from tiny_run import shared_data
+
+    text = user_text(tmp_path / "mine.txt")
+    with one_thread():
+        result = CliRunner().invoke(app, [
+            "finetune", "--init", str(base), "--text", str(text), "--method", "lora",
+            "--general", str(shared_data(tmp_path_factory)), "--general-sources", "",
+            "--out", str(tmp_path / "run"), "--max-steps", "10", "--batch-size", "16",
+            "--eval-steps", "10", "--patience", "0"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"(?<!general )dev char accuracy [\d.]+ -> [\d.]+", result.output)
+    assert re.search(r"general dev char accuracy [\d.]+ -> [\d.]+", result.output)
+    logged = [json.loads(r) for r in (tmp_path / "run" / "metrics.jsonl").read_text().split("\n")
+              if r]
+    assert any("eval_general_char_acc" in r for r in logged)
+    assert any("eval_dev_char_acc" in r for r in logged)
+
+
+def test_replay_draws_the_share_asked_for(base, tmp_path_factory):
+    from tiny_run import shared_data
+
+    from pinyin_hanzi.checkpoint import load_model
+    from pinyin_hanzi.train import _replay
+
+    _, vocab = load_model(base)
+    config = TrainConfig(general_dir=shared_data(tmp_path_factory), general_sources=(),
+                         general_share=0.25)
+    assert len(_replay(config, vocab, 32, 300)) == 100  # 100 of 400 examples are general
+    with pytest.raises(ValueError, match="--general-share"):
+        TrainConfig(general_share=1.0)
+    with pytest.raises(ValueError, match="no training examples"):
+        _replay(TrainConfig(general_dir=config.general_dir, general_sources=("nope",)),
+                vocab, 32, 300)

@@ -1,0 +1,136 @@
+"""Tables and the data-size plot of issue 5's experiments (scripts/adaptation_experiments.sh).
+
+    python bench/adaptation.py --out runs/exp5 [--plot docs/img/finetune_data_curve.png]
+
+Prints one markdown table per domain (starting model, then each adaptation method: domain test
+and pd98_test char / clause top-1, training minutes, saved size) and the pretraining curve
+(best dev accuracy on People's Daily vs the number of fine-tuning examples).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+DOMAINS = {"reviews_1k": "reviews_test", "reviews_10k": "reviews_test",
+           "tang_5k": "tang_test"}
+METHODS = ("full", "freeze", "lora")
+
+
+def scores(out: Path, name: str, test: str) -> dict | None:
+    path = out / "eval" / f"{name}.{test}.json"
+    return json.loads(path.read_text())[0] if path.is_file() else None
+
+
+def saved_bytes(run: Path) -> int:
+    saved = run / "adapter" if (run / "adapter").is_dir() else run / "model"
+    return sum(p.stat().st_size for p in saved.iterdir() if p.is_file())
+
+
+def cell(result: dict | None, start: dict | None = None) -> str:
+    if result is None:
+        return "–"
+    text = f"{100 * result['char_acc']:.2f} / {100 * result['top1']:.1f}"
+    if start is not None:
+        text += f" ({100 * (result['char_acc'] - start['char_acc']):+.2f} / " \
+                f"{100 * (result['top1'] - start['top1']):+.1f})"
+    return text
+
+
+def domain_tables(out: Path) -> str:
+    lines = []
+    for domain, test in DOMAINS.items():
+        start_domain, start_news = scores(out, "news", test), scores(out, "news", "pd98_test")
+        lines += [f"\n**{domain}** (test: {test})\n",
+                  f"| model | {test} char / top-1 | pd98_test char / top-1 | train min | saved |",
+                  "|---|---|---|---|---|",
+                  f"| news-only start | {cell(start_domain)} | {cell(start_news)} | "
+                  f"{_minutes(out / 'news')} | {saved_bytes(out / 'news') / 1e6:.1f} MB |"]
+        for method in METHODS:
+            run = out / f"{domain}-{method}"
+            if not run.is_dir():
+                continue
+            name = run.name
+            lines.append(f"| + {method} | {cell(scores(out, name, test), start_domain)} | "
+                         f"{cell(scores(out, name, 'pd98_test'), start_news)} | "
+                         f"{_minutes(run)} | {_size(run)} |")
+        shipped = scores(out, "shipped", test)
+        if shipped:
+            lines.append(f"| shipped default (full decoding, for reference) | {cell(shipped)} | "
+                         f"{cell(scores(out, 'shipped', 'pd98_test'))} | – | – |")
+    return "\n".join(lines)
+
+
+def _minutes(run: Path) -> str:
+    path = run / "wall_seconds"
+    return f"{int(path.read_text()) / 60:.1f}" if path.is_file() else "–"
+
+
+def _size(run: Path) -> str:
+    try:
+        size = saved_bytes(run)
+    except FileNotFoundError:
+        return "–"
+    return f"{size / 1e3:.0f} KB" if size < 1e6 else f"{size / 1e6:.1f} MB"
+
+
+def curve(out: Path) -> dict[str, list[tuple[int, float, float]]]:
+    """init -> [(fine-tuning examples, best dev char acc, its clause acc)], by size."""
+    points: dict[str, list] = {}
+    for run in sorted((out / "curve").glob("*-*")):
+        rows = [json.loads(r) for r in (run / "metrics.jsonl").read_text().splitlines() if r]
+        evals = [r for r in rows if "eval_char_acc" in r]
+        epochs = [r for r in rows if "epoch" in r and r["step"]]
+        if not evals or not epochs or not (run / "wall_seconds").is_file():
+            continue
+        best = max(evals, key=lambda r: r["eval_char_acc"])
+        size = round(epochs[-1]["step"] * 128 / epochs[-1]["epoch"])  # examples per epoch
+        init = run.name.split("-")[0]
+        points.setdefault(init, []).append((size, best["eval_char_acc"], best["eval_clause_acc"]))
+    return {k: sorted(v) for k, v in points.items()}
+
+
+def plot_curve(points: dict, path: Path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    for init, rows in points.items():
+        sizes = [r[0] for r in rows]
+        for ax, i, what in ((axes[0], 1, "character"), (axes[1], 2, "clause")):
+            ax.plot(sizes, [100 * r[i] for r in rows], marker="o", label=init)
+            ax.set_title(f"dev {what} accuracy (argmax)")
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xlabel("fine-tuning examples (People's Daily clauses)")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("runs/exp5"))
+    parser.add_argument("--plot", type=Path, default=Path("docs/img/finetune_data_curve.png"))
+    args = parser.parse_args()
+    print(domain_tables(args.out))
+    points = curve(args.out)
+    if points:
+        print("\n| fine-tuning examples | " + " | ".join(points) + " |")
+        print("|---|" + "---|" * len(points))
+        for i, (size, *_) in enumerate(next(iter(points.values()))):
+            print(f"| {size:,} | " + " | ".join(
+                f"{100 * rows[i][1]:.1f} / {100 * rows[i][2]:.1f}" if i < len(rows) else "–"
+                for rows in points.values()) + " |")
+        plot_curve(points, args.plot)
+        print(f"\nwrote {args.plot}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Issue 5's measurements, end to end (docs/EXPERIMENTS.md "Adaptation"). Each step is skipped
+# when its output exists, so running it again resumes where it stopped.
+#
+#   DATA=runs/data OUT=runs/exp5 bash scripts/adaptation_experiments.sh [adapt|curve|all]
+#
+# adapt: a news-only starting model (People's Daily only: it has seen neither reviews nor
+#        poetry), adapted to 1k / 10k reviews and to 5k Tang poems with full, freeze and lora,
+#        half of every batch replayed from People's Daily; every model scored on the domain's
+#        test and on pd98_test.
+# curve: pretraining (reviews + poetry raw text) vs none, fine-tuned on 1k .. all news clauses.
+set -euo pipefail
+DATA=${DATA:-runs/data}
+OUT=${OUT:-runs/exp5}
+BENCH=${BENCH:-../shared/bench}
+STEPS=${STEPS:-600}
+WHAT=${1:-all}
+mkdir -p "$OUT/eval"
+
+timed() {  # timed RUN_DIR command...: runs it unless RUN_DIR is done; wall seconds in RUN_DIR
+  local run=$1; shift
+  if [ -e "$run/wall_seconds" ]; then return; fi
+  local start=$SECONDS
+  "$@" > "$run.log" 2>&1
+  echo $((SECONDS - start)) > "$run/wall_seconds"
+}
+
+score() {  # score NAME TEST.tsv MODEL_DIR [ADAPTER]: encoder-only beam, top-5
+  local out="$OUT/eval/$1.$(basename "$2" .tsv).json"
+  [ -e "$out" ] && return
+  pinyin-hanzi evaluate --model "$3" ${4:+--adapter "$4"} --backend torch --data "$2" \
+    --json "$out" > /dev/null
+}
+
+[ -e "$OUT/tang_test.tsv" ] || python scripts/domain_texts.py "$DATA" "$OUT"
+
+if [ "$WHAT" != curve ]; then
+  mkdir -p "$OUT/news"
+  timed "$OUT/news" pinyin-hanzi finetune --data "$DATA" --sources pd98 --out "$OUT/news" \
+    --max-steps 3000 --warmup-steps 300 --eval-steps 500 --patience 0
+  score news "$BENCH/pd98_test.tsv" "$OUT/news/model"
+  score news "$BENCH/reviews_test.tsv" "$OUT/news/model"
+  score news "$OUT/tang_test.tsv" "$OUT/news/model"
+  declare -A LR=([full]=5e-4 [freeze]=1e-3 [lora]=2e-3)
+  for text in reviews_1k.txt reviews_10k.txt tang_5k.jsonl; do
+    test=$BENCH/reviews_test.tsv
+    [ "${text%%_*}" = tang ] && test=$OUT/tang_test.tsv
+    for method in full freeze lora; do
+      run=$OUT/${text%.*}-$method
+      mkdir -p "$run"
+      timed "$run" pinyin-hanzi finetune --init "$OUT/news/model" --text "$OUT/$text" \
+        --method "$method" --general "$DATA" --general-sources pd98 --general-share 0.5 \
+        --out "$run" --max-steps "$STEPS" --warmup-steps 50 --eval-steps 200 --patience 0 \
+        --lr "${LR[$method]}"
+      if [ "$method" = lora ]; then
+        score "$(basename "$run")" "$test" "$OUT/news/model" "$run/adapter"
+        score "$(basename "$run")" "$BENCH/pd98_test.tsv" "$OUT/news/model" "$run/adapter"
+      else
+        score "$(basename "$run")" "$test" "$run/model"
+        score "$(basename "$run")" "$BENCH/pd98_test.tsv" "$run/model"
+      fi
+    done
+  done
+  for test in "$BENCH/pd98_test.tsv" "$BENCH/reviews_test.tsv" "$OUT/tang_test.tsv"; do
+    score shipped "$test" pinyin_hanzi/assets/default_model  # its LMs too: full decoding
+  done
+fi
+
+if [ "$WHAT" != adapt ]; then
+  mkdir -p "$OUT/pretrain" "$OUT/curve"
+  timed "$OUT/pretrain" pinyin-hanzi pretrain --data "$DATA" --sources reviews,tang,songci \
+    --out "$OUT/pretrain" --max-steps 1500 --warmup-steps 150 --eval-steps 500
+  for n in 1000 10000 100000 0; do
+    for init in scratch pretrained; do
+      run=$OUT/curve/$init-$n
+      mkdir -p "$run"
+      from=()
+      [ "$init" = pretrained ] && from=(--init "$OUT/pretrain/model")
+      timed "$run" pinyin-hanzi finetune --data "$DATA" --sources pd98 --train-examples "$n" \
+        "${from[@]}" --out "$run" --max-steps "$STEPS" --warmup-steps 60 --eval-steps 200 --patience 0
+    done
+  done
+fi
+python bench/adaptation.py --out "$OUT"
