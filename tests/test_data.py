@@ -417,3 +417,15 @@ def test_vocab_load_valid_and_missing(tmp_path):
     missing = tmp_path / "missing.json"
     with pytest.raises(FileNotFoundError, match=re.escape(f"{missing}: vocabulary file")):
         Vocab.load(tmp_path / "missing.json")
+
+
+def test_lexicon_words_are_read_as_traditional_and_come_out_simplified():
+    """jieba's word list holds traditional forms such as 一夥人: an input method must not
+    offer them, so the lexicon source goes through t2s like the Tang poems."""
+    from pinyin_hanzi.data.clean import normalize
+    from pinyin_hanzi.data.sources import read_lexicon
+
+    lines = {line.text: line for line in read_lexicon()}
+    assert "一夥人" in lines
+    assert normalize("一夥人", lines["一夥人"].traditional) == "一伙人"
+    assert normalize("银行", lines["银行"].traditional) == "银行"
