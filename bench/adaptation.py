@@ -75,20 +75,23 @@ def _size(run: Path) -> str:
     return f"{size / 1e3:.0f} KB" if size < 1e6 else f"{size / 1e6:.1f} MB"
 
 
-def curve(out: Path) -> dict[str, list[tuple[int, float, float]]]:
-    """init -> [(fine-tuning examples, best dev char acc, its clause acc)], by size."""
-    points: dict[str, list] = {}
-    for run in sorted((out / "curve").glob("*-*")):
+def curve(out: Path) -> dict[str, dict[int, tuple[int, float, float]]]:
+    """init -> {examples asked for (0 = all): (examples used, best dev char acc, its clause
+    acc)}, from runs/exp5/curve/<init>-<examples>. "Used" is the asked number, or for all,
+    what the logged epochs imply (steps * batch / epoch)."""
+    points: dict[str, dict] = {}
+    for run in sorted(p for p in (out / "curve").glob("*-*") if p.is_dir()):
+        if not (run / "wall_seconds").is_file():
+            continue  # not finished
         rows = [json.loads(r) for r in (run / "metrics.jsonl").read_text().splitlines() if r]
         evals = [r for r in rows if "eval_char_acc" in r]
         epochs = [r for r in rows if "epoch" in r and r["step"]]
-        if not evals or not epochs or not (run / "wall_seconds").is_file():
-            continue
         best = max(evals, key=lambda r: r["eval_char_acc"])
-        size = round(epochs[-1]["step"] * 128 / epochs[-1]["epoch"])  # examples per epoch
-        init = run.name.split("-")[0]
-        points.setdefault(init, []).append((size, best["eval_char_acc"], best["eval_clause_acc"]))
-    return {k: sorted(v) for k, v in points.items()}
+        init, asked = run.name.rsplit("-", 1)
+        used = int(asked) or round(epochs[-1]["step"] * 128 / epochs[-1]["epoch"])
+        points.setdefault(init, {})[int(asked)] = (used, best["eval_char_acc"],
+                                                   best["eval_clause_acc"])
+    return points
 
 
 def plot_curve(points: dict, path: Path):
@@ -98,7 +101,8 @@ def plot_curve(points: dict, path: Path):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
-    for init, rows in points.items():
+    for init, by_size in points.items():
+        rows = [by_size[n] for n in sorted(by_size, key=lambda n: n or float("inf"))]
         sizes = [r[0] for r in rows]
         for ax, i, what in ((axes[0], 1, "character"), (axes[1], 2, "clause")):
             ax.plot(sizes, [100 * r[i] for r in rows], marker="o", label=init)
@@ -122,12 +126,15 @@ def main():
     print(domain_tables(args.out))
     points = curve(args.out)
     if points:
-        print("\n| fine-tuning examples | " + " | ".join(points) + " |")
-        print("|---|" + "---|" * len(points))
-        for i, (size, *_) in enumerate(next(iter(points.values()))):
-            print(f"| {size:,} | " + " | ".join(
-                f"{100 * rows[i][1]:.1f} / {100 * rows[i][2]:.1f}" if i < len(rows) else "–"
-                for rows in points.values()) + " |")
+        inits = sorted(points)
+        print("\n| fine-tuning examples | " + " | ".join(
+            f"{init}: dev char / clause" for init in inits) + " |")
+        print("|---|" + "---|" * len(inits))
+        for asked in sorted({n for p in points.values() for n in p}, key=lambda n: n or 1e12):
+            used = next(p[asked][0] for p in points.values() if asked in p)
+            print(f"| {'~' if not asked else ''}{used:,}{' (all)' if not asked else ''} | " + " | ".join(
+                f"{100 * points[i][asked][1]:.1f} / {100 * points[i][asked][2]:.1f}"
+                if asked in points[i] else "–" for i in inits) + " |")
         plot_curve(points, args.plot)
         print(f"\nwrote {args.plot}")
 

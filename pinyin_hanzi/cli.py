@@ -155,7 +155,7 @@ def finetune(
                                                       "to mix in while adapting and to score "
                                                       "beside the domain: bounds forgetting."),
     general_sources: str = typer.Option("pd98", help="Sources of --general to use."),
-    general_share: float = typer.Option(0.5, help="Share of training examples from --general."),
+    general_share: float = typer.Option(0.8, help="Share of training examples from --general."),
     resume: bool = typer.Option(False, help="Continue from the last complete checkpoint."),
 ):
     """Pinyin -> hanzi training, from scratch or from --init; --text adapts to your text."""

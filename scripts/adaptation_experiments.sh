@@ -6,14 +6,16 @@
 #
 # adapt: a news-only starting model (People's Daily only: it has seen neither reviews nor
 #        poetry), adapted to 1k / 10k reviews and to 5k Tang poems with full, freeze and lora,
-#        half of every batch replayed from People's Daily; every model scored on the domain's
-#        test and on pd98_test.
+#        80 % of every batch replayed from People's Daily (SHARE); every model scored on the
+#        domain's test and on pd98_test.
 # curve: pretraining (reviews + poetry raw text) vs none, fine-tuned on 1k .. all news clauses.
 set -euo pipefail
 DATA=${DATA:-runs/data}
 OUT=${OUT:-runs/exp5}
 BENCH=${BENCH:-../shared/bench}
-STEPS=${STEPS:-600}
+STEPS=${STEPS:-600}  # adaptation steps
+CURVE_STEPS=${CURVE_STEPS:-400}  # fine-tuning steps of each point of the curve
+SHARE=${SHARE:-0.8}  # share of People's Daily in the adaptation batches
 WHAT=${1:-all}
 mkdir -p "$OUT/eval"
 
@@ -49,7 +51,7 @@ if [ "$WHAT" != curve ]; then
       run=$OUT/${text%.*}-$method
       mkdir -p "$run"
       timed "$run" pinyin-hanzi finetune --init "$OUT/news/model" --text "$OUT/$text" \
-        --method "$method" --general "$DATA" --general-sources pd98 --general-share 0.5 \
+        --method "$method" --general "$DATA" --general-sources pd98 --general-share "$SHARE" \
         --out "$run" --max-steps "$STEPS" --warmup-steps 50 --eval-steps 200 --patience 0 \
         --lr "${LR[$method]}"
       if [ "$method" = lora ]; then
@@ -69,7 +71,7 @@ fi
 if [ "$WHAT" != adapt ]; then
   mkdir -p "$OUT/pretrain" "$OUT/curve"
   timed "$OUT/pretrain" pinyin-hanzi pretrain --data "$DATA" --sources reviews,tang,songci \
-    --out "$OUT/pretrain" --max-steps 1500 --warmup-steps 150 --eval-steps 500
+    --out "$OUT/pretrain" --max-steps 1000 --warmup-steps 100 --eval-steps 500
   for n in 1000 10000 100000 0; do
     for init in scratch pretrained; do
       run=$OUT/curve/$init-$n
@@ -77,7 +79,8 @@ if [ "$WHAT" != adapt ]; then
       from=()
       [ "$init" = pretrained ] && from=(--init "$OUT/pretrain/model")
       timed "$run" pinyin-hanzi finetune --data "$DATA" --sources pd98 --train-examples "$n" \
-        "${from[@]}" --out "$run" --max-steps "$STEPS" --warmup-steps 60 --eval-steps 200 --patience 0
+        "${from[@]}" --out "$run" --max-steps "$CURVE_STEPS" --warmup-steps 40 --eval-steps 200 \
+        --patience 0
     done
   done
 fi
