@@ -94,6 +94,19 @@ def curve(out: Path) -> dict[str, dict[int, tuple[int, float, float]]]:
     return points
 
 
+def curve_table(points: dict) -> str:
+    inits = sorted(points)
+    lines = ["\n| fine-tuning examples | " + " | ".join(
+        f"{init}: dev char / clause" for init in inits) + " |", "|---|" + "---|" * len(inits)]
+    for asked in sorted({n for p in points.values() for n in p}, key=lambda n: n or 1e12):
+        used = next(p[asked][0] for p in points.values() if asked in p)
+        label = f"{used:,}" if asked else f"~{used:,} (all)"
+        lines.append(f"| {label} | " + " | ".join(
+            f"{100 * points[i][asked][1]:.1f} / {100 * points[i][asked][2]:.1f}"
+            if asked in points[i] else "–" for i in inits) + " |")
+    return "\n".join(lines)
+
+
 def plot_curve(points: dict, path: Path):
     import matplotlib
 
@@ -126,15 +139,7 @@ def main():
     print(domain_tables(args.out))
     points = curve(args.out)
     if points:
-        inits = sorted(points)
-        print("\n| fine-tuning examples | " + " | ".join(
-            f"{init}: dev char / clause" for init in inits) + " |")
-        print("|---|" + "---|" * len(inits))
-        for asked in sorted({n for p in points.values() for n in p}, key=lambda n: n or 1e12):
-            used = next(p[asked][0] for p in points.values() if asked in p)
-            print(f"| {'~' if not asked else ''}{used:,}{' (all)' if not asked else ''} | " + " | ".join(
-                f"{100 * points[i][asked][1]:.1f} / {100 * points[i][asked][2]:.1f}"
-                if asked in points[i] else "–" for i in inits) + " |")
+        print(curve_table(points))
         plot_curve(points, args.plot)
         print(f"\nwrote {args.plot}")
 
