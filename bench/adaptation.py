@@ -46,7 +46,7 @@ def domain_tables(out: Path) -> str:
                   f"| model | {test} char / top-1 | pd98_test char / top-1 | train min | saved |",
                   "|---|---|---|---|---|",
                   f"| news-only start | {cell(start_domain)} | {cell(start_news)} | "
-                  f"{_minutes(out / 'news')} | {saved_bytes(out / 'news') / 1e6:.1f} MB |"]
+                  f"{_minutes(out / 'news')} | {_size(out / 'news')} |"]
         for method in METHODS:
             run = out / f"{domain}-{method}"
             if not run.is_dir():
@@ -87,8 +87,9 @@ def curve(out: Path) -> dict[str, dict[int, tuple[int, float, float]]]:
         evals = [r for r in rows if "eval_char_acc" in r]
         epochs = [r for r in rows if "epoch" in r and r["step"]]
         best = max(evals, key=lambda r: r["eval_char_acc"])
+        batch = json.loads((run / "train_config.json").read_text())["batch_size"]
         init, asked = run.name.rsplit("-", 1)
-        used = int(asked) or round(epochs[-1]["step"] * 128 / epochs[-1]["epoch"])
+        used = int(asked) or round(epochs[-1]["step"] * batch / epochs[-1]["epoch"])
         points.setdefault(init, {})[int(asked)] = (used, best["eval_char_acc"],
                                                    best["eval_clause_acc"])
     return points

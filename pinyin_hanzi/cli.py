@@ -108,7 +108,7 @@ def _train_command(objective: str, **options):
                        "(model argmax, before -> after)")
     typer.echo(json.dumps({k: v for k, v in metrics.items() if "acc" in k or "loss" in k}))
     saved = config.out_dir / ("adapter" if config.method == "lora" else "model")
-    typer.echo(f"{'adapter' if config.method == 'lora' else 'model'} saved to {saved}")
+    typer.echo(f"{saved.name} saved to {saved}")
 
 
 _DATA = typer.Option(Path("runs/data"), help="Prepared data (pinyin-hanzi prepare).")

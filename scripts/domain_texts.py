@@ -15,7 +15,7 @@ import random
 import sys
 from pathlib import Path
 
-from pinyin_hanzi.data.export_tsv import clause_pairs, spread
+from pinyin_hanzi.data.export_tsv import export_tsv
 from pinyin_hanzi.data.prepare import iter_records
 
 
@@ -43,9 +43,7 @@ def main(data_dir: Path, out: Path, seed: int = 0):
         for d in ids[:5000]:
             f.write(json.dumps({"id": d, "text": "，".join(poems[d]) + "。"},
                                ensure_ascii=False) + "\n")
-    test = spread(clause_pairs(data_dir, "test", ("tang",)), 1000)
-    (out / "tang_test.tsv").write_text("".join(f"{' '.join(s)}\t{c}\n" for s, c in test),
-                                       encoding="utf-8")
+    export_tsv(data_dir, "test", out / "tang_test.tsv", ("tang",), limit=1000)
     print(f"{len(reviews)} reviews and {len(poems)} poems in the training split -> {out}")
 
 
