@@ -35,6 +35,23 @@ def freeze_encoder(model):
         p.requires_grad = not (name.startswith("blocks.") or name.startswith("pos_emb."))
 
 
+def interpolate(model, init_dir: Path, weight: float):
+    """WiSE-FT in place: every weight becomes init + weight * (trained - init). A LoRA model
+    changed only by its low-rank updates B @ A, so scaling each B by `weight` is the same."""
+    import torch
+    from safetensors.torch import load_file
+
+    lora = [p for name, p in model.named_parameters() if "lora_B" in name]
+    with torch.no_grad():
+        if lora:
+            for p in lora:
+                p.mul_(weight)
+            return
+        start = load_file(Path(init_dir) / "model.safetensors")
+        for name, p in model.named_parameters():  # tied weights appear once here
+            p.mul_(weight).add_(start[name].to(p.device, p.dtype), alpha=1 - weight)
+
+
 def save_adapter(peft_model, out_dir: Path, base_dir: Path):
     """Write the adapter (only the LoRA weights) and which base model it belongs to, as one
     atomic directory (checkpoint.atomic_dir)."""

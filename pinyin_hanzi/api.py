@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._lattice import Lattice
 from .decode import Candidate, beam_search, owner_of_positions, top_candidates, windows
 from .export import candidate_log_softmax
 from .pinyin import PinyinError
@@ -65,6 +66,7 @@ class Converter:
         self.lm, self.wordlm = lm, wordlm
         self.decode = decode or DecodeConfig()
         self.label = label
+        self._lattice = None  # the compiled word-lattice search, built for wordlm and lm
         # candidate_ids[i]: the hanzi syllable i may be, as ascending ids.
         self._candidate_ids = [np.array(sorted(set(vocab.candidate_ids(s))), dtype=np.int64)
                                for s in vocab.syllables]
@@ -166,10 +168,16 @@ class Converter:
         d = self.decode
         singles = self._top_per_position(syllables, rows)
         if self.wordlm is not None:
+            lattice = self._lattice
+            if (lattice is None or lattice.word_lm is not self.wordlm
+                    or lattice.char_lm is not self.lm):
+                # Built once (fusion.fit swaps the models between settings).
+                lattice = self._lattice = Lattice(self.wordlm, self.lm, self.vocab.hanzi,
+                                                  self.vocab.hanzi_id)
             return lattice_search(syllables, rows, singles, self.vocab.hanzi,
                                   self.vocab.hanzi_id, self.wordlm, top_k, d.beam,
                                   d.word_weight, d.word_bonus, self.lm,
-                                  d.lm_weight if self.lm is not None else 0.0)
+                                  d.lm_weight if self.lm is not None else 0.0, lattice)
         return beam_search(singles, self.vocab.hanzi, top_k, d.beam, self.lm, d.lm_weight)
 
     def _top_per_position(self, syllables: list[str], rows: np.ndarray

@@ -15,26 +15,27 @@ here the lexicon proposes words and the encoder, which reads the whole clause, s
 * Decoding (`lattice_search`): left-to-right over syllable positions; an arc is a lexicon word
   or one of the encoder's best hanzi; a path scores the sum of the encoder's log-probs of its
   hanzi, plus `word_weight` times the word model's log-prob, plus `word_bonus` per word, plus
-  (optionally) a weighted character n-gram log-prob.
+  (optionally) a weighted character n-gram log-prob. The search itself is compiled
+  (_lattice.pyx, built at install): an input method runs it on every keystroke.
 
 In memory everything is a numpy array (no dict of 333 k words): the words as one UTF-8 buffer,
-the bigrams as sorted integer keys, the lexicon as sorted reading keys (`_reading_keys`). The
-decoder asks its questions a position at a time, as arrays, so each is a few binary searches.
+the bigrams as sorted integer keys, the lexicon as sorted reading keys (`_reading_keys`), so
+each question the decoder asks is a few binary searches, and the compiled search reads the same
+arrays without copying them.
 Saved as a compressed .npz of the same plain arrays (`WordLM.__init__` lists them; loaded
 with allow_pickle=False, one at a time): no pickle, no parsing at load.
 """
 
 from __future__ import annotations
 
-import bisect
 import heapq
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ._lattice import Lattice
 from .decode import Candidate
 from .npz import read_arrays, save_arrays, utf8
 
@@ -372,332 +373,36 @@ def listed_words(data_dir: Path) -> Iterable[tuple[str, str]]:
 def lattice_search(syllables: list[str], rows, singles: list[tuple[np.ndarray, np.ndarray]],
                    hanzi: list[str], hanzi_id: dict[str, int], lm: WordLM, k: int,
                    beam: int = 16, word_weight: float = 1.0, word_bonus: float = 0.0,
-                   char_lm=None, char_weight: float = 0.0) -> list[Candidate]:
+                   char_lm=None, char_weight: float = 0.0,
+                   lattice: Lattice | None = None) -> list[Candidate]:
     """rows[i]: the encoder's log-probs over all hanzi at syllable i; singles[i]: its best
     allowed (hanzi ids, log-probs), the one-character arcs. A character n-gram (`char_lm`,
     ngram.CharNgram) may score the hanzi too, with `char_weight`. Returns the k best distinct
     clauses, best first.
 
     At each position the search keeps the `beam` best distinct texts that end there (a text
-    reached twice keeps its better path) and extends each by every arc that starts there.
-    All of a position's extensions are scored at once, as a (paths, arcs) matrix; the
-    language models are asked about distinct (history, arc) pairs only."""
-    n = len(syllables)
+    reached twice keeps its better path; texts that tie, the first met) and extends each by
+    every arc that starts there: the single hanzi, then the lexicon's words. The search runs
+    compiled (_lattice.pyx); `lattice`, built once from the same models and vocabulary,
+    saves building it per call."""
     beam = max(beam, k)
-    chars = char_lm if char_weight else None
-    if n == 0:
-        return [Candidate("", float(0.0 + word_weight * lm.logprob(BOUNDARY, BOUNDARY)
-                                    + (char_weight * char_lm.end_logprob("") if chars else 0.0)))]
-    arcs = _clause_arcs(syllables, np.asarray(rows), singles, hanzi, hanzi_id, lm, chars)
-    hyps = _Hyps([0.0], [""], [BOUNDARY], [chars.history("") if chars else 0], chars)
-    blocks: list[list[_Block]] = [[] for _ in range(n + 1)]  # the extensions ending at each
-    for i in range(n):
-        if i:
-            hyps = _best(blocks[i], beam, chars)
-        a = arcs[i]
-        if hyps is None or not a.words:
-            continue
-        scores = (hyps.scores[:, None] + a.enc + word_bonus
-                  + word_weight * lm.logprobs(hyps.last_u, a.word_ids)[hyps.last_of])
-        if chars:
-            scores = scores + char_weight * _char_logprobs(chars, hyps, a)
-        for end, lo, hi in a.groups:
-            blocks[end].append(_Block(hyps, a, lo, scores[:, lo:hi]))
-    return _final(blocks[n], k, lm, word_weight, chars, char_weight)
-
-
-@dataclass
-class _Arcs:
-    """The arcs that start at one position, in the order the search tries them: the encoder's
-    best hanzi, then lexicon words by length and index (so their ends never decrease)."""
-
-    words: list[str]
-    word_ids: np.ndarray
-    word_id_list: list[int]
-    enc: np.ndarray  # the encoder's log-prob of the arc's hanzi (float64)
-    groups: list[tuple[int, int, int]]  # (end, first arc, last arc + 1)
-    # With a char n-gram of order m + 1 (history keys in base B, see ngram.CharNgram):
-    # chars[a], the ids of arc a's characters, also as a padded matrix; for j < m, longer[j]
-    # selects the arcs with a character j (a slice when they are the last ones, as usual),
-    # whose history includes the path's last m - j characters and prefix[a, j], the key of
-    # the arc's first j; inner[a, j], the log-prob of character j >= m of arc a, whose
-    # history lies inside the arc (0 elsewhere).
-    chars: list[list[int]] = ()
-    char_matrix: np.ndarray = None
-    prefix: np.ndarray = None
-    longer: list = ()
-    inner: np.ndarray = None
-
-
-class _Hyps:
-    """The paths kept at one position, best first: their scores, texts, last words and char
-    n-gram history keys; and those deduplicated for the language models: last_u[last_of] ==
-    last, and per j < m, suffixes[j] = (distinct history % B**(m - j), which each path has)."""
-
-    def __init__(self, scores: list[float], texts: list[str], last: list[int],
-                 history: list[int], chars):
-        self.scores, self.texts, self.history = np.array(scores), texts, history
-        self.last_u, self.last_of = _distinct(last)
-        self.last_u = self.last_u[:, None]
-        m = chars.order - 1 if chars else 0
-        self.suffixes = []
-        for j in range(m):
-            mod = chars.base ** (m - j)
-            suffix, index = _distinct([h % mod for h in history])
-            self.suffixes.append((suffix[:, None], index))
-
-
-def _distinct(items: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """items -> (the distinct items in first-seen order, the index of each item there)."""
-    seen: dict[int, int] = {}
-    index = [seen.setdefault(x, len(seen)) for x in items]
-    return np.array(list(seen), dtype=np.int64), np.array(index)
-
-
-@dataclass
-class _Block:
-    """The extensions of `hyps` by arcs[lo:lo + scores.shape[1]], all ending at one position.
-    Occurrence j is path j // width extended by arc lo + j % width: the order in which the
-    search tries them."""
-
-    hyps: _Hyps
-    arcs: _Arcs
-    lo: int
-    scores: np.ndarray
-
-    def text(self, j: int) -> tuple[str, int, int]:
-        h, a = divmod(j, self.scores.shape[1])
-        return self.hyps.texts[h] + self.arcs.words[self.lo + a], h, self.lo + a
-
-
-def _clause_arcs(syllables, rows, singles, hanzi, hanzi_id, lm, chars) -> list[_Arcs]:
-    """Every position's arcs: its single hanzi, then the lexicon words that start there and
-    whose every hanzi the encoder allows."""
-    n = len(syllables)
-    found = lm.lexicon(syllables)
-    words = [lm.word(w) for _, _, w in found]
-    # A word's encoder score: its hanzi's log-probs, summed left to right in float64.
-    cells = np.zeros((len(words), MAX_WORD_LEN))
-    usable = [True] * len(words)
-    at_row, at_hanzi, at_word, at_char = [], [], [], []
-    for a, ((i, length, _), word) in enumerate(zip(found, words)):
-        ids = [hanzi_id.get(c) for c in word]
-        if None in ids:
-            usable[a] = False
-            continue
-        at_row.extend(range(i, i + length))
-        at_hanzi.extend(ids)
-        at_word.extend([a] * length)
-        at_char.extend(range(length))
-    cells[at_word, at_char] = rows[at_row, at_hanzi]
-    enc = cells[:, 0]
-    for j in range(1, max([length for _, length, _ in found], default=1)):
-        enc = enc + cells[:, j]
-    enc = enc.tolist()
-    # Every arc of the clause in one list, position by position; each position a slice.
-    all_words, all_ids, all_enc, all_lengths, bounds = [], [], [], [], [0]
-    next_word = 0
-    for i in range(n):
-        ids, logps = singles[i]
-        single = [hanzi[h] for h in ids.tolist()]
-        all_words.extend(single)
-        all_ids.extend(lm.word_id(c) for c in single)
-        all_enc.extend(logps.tolist())
-        all_lengths.extend([1] * len(single))
-        while next_word < len(found) and found[next_word][0] == i:
-            _, length, w = found[next_word]
-            if usable[next_word] and enc[next_word] > -1e9:  # -inf: a hanzi not allowed
-                all_words.append(words[next_word])
-                all_ids.append(w)
-                all_enc.append(enc[next_word])
-                all_lengths.append(length)
-            next_word += 1
-        bounds.append(len(all_words))
-    ids, enc = np.array(all_ids, dtype=np.int64), np.array(all_enc, dtype=np.float64)
-    out = []
-    for i, (lo, hi) in enumerate(zip(bounds, bounds[1:])):
-        groups, start = [], lo
-        for j in range(lo + 1, hi + 1):
-            if j == hi or all_lengths[j] != all_lengths[start]:
-                groups.append((i + all_lengths[start], start - lo, j - lo))
-                start = j
-        out.append(_Arcs(all_words[lo:hi], ids[lo:hi], all_ids[lo:hi], enc[lo:hi], groups))
-    if chars:
-        _add_char_fields(out, all_words, bounds, chars)
-    return out
-
-
-def _add_char_fields(arcs: list[_Arcs], words: list[str], bounds: list[int], chars):
-    """Fill in the arcs' char n-gram fields (see _Arcs). Lengths here are in characters
-    (the same as syllables, except for a vocabulary entry such as <unk>)."""
-    m, base = chars.order - 1, chars.base
-    get, unknown = chars.char_id.get, chars.unknown
-    ids = [[get(c, unknown) for c in w] for w in words]
-    lengths = [len(x) for x in ids]
-    width = max(lengths, default=0)
-    matrix = np.array([x + [unknown] * (width - len(x)) for x in ids], dtype=np.int64)
-    matrix = matrix.reshape(len(ids), width)
-    # prefix[:, j]: the key of an arc's first j characters; inner: characters j >= m.
-    prefix = np.zeros((len(ids), max(m, 1)), dtype=np.int64)
-    for j in range(1, min(m, width)):
-        prefix[:, j] = prefix[:, j - 1] * base + matrix[:, j - 1]
-    inner = np.zeros((len(ids), width))
-    history = np.zeros(len(ids), dtype=np.int64)  # key of the m characters before j
-    cells, queries, targets = [], [], []
-    for j in range(width):
-        if j >= m:
-            rows = np.flatnonzero(np.array(lengths) > j)
-            cells.append((rows, j))
-            queries.append(history[rows])
-            targets.append(matrix[rows, j])
-        history = history % base ** max(m - 1, 0) * base + matrix[:, j] if m else history
-    if cells:
-        lp = chars.logprobs(np.concatenate(queries), np.concatenate(targets))
-        at = 0
-        for rows, j in cells:
-            inner[rows, j] = lp[at:at + len(rows)]
-            at += len(rows)
-    for a, lo, hi in zip(arcs, bounds, bounds[1:]):
-        a.chars, a.char_matrix, a.prefix = ids[lo:hi], matrix[lo:hi], prefix[lo:hi]
-        a.inner = inner[lo:hi, :max(lengths[lo:hi], default=0)]
-        a.longer = []
-        for j in range(min(m, a.inner.shape[1])):
-            longer = [x for x in range(hi - lo) if lengths[lo + x] > j]
-            contiguous = longer[0] + len(longer) == hi - lo
-            a.longer.append(slice(longer[0], None) if contiguous else np.array(longer))
-
-
-def _char_logprobs(chars, hyps: _Hyps, arcs: _Arcs) -> np.ndarray:
-    """(paths, arcs): the char n-gram log-prob of each arc's characters after each path,
-    summed left to right. Character j < m sees the path's last m - j characters: those are
-    scored once per distinct path suffix; the rest is `arcs.inner`."""
-    histories, targets, sizes = [], [], []
-    for j, longer in enumerate(arcs.longer):
-        suffix = hyps.suffixes[j][0]  # (distinct suffixes, 1)
-        history = suffix * chars.base ** j + arcs.prefix[longer, j]
-        histories.append(history.ravel())
-        targets.append((history * 0 + arcs.char_matrix[longer, j]).ravel())
-        sizes.append(history.shape)
-    lp = chars.logprobs(np.concatenate(histories), np.concatenate(targets))
-    out, at = None, 0
-    for j, (longer, shape) in enumerate(zip(arcs.longer, sizes)):
-        part = lp[at:at + shape[0] * shape[1]].reshape(shape)[hyps.suffixes[j][1]]
-        at += shape[0] * shape[1]
-        if out is None:  # j = 0: every arc
-            out = part
-        else:
-            out[:, longer] += part
-    for j in range(len(arcs.longer), arcs.inner.shape[1]):
-        out = out + arcs.inner[:, j]
-    return out
-
-
-def _best(blocks: list[_Block], beam: int, chars) -> _Hyps | None:
-    """The `beam` best distinct texts among the extensions that end at one position.
-
-    Ranked by score; a text reached twice keeps its first best occurrence. When two texts
-    score exactly the same, the order in which the search first met them decides, which
-    `_best_in_order` follows."""
-    if not blocks:
-        return None
-    flat = np.concatenate([b.scores.ravel() for b in blocks])
-    values = flat.tolist()
-    offsets = [0]
-    for b in blocks:
-        offsets.append(offsets[-1] + b.scores.size)
-    chosen: list[tuple[float, str, _Block, int, int]] = []
-    seen = set()
-    for j in np.argsort(-flat, kind="stable").tolist():
-        b = bisect.bisect_right(offsets, j) - 1
-        text, h, a = blocks[b].text(j - offsets[b])
-        if text in seen:
-            continue
-        if chosen and values[j] == chosen[-1][0]:
-            return _best_in_order(blocks, beam, chars)
-        if len(chosen) == beam:
-            break
-        seen.add(text)
-        chosen.append((values[j], text, blocks[b], h, a))
-    return _hyps_of(chosen, chars)
-
-
-def _best_in_order(blocks: list[_Block], beam: int, chars) -> _Hyps:
-    """`_best` when two texts tie: keeps the first of them met."""
-    best: dict[str, tuple[float, str, _Block, int, int]] = {}
-    for block in blocks:
-        for j, score in enumerate(block.scores.ravel().tolist()):
-            text, h, a = block.text(j)
-            known = best.get(text)
-            if known is None or score > known[0]:
-                best[text] = (score, text, block, h, a)
-    return _hyps_of(sorted(best.values(), key=lambda x: -x[0])[:beam], chars)
-
-
-def _hyps_of(chosen: list[tuple[float, str, _Block, int, int]], chars) -> _Hyps:
-    history = [0] * len(chosen)
-    if chars:
-        m, base = chars.order - 1, chars.base
-        for x, (*_, b, h, a) in enumerate(chosen):
-            ids = b.arcs.chars[a]
-            kept = min(len(ids), m)  # the path keeps its last m - kept characters
-            key = b.hyps.history[h] % base ** (m - kept)
-            for c in ids[len(ids) - kept:]:
-                key = key * base + c
-            history[x] = key
-    return _Hyps([s for s, *_ in chosen], [t for _, t, *_ in chosen],
-                 [b.arcs.word_id_list[a] for *_, b, _, a in chosen], history, chars)
-
-
-def _histories_after(block: _Block, chars) -> np.ndarray:
-    """(paths, arcs): the char n-gram history key of each extension in the block."""
-    m, base = chars.order - 1, chars.base
-    mod, mul, add = [], [], []
-    for ids in block.arcs.chars[block.lo:block.lo + block.scores.shape[1]]:
-        kept = min(len(ids), m)
-        key = 0
-        for c in ids[len(ids) - kept:]:
-            key = key * base + c
-        mod.append(base ** (m - kept))
-        mul.append(base ** kept)
-        add.append(key)
-    return (np.array(block.hyps.history)[:, None] % np.array(mod)) * np.array(mul) \
-        + np.array(add)
-
-
-def _final(blocks: list[_Block], k: int, lm: WordLM, word_weight: float, chars,
-           char_weight: float) -> list[Candidate]:
-    """The k best distinct texts that cover the clause, each scored by its best path plus
-    the clause end (word model, and char n-gram if any); ties go to the greater text."""
-    if not blocks:
-        return []
-    width = [b.scores.shape[1] for b in blocks]
-    pre = np.concatenate([b.scores.ravel() for b in blocks])
-    last = np.concatenate([np.zeros(b.scores.shape, dtype=np.int64)
-                           + b.arcs.word_ids[b.lo:b.lo + w] for b, w in zip(blocks, width)],
-                          axis=None)
-    final = pre + word_weight * lm.logprobs(last, BOUNDARY)
-    if chars:
-        history = np.concatenate([_histories_after(b, chars) for b in blocks], axis=None)
-        final = final + char_weight * chars.logprobs(history, chars.eos)
-    # A text's score is its best path's (pre) plus that path's end, and no end adds more
-    # than `most`: once pre + most falls below the k-th final score, no later text can enter.
-    most = float((final - pre).max()) + 1e-6
-    values, finals = pre.tolist(), final.tolist()
-    offsets = [0]
-    for b in blocks:
-        offsets.append(offsets[-1] + b.scores.size)
-    seen, found, kth = set(), [], []
-    for j in np.argsort(-pre, kind="stable").tolist():
-        if len(kth) == k and values[j] + most < kth[0]:
-            break
-        b = bisect.bisect_right(offsets, j) - 1
-        text, _, _ = blocks[b].text(j - offsets[b])
-        if text in seen:
-            continue
-        seen.add(text)
-        found.append((finals[j], text))
-        if len(kth) < k:
-            heapq.heappush(kth, finals[j])
-        elif finals[j] > kth[0]:
-            heapq.heapreplace(kth, finals[j])
-    return [Candidate(text, float(score)) for score, text in heapq.nlargest(k, found)]
+    if not syllables:
+        return [Candidate("", float(0.0 + word_weight * lm.logprob(BOUNDARY, BOUNDARY) + (
+            char_weight * char_lm.end_logprob("") if char_lm is not None and char_weight
+            else 0.0)))]
+    if lattice is None:
+        lattice = Lattice(lm, char_lm, hanzi, hanzi_id)
+    elif lattice.word_lm is not lm or (char_weight and lattice.char_lm is not char_lm):
+        raise ValueError("the lattice was built for other language models")
+    n, width = len(syllables), max(len(ids) for ids, _ in singles)
+    ids = np.zeros((n, width), dtype=np.int64)
+    logps = np.zeros((n, width), dtype=np.float32)
+    counts = np.zeros(n, dtype=np.int32)
+    for i, (h, lp) in enumerate(singles):
+        ids[i, :len(h)], logps[i, :len(h)], counts[i] = h, lp, len(h)
+    best = lattice.search(lm.lexicon(syllables), np.ascontiguousarray(rows, dtype=np.float32),
+                          ids, logps, counts, k, beam, word_weight, word_bonus,
+                          char_weight if char_lm is not None else 0.0)
+    # The compiled search returns the k best and any that tie the k-th: ties go to the
+    # greater text.
+    return [Candidate(text, float(score)) for score, text in heapq.nlargest(k, best)]

@@ -98,8 +98,8 @@ def test_several_adapters_sit_beside_one_base(adapted, base, tmp_path):
     assert not np.allclose(first.logprob_rows(syllables)[0], second.logprob_rows(syllables)[0])
 
 
-@pytest.mark.parametrize("method", ["full", "freeze"])
-def test_full_and_frozen_adaptation_save_a_model(method, base, tmp_path):
+@pytest.mark.parametrize("method, share", [("full", 1.0), ("freeze", 0.5)])
+def test_full_and_frozen_adaptation_save_a_model(method, share, base, tmp_path):
     data = tmp_path / "data"
     from pinyin_hanzi.data.prepare import PrepareConfig, prepare
 
@@ -110,7 +110,7 @@ def test_full_and_frozen_adaptation_save_a_model(method, base, tmp_path):
     options.pop("preset")
     with one_thread():
         metrics = train(TrainConfig(data_dir=data, out_dir=tmp_path / "run", init=base,
-                                    method=method, **options))
+                                    method=method, interpolate=share, **options))
     assert "before_char_acc" in metrics and metrics["eval_char_acc"] > 0
     assert (tmp_path / "run" / "model" / "model.safetensors").is_file()
 
@@ -161,3 +161,46 @@ def test_replay_draws_the_share_asked_for(base, tmp_path_factory):
     with pytest.raises(ValueError, match="no training examples"):
         _replay(TrainConfig(general_dir=config.general_dir, general_sources=("nope",)),
                 vocab, 32, 300)
+
+
+def test_interpolation_keeps_the_asked_share_of_the_change(base):
+    """WiSE-FT: every weight lands at init + w * (trained - init); for LoRA, whose change is
+    B @ A, the merged change scales by w. Tied weights are blended once, not twice."""
+    import copy
+
+    import torch
+
+    from pinyin_hanzi.adapt import add_lora, interpolate
+    from pinyin_hanzi.checkpoint import load_model
+
+    start, _ = load_model(base)
+    model, _ = load_model(base)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p))
+    trained = {k: v.clone() for k, v in model.state_dict().items()}
+    interpolate(model, base, 0.25)
+    for name, value in model.state_dict().items():
+        expected = start.state_dict()[name] + 0.25 * (trained[name] - start.state_dict()[name])
+        torch.testing.assert_close(value, expected)
+
+    lora, _ = load_model(base)
+    lora = add_lora(lora)
+    with torch.no_grad():
+        for name, p in lora.named_parameters():
+            if "lora_B" in name:
+                p.copy_(torch.randn_like(p))
+    change = {k: v - start.state_dict()[k]
+              for k, v in copy.deepcopy(lora).merge_and_unload().state_dict().items()}
+    assert any(c.abs().max() > 0 for c in change.values())
+    interpolate(lora, base, 0.5)
+    for k, v in lora.merge_and_unload().state_dict().items():
+        torch.testing.assert_close(v, start.state_dict()[k] + 0.5 * change[k])
+
+
+def test_interpolation_needs_a_start_and_a_share_in_range():
+    with pytest.raises(ValueError, match="--interpolate must be in"):
+        TrainConfig(init="x", interpolate=0.0)
+    with pytest.raises(ValueError, match="give --init"):
+        TrainConfig(interpolate=0.5)

@@ -352,3 +352,24 @@ def test_lm_command_names_a_missing_model(tmp_path, tmp_path_factory):
                                       "--data", str(shared_data(tmp_path_factory))])
     assert result.exit_code == 2
     assert "none" in result.output
+
+
+def test_a_lattice_is_reused_only_for_the_models_it_was_built_for():
+    """The converter builds the compiled search once; handing it to lattice_search with other
+    language models is an error, not a silent decode with the wrong ones."""
+    from pinyin_hanzi._lattice import Lattice
+
+    hanzi = ["<unk>", *"去取贷代"]
+    hanzi_id = {h: i for i, h in enumerate(hanzi)}
+    rows = np.log(np.full((2, len(hanzi)), 0.25, dtype=np.float32))
+    singles = [top_candidates(r, np.arange(1, len(hanzi)), 4) for r in rows]
+    lm, other = WordLM.train(TOY, LISTED), WordLM.train(TOY[:2], LISTED)
+    lattice = Lattice(lm, None, hanzi, hanzi_id)
+    args = (["qu", "dai"], rows, singles, hanzi, hanzi_id)
+    assert_same_candidates(lattice_search(*args, lm, 3, lattice=lattice),
+                           lattice_search(*args, lm, 3))
+    with pytest.raises(ValueError, match="other language models"):
+        lattice_search(*args, other, 3, lattice=lattice)
+    char_lm = CharNgram.train(["取代"], 2)
+    with pytest.raises(ValueError, match="other language models"):
+        lattice_search(*args, lm, 3, char_lm=char_lm, char_weight=0.5, lattice=lattice)
