@@ -3,8 +3,9 @@
     python bench/adaptation.py --out runs/exp5 [--plot docs/img/finetune_data_curve.png]
 
 Prints one markdown table per domain (starting model, then each adaptation method: domain test
-and pd98_test char / clause top-1, training minutes, saved size) and the pretraining curve
-(best dev accuracy on People's Daily vs the number of fine-tuning examples).
+and pd98_test char / clause top-1, training minutes, saved size), the poems' whole-engine
+table, and the pretraining curve (best dev accuracy on People's Daily vs the number of
+fine-tuning examples).
 """
 
 from __future__ import annotations
@@ -14,8 +15,17 @@ import json
 from pathlib import Path
 
 DOMAINS = {"reviews_1k": "reviews_test", "reviews_10k": "reviews_test",
-           "tang_5k": "tang_test"}
+           "tang_5k": "tang_test", "tang_20k": "tang_test"}
 METHODS = ("full", "freeze", "lora")
+# Session 4's rows (scripts/adaptation_experiments.sh): label, eval name, run directory.
+MORE_ROWS = {
+    "reviews_10k": [(f"+ full, interpolated {w}", f"wise_reviews_10k_{w}", None)
+                    for w in ("0.85", "0.7", "0.5")],
+    "tang_20k": [("+ full, 3,000 steps, replay 0.5", "tang_20k-full", "tang_20k-full"),
+                 ("+ 4,000 more steps (7,000 in all)", "tang_20k-full2", "tang_20k-full2")] + [
+                    (f"+ full 7,000, interpolated {w}", f"wise_tang_20k_{w}", None)
+                    for w in ("0.7", "0.5")],
+}
 
 
 def scores(out: Path, name: str, test: str) -> dict | None:
@@ -47,18 +57,38 @@ def domain_tables(out: Path) -> str:
                   "|---|---|---|---|---|",
                   f"| news-only start | {cell(start_domain)} | {cell(start_news)} | "
                   f"{_minutes(out / 'news')} | {_size(out / 'news')} |"]
-        for method in METHODS:
-            run = out / f"{domain}-{method}"
-            if not run.is_dir():
+        more = MORE_ROWS.get(domain, [])
+        rows = [(f"+ {method}", f"{domain}-{method}", f"{domain}-{method}")
+                for method in METHODS if (out / f"{domain}-{method}").is_dir()
+                and f"{domain}-{method}" not in {name for _, name, _ in more}]
+        for label, name, run in rows + more:
+            if scores(out, name, test) is None:
                 continue
-            name = run.name
-            lines.append(f"| + {method} | {cell(scores(out, name, test), start_domain)} | "
-                         f"{cell(scores(out, name, 'pd98_test'), start_news)} | "
-                         f"{_minutes(run)} | {_size(run)} |")
+            cost = f"{_minutes(out / run)} | {_size(out / run)}" if run else "– | –"
+            lines.append(f"| {label} | {cell(scores(out, name, test), start_domain)} | "
+                         f"{cell(scores(out, name, 'pd98_test'), start_news)} | {cost} |")
         shipped = scores(out, "shipped", test)
         if shipped:
             lines.append(f"| shipped default (full decoding, for reference) | {cell(shipped)} | "
                          f"{cell(scores(out, 'shipped', 'pd98_test'))} | – | – |")
+    return "\n".join(lines)
+
+
+def engine_table(out: Path) -> str:
+    """The poems' starting and adapted models with language models fitted on their own
+    training text, full decoding (what an input method ships)."""
+    start = {t: scores(out, "engine_news", t) for t in ("tang_test", "pd98_test")}
+    if start["tang_test"] is None:
+        return ""
+    lines = ["\n**tang_20k, whole engine** (encoder + char 3-gram + word model, full decoding)\n",
+             "| engine | tang_test char / top-1 | pd98_test char / top-1 |", "|---|---|---|",
+             f"| news-only start, LMs on People's Daily | {cell(start['tang_test'])} | "
+             f"{cell(start['pd98_test'])} |"]
+    adapted = {t: scores(out, "engine_tang", t) for t in start}
+    if adapted["tang_test"] is not None:
+        lines.append(f"| + full 7,000 steps, LMs on People's Daily + the 20k poems | "
+                     f"{cell(adapted['tang_test'], start['tang_test'])} | "
+                     f"{cell(adapted['pd98_test'], start['pd98_test'])} |")
     return "\n".join(lines)
 
 
@@ -138,6 +168,7 @@ def main():
     parser.add_argument("--plot", type=Path, default=Path("docs/img/finetune_data_curve.png"))
     args = parser.parse_args()
     print(domain_tables(args.out))
+    print(engine_table(args.out))
     points = curve(args.out)
     if points:
         print(curve_table(points))

@@ -178,6 +178,12 @@ cdef class Lattice:
     cdef const int64_t *bigram_keys
     cdef const int32_t *bigram_counts
     cdef int64_t n_words, n_bigrams, base
+    # The lexicon's reading index (WordLM._lexicon): sorted keys of up to key_syllables
+    # syllable digits in base reading_base, beside their words.
+    cdef const int64_t *reading_keys
+    cdef const int32_t *reading_words
+    cdef int64_t n_readings, reading_base
+    cdef Py_ssize_t key_syllables, max_word_len
     cdef double alpha, denominator
     # Character n-gram (ngram.CharNgram) of order m + 1, or none (m = -1).
     cdef int m
@@ -237,6 +243,12 @@ cdef class Lattice:
         self.n_bigrams = len(word_lm.bigram_keys)
         self.base, self.alpha = word_lm._base, word_lm.alpha
         self.denominator = float(word_lm.denominator)
+        from .wordlm import _KEY_SYLLABLES, _READING_BASE, MAX_WORD_LEN
+        self.reading_keys = i64(keep, word_lm.reading_keys)
+        self.reading_words = i32(keep, word_lm.reading_words, "reading words")
+        self.n_readings = len(word_lm.reading_keys)
+        self.reading_base, self.key_syllables = _READING_BASE, _KEY_SYLLABLES
+        self.max_word_len = MAX_WORD_LEN
 
         single_cps = [c for h in hanzi for c in map(ord, h)]
         word_cps = [ord(c) for h in hanzi_id if len(h) == 1 for c in h]
@@ -370,10 +382,10 @@ cdef class Lattice:
             key = key * self.char_base + self.char_id(cps[j])
         return key
 
-    def search(self, list found, const float[:, ::1] rows, const int64_t[:, ::1] single_ids,
+    def search(self, list syllables, const float[:, ::1] rows, const int64_t[:, ::1] single_ids,
                const float[:, ::1] single_logps, const int32_t[::1] n_singles, int k,
                int beam, double word_weight, double word_bonus, double char_weight):
-        """One clause: found = WordLM.lexicon(syllables); rows[i], the encoder's log-probs at
+        """One clause: its syllables (canonical, toneless); rows[i], the encoder's log-probs at
         syllable i; single_ids[i, :n_singles[i]] and their single_logps, the one-hanzi arcs.
         Returns [(score, text)] of the k best distinct texts, plus any that tie the k-th."""
         cdef Py_ssize_t n = rows.shape[0], i, b
@@ -393,7 +405,7 @@ cdef class Lattice:
             buf_init(&cps, sizeof(int32_t))
             buf_init(&inner, sizeof(double))
             buf_init(&texts, sizeof(int32_t))
-            self._arcs(found, rows, single_ids, single_logps, n_singles, &arcs, &cps,
+            self._arcs(syllables, rows, single_ids, single_logps, n_singles, &arcs, &cps,
                        first_arc)
             return self._paths(n, <Arc *> arcs.data, first_arc, <int32_t *> cps.data,
                                &inner, &texts, cands, k, max(beam, k), word_weight,
@@ -409,19 +421,21 @@ cdef class Lattice:
             free(inner.data)
             free(texts.data)
 
-    cdef int _arcs(self, list found, const float[:, ::1] rows,
+    cdef int _arcs(self, list syllables, const float[:, ::1] rows,
                    const int64_t[:, ::1] single_ids, const float[:, ::1] single_logps,
                    const int32_t[::1] n_singles, Buf *arcs, Buf *cps, Py_ssize_t *first_arc
                    ) except -1:
         """Every position's arcs, in order, with their code points in `cps`; first_arc[i]:
-        where position i's start."""
-        cdef Py_ssize_t n = rows.shape[0], i, j, f = 0, n_found = len(found)
-        cdef int32_t length, cp, w, hz
-        cdef int64_t at, stop
-        cdef double enc, s
-        cdef const uint8_t *u
+        where position i's start. Words as WordLM.lexicon finds them: by start, length, then
+        their order in the reading index."""
+        cdef Py_ssize_t n = rows.shape[0], i, j, length, r, lo, hi
+        cdef int32_t hz, d
+        cdef int64_t key
         cdef int32_t *pool
         cdef Arc *arc
+        syllable_id = self.word_lm.syllable_id
+        cdef int32_t[::1] digits = np.array([syllable_id.get(x, -1) + 1 for x in syllables],
+                                            dtype=np.int32)  # 0: not in the lexicon
         for i in range(n):
             first_arc[i] = arcs.size
             for j in range(n_singles[i]):
@@ -432,39 +446,62 @@ cdef class Lattice:
                 arc = <Arc *> buf_push(arcs, 1)
                 arc.end, arc.word, arc.enc = i + 1, self.hanzi_word[hz], single_logps[i, j]
                 arc.cp, arc.length = cps.size - length, length
-            while f < n_found and found[f][0] == i:
-                _, length, w = found[f]
-                f += 1
-                # The word's UTF-8 -> code points; usable if the vocabulary has every hanzi.
-                at, stop = self.starts[w], self.starts[w + 1] - 1
-                pool = <int32_t *> buf_push(cps, length)
-                u, enc, j = self.text + at, 0, 0
-                while at < stop:
-                    if u[0] < 0x80:
-                        cp, u, at = u[0], u + 1, at + 1
-                    elif u[0] < 0xE0:
-                        cp, u, at = ((u[0] & 0x1F) << 6) | (u[1] & 0x3F), u + 2, at + 2
-                    elif u[0] < 0xF0:
-                        cp = ((u[0] & 0x0F) << 12) | ((u[1] & 0x3F) << 6) | (u[2] & 0x3F)
-                        u, at = u + 3, at + 3
-                    else:
-                        cp = (((u[0] & 0x07) << 18) | ((u[1] & 0x3F) << 12)
-                              | ((u[2] & 0x3F) << 6) | (u[3] & 0x3F))
-                        u, at = u + 4, at + 4
-                    if j == length or cp >= self.n_cp or self.cp_hanzi[cp] < 0:
-                        j = -1
-                        break
-                    pool[j] = cp
-                    s = rows[i + j, self.cp_hanzi[cp]]
-                    enc = s if j == 0 else enc + s
-                    j += 1
-                if j != length or not enc > -1e9:  # -inf: a hanzi the encoder forbids
-                    cps.size -= length
-                    continue
-                arc = <Arc *> buf_push(arcs, 1)
-                arc.end, arc.word, arc.enc = i + length, w, enc
-                arc.cp, arc.length = cps.size - length, length
+            key = 0
+            for length in range(1, min(self.max_word_len, n - i) + 1):
+                d = digits[i + length - 1]
+                if d == 0:
+                    break
+                if length <= self.key_syllables:
+                    key = key * self.reading_base + d
+                    if length == 1:
+                        continue
+                    lo = lower_bound(self.reading_keys, self.n_readings, key)
+                    hi = lower_bound(self.reading_keys, self.n_readings, key + 1)
+                    for r in range(lo, hi):
+                        self._word_arc(i, length, self.reading_words[r], rows, arcs, cps)
+                else:  # longer than a key holds: the few such readings are in a dict
+                    for w in self.word_lm._long_readings.get(
+                            tuple(digits[i:i + length]), ()):
+                        self._word_arc(i, length, w, rows, arcs, cps)
         first_arc[n] = arcs.size
+        return 0
+
+    cdef int _word_arc(self, Py_ssize_t i, Py_ssize_t length, int32_t w,
+                       const float[:, ::1] rows, Buf *arcs, Buf *cps) except -1:
+        """Word w read over syllables i..i + length - 1, as an arc if the vocabulary has
+        every hanzi of it and the encoder allows each."""
+        cdef int64_t at = self.starts[w], stop = self.starts[w + 1] - 1
+        cdef const uint8_t *u = self.text + at
+        cdef int32_t *pool = <int32_t *> buf_push(cps, length)
+        cdef int32_t cp
+        cdef Py_ssize_t j = 0
+        cdef double enc = 0, s
+        cdef Arc *arc
+        while at < stop:  # the word's UTF-8 -> code points
+            if u[0] < 0x80:
+                cp, u, at = u[0], u + 1, at + 1
+            elif u[0] < 0xE0:
+                cp, u, at = ((u[0] & 0x1F) << 6) | (u[1] & 0x3F), u + 2, at + 2
+            elif u[0] < 0xF0:
+                cp = ((u[0] & 0x0F) << 12) | ((u[1] & 0x3F) << 6) | (u[2] & 0x3F)
+                u, at = u + 3, at + 3
+            else:
+                cp = (((u[0] & 0x07) << 18) | ((u[1] & 0x3F) << 12)
+                      | ((u[2] & 0x3F) << 6) | (u[3] & 0x3F))
+                u, at = u + 4, at + 4
+            if j == length or cp >= self.n_cp or self.cp_hanzi[cp] < 0:
+                j = -1
+                break
+            pool[j] = cp
+            s = rows[i + j, self.cp_hanzi[cp]]
+            enc = s if j == 0 else enc + s
+            j += 1
+        if j != length or not enc > -1e9:  # -inf: a hanzi the encoder forbids
+            cps.size -= length
+            return 0
+        arc = <Arc *> buf_push(arcs, 1)
+        arc.end, arc.word, arc.enc = i + length, w, enc
+        arc.cp, arc.length = cps.size - length, length
         return 0
 
     cdef list _paths(self, Py_ssize_t n, Arc *arcs, Py_ssize_t *first_arc, int32_t *cps,

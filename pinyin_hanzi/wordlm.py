@@ -400,7 +400,7 @@ def lattice_search(syllables: list[str], rows, singles: list[tuple[np.ndarray, n
     counts = np.zeros(n, dtype=np.int32)
     for i, (h, lp) in enumerate(singles):
         ids[i, :len(h)], logps[i, :len(h)], counts[i] = h, lp, len(h)
-    best = lattice.search(lm.lexicon(syllables), np.ascontiguousarray(rows, dtype=np.float32),
+    best = lattice.search(list(syllables), np.ascontiguousarray(rows, dtype=np.float32),
                           ids, logps, counts, k, beam, word_weight, word_bonus,
                           char_weight if char_lm is not None else 0.0)
     # The compiled search returns the k best and any that tie the k-th: ties go to the

@@ -7,7 +7,9 @@
 # adapt: a news-only starting model (People's Daily only: it has seen neither reviews nor
 #        poetry), adapted to 1k / 10k reviews and to 5k Tang poems with full, freeze and lora,
 #        80 % of every batch replayed from People's Daily (SHARE); every model scored on the
-#        domain's test and on pd98_test.
+#        domain's test and on pd98_test. Then (session 4) 20k poems for 7,000 steps at half
+#        replay, models interpolated toward the start (finetune --interpolate), and the whole
+#        engine: each model with language models fitted on its training text.
 # curve: pretraining (reviews + poetry raw text) vs none, fine-tuned on 1k .. all news clauses.
 set -euo pipefail
 DATA=${DATA:-runs/data}
@@ -65,6 +67,52 @@ if [ "$WHAT" != curve ]; then
   done
   for test in "$BENCH/pd98_test.tsv" "$BENCH/reviews_test.tsv" "$OUT/tang_test.tsv"; do
     score shipped "$test" pinyin_hanzi/assets/default_model  # its LMs too: full decoding
+  done
+
+  # Poems need far more steps than 600: 20k poems, half of each batch replayed, 3,000 steps,
+  # then 4,000 more from there at a lower lr.
+  poems=(--text "$OUT/tang_20k.jsonl" --method full --general "$DATA" --general-sources pd98
+         --general-share 0.5 --warmup-steps 100 --patience 0)
+  run=$OUT/tang_20k-full
+  mkdir -p "$run" "${run}2"
+  timed "$run" pinyin-hanzi finetune --init "$OUT/news/model" "${poems[@]}" --out "$run" \
+    --max-steps 3000 --eval-steps 500 --lr 5e-4
+  timed "${run}2" pinyin-hanzi finetune --init "$run/model" "${poems[@]}" --out "${run}2" \
+    --max-steps 4000 --eval-steps 1000 --lr 3e-4
+  for name in tang_20k-full tang_20k-full2; do
+    score $name "$OUT/tang_test.tsv" "$OUT/$name/model"
+    score $name "$BENCH/pd98_test.tsv" "$OUT/$name/model"
+  done
+
+  # Interpolated toward the start: what `finetune --interpolate W` saves, from the runs above.
+  for spec in reviews_10k-full:0.5:reviews_test reviews_10k-full:0.7:reviews_test \
+              reviews_10k-full:0.85:reviews_test tang_20k-full2:0.5:tang_test \
+              tang_20k-full2:0.7:tang_test; do
+    IFS=: read -r name weight test <<< "$spec"
+    blend=$OUT/wise/${name%-full*}_$weight
+    [ -e "$blend/model.safetensors" ] || python scripts/interpolate_models.py \
+      "$OUT/news/model" "$OUT/$name/model" "$weight" "$blend"
+    test=$BENCH/$test.tsv
+    [ "$test" = "$BENCH/tang_test.tsv" ] && test=$OUT/tang_test.tsv
+    score "wise_$(basename "$blend")" "$test" "$blend"
+    score "wise_$(basename "$blend")" "$BENCH/pd98_test.tsv" "$blend"
+  done
+
+  # The whole engine, as an input method ships it: the encoder plus the character n-gram and
+  # word model fitted (`lm`) on its own training text, People's Daily (+ the same 20k poems),
+  # with the pypinyin/jieba word lists; full decoding.
+  [ -e "$OUT/engine_data/manifest.json" ] || pinyin-hanzi prepare --sources pd98,lexicon \
+    --text "$OUT/tang_20k.jsonl" --out "$OUT/engine_data" > "$OUT/engine_data.log" 2>&1
+  for spec in news:news/model:pd98 tang:tang_20k-full2/model:pd98,user; do
+    IFS=: read -r name model sources <<< "$spec"
+    engine=$OUT/engine/$name
+    if [ ! -e "$engine/decode.json" ]; then
+      rm -rf "$engine" && mkdir -p "$OUT/engine" && cp -r "$OUT/$model" "$engine"
+      pinyin-hanzi lm --model "$engine" --data "$OUT/engine_data" --sources "$sources" \
+        > "$engine.lm.log" 2>&1
+    fi
+    score "engine_$name" "$OUT/tang_test.tsv" "$engine"
+    score "engine_$name" "$BENCH/pd98_test.tsv" "$engine"
   done
 fi
 

@@ -4,7 +4,8 @@
     python scripts/domain_texts.py DATA_DIR OUT_DIR
 
 writes OUT_DIR/reviews_1k.txt and reviews_10k.txt (random reviews, one per line; the 1k are
-the first 1k of the 10k), tang_5k.jsonl (random Tang poems, one JSON document each), and
+the first 1k of the 10k), tang_5k.jsonl and tang_20k.jsonl (random Tang poems, one JSON
+document each; the 20k drawn with a generator of their own, so not a superset of the 5k), and
 tang_test.tsv (1,000 clauses spread over the *test* split's Tang poems, pinyin TAB hanzi).
 """
 
@@ -27,6 +28,13 @@ def documents(data_dir: Path, split: str, sources: tuple[str, ...]) -> dict[str,
     return docs
 
 
+def write_poems(path: Path, poems: dict[str, list[str]], ids: list[str]):
+    with open(path, "w", encoding="utf-8") as f:
+        for d in ids:
+            f.write(json.dumps({"id": d, "text": "，".join(poems[d]) + "。"},
+                               ensure_ascii=False) + "\n")
+
+
 def main(data_dir: Path, out: Path, seed: int = 0):
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
@@ -39,10 +47,10 @@ def main(data_dir: Path, out: Path, seed: int = 0):
     poems = documents(data_dir, "train", ("tang",))
     ids = sorted(poems)
     rng.shuffle(ids)
-    with open(out / "tang_5k.jsonl", "w", encoding="utf-8") as f:
-        for d in ids[:5000]:
-            f.write(json.dumps({"id": d, "text": "，".join(poems[d]) + "。"},
-                               ensure_ascii=False) + "\n")
+    write_poems(out / "tang_5k.jsonl", poems, ids[:5000])
+    ids = sorted(poems)
+    random.Random(seed).shuffle(ids)
+    write_poems(out / "tang_20k.jsonl", poems, ids[:20000])
     export_tsv(data_dir, "test", out / "tang_test.tsv", ("tang",), limit=1000)
     print(f"{len(reviews)} reviews and {len(poems)} poems in the training split -> {out}")
 

@@ -373,3 +373,22 @@ def test_a_lattice_is_reused_only_for_the_models_it_was_built_for():
     char_lm = CharNgram.train(["取代"], 2)
     with pytest.raises(ValueError, match="other language models"):
         lattice_search(*args, lm, 3, char_lm=char_lm, char_weight=0.5, lattice=lattice)
+
+
+def test_words_longer_than_a_reading_key_are_found():
+    """Readings of 8 syllables do not fit an int64 key and live in a dict: the lattice still
+    proposes them, as the reference does."""
+    word = "全国人民代表大会"
+    syllables = "quan guo ren min dai biao da hui".split()
+    lm = WordLM.train(TOY, [*LISTED, (word, " ".join(syllables)), ("人民", "ren min")])
+    hanzi = ["<unk>", *word, *"权果仁敏带表打会"]
+    hanzi_id = {h: i for i, h in enumerate(hanzi)}
+    rng = np.random.default_rng(0)
+    rows = np.log(rng.dirichlet(np.ones(len(hanzi)), size=len(syllables))).astype(np.float32)
+    singles = [top_candidates(r, np.arange(1, len(hanzi)), 3) for r in rows]
+    args = (syllables, rows, singles, hanzi, hanzi_id, lm, 5, 16, 1.0, -3.0)
+    got = lattice_search(*args)
+    assert got[0].text == word
+    assert_same_candidates(got, reference_lattice(*args))
+    without = WordLM.train(TOY, [*LISTED, ("人民", "ren min")])
+    assert got[0].score > lattice_search(*args[:5], without, *args[6:])[0].score + 1
