@@ -20,7 +20,9 @@ METHODS = ("full", "freeze", "lora")
 # Session 4's rows (scripts/adaptation_experiments.sh): label, eval name, run directory.
 MORE_ROWS = {
     "reviews_10k": [(f"+ full, interpolated {w}", f"wise_reviews_10k_{w}", None)
-                    for w in ("0.85", "0.7", "0.5")],
+                    for w in ("0.85", "0.7", "0.5")] + [
+                    ("+ full, --distill 1", "reviews_10k-full-distill",
+                     "reviews_10k-full-distill")],
     "tang_20k": [("+ full, 3,000 steps, replay 0.5", "tang_20k-full", "tang_20k-full"),
                  ("+ 4,000 more steps (7,000 in all)", "tang_20k-full2", "tang_20k-full2")] + [
                     (f"+ full 7,000, interpolated {w}", f"wise_tang_20k_{w}", None)

@@ -1,12 +1,14 @@
 """Latency, memory and cold start of the conversion engine, as an input method sees them.
 
     python bench/latency.py [--model DIR] [--backends onnx,torch] [--clauses 500] [--core 0]
+                            [--repeats 1]
 
 Each backend runs in a fresh process pinned to one core with one encoder thread: it imports
 the package and loads the model (cold start), converts 50 warm-up clauses of
 ../shared/bench/pd98_test.tsv, then times `convert(clause, top_k=5)` one clause at a time
 (../shared/bench/README.md's protocol). Memory is that process's peak resident set. The
-table goes to docs/BENCHMARKS.md; the machines are shared, so compare rows of one run.
+table goes to docs/BENCHMARKS.md; the machines are shared, so compare rows of one run, and
+`--repeats N` measures each backend N times, interleaved, one row each, to show the spread.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ def main():
     parser.add_argument("--clauses", type=int, default=500)
     parser.add_argument("--core", type=int, default=0, help="CPU core to pin the child to")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=1, help="runs per backend")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     if args.worker:
@@ -74,7 +77,7 @@ def main():
         return
 
     rows = []
-    for backend in args.backends.split(","):
+    for backend in args.backends.split(",") * args.repeats:
         cmd = [sys.executable, __file__, "--worker", backend, "--clauses", str(args.clauses)]
         if args.model:
             cmd += ["--model", args.model]

@@ -1,14 +1,16 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 # cython: initializedcheck=False
-"""The word-lattice search of wordlm.lattice_search, compiled: an input method runs it for every
+"""The search behind wordlm.lattice_search, compiled: an input method runs it for every
 keystroke, and in numpy it cost a hundred small array calls per syllable (issue 4).
 
 `Lattice` holds the word model's and the character n-gram's arrays (views, not copies, where
 their types allow) and the vocabulary's hanzi as code points; `search` decodes one clause. The
-semantics are wordlm.lattice_search's, written one extension at a time:
+semantics are those of the one-extension-at-a-time reference in tests/test_wordlm.py (and, bit
+for bit, of the numpy search this replaced):
 
 * arcs at position i: the encoder's best hanzi there, then the lexicon words that start there
-  (by length, then word index) whose every hanzi the vocabulary has and the encoder allows;
+  (by length, then their order in the reading index) whose every hanzi the vocabulary has and
+  the encoder allows;
 * an extension scores ((path + arc's encoder log-prob) + word_bonus) + word_weight * word
   model, then + char_weight * char n-gram summed over the arc's characters left to right;
 * at each position the `beam` best distinct texts are kept, each by its best extension (the

@@ -52,6 +52,38 @@ def interpolate(model, init_dir: Path, weight: float):
             p.mul_(weight).add_(start[name].to(p.device, p.dtype), alpha=1 - weight)
 
 
+def distillation_loss(student, teacher, input_ids, attention_mask, labels):
+    """Mean KL(teacher || student) over each labelled position's candidate hanzi (Learning
+    without Forgetting): on replayed general clauses it keeps the whole distribution over
+    homophones close to the starting model's, not just the gold one's probability."""
+    import torch
+    import torch.nn.functional as F
+
+    from .vocab import IGNORE
+
+    keep = labels != IGNORE
+    if not keep.any():
+        return input_ids.new_zeros((), dtype=torch.float32)
+    rows = student.row_of_token[input_ids][keep]
+    h_student = student.hidden(input_ids, attention_mask)[keep]
+    with torch.no_grad():
+        h_teacher = teacher.hidden(input_ids, attention_mask)[keep]
+    order = rows.argsort()
+    groups, sizes = torch.unique_consecutive(rows[order], return_counts=True)
+    total = h_student.new_zeros((), dtype=torch.float32)
+    for g, hs, ht in zip(groups.tolist(), h_student[order].split(sizes.tolist()),
+                         h_teacher[order].split(sizes.tolist())):
+        cands = student.candidates[g].to(hs.device)
+        s_logits = F.linear(hs, student.tok_emb.weight[student.hanzi_offset + cands],
+                            student.head_bias[cands]).float()
+        with torch.no_grad():
+            t_logits = F.linear(ht, teacher.tok_emb.weight[teacher.hanzi_offset + cands],
+                                teacher.head_bias[cands]).float()
+        total = total + F.kl_div(F.log_softmax(s_logits, -1), F.log_softmax(t_logits, -1),
+                                 log_target=True, reduction="sum")
+    return total / len(rows)
+
+
 def save_adapter(peft_model, out_dir: Path, base_dir: Path):
     """Write the adapter (only the LoRA weights) and which base model it belongs to, as one
     atomic directory (checkpoint.atomic_dir)."""

@@ -156,6 +156,8 @@ def finetune(
                                                       "beside the domain: bounds forgetting."),
     general_sources: str = typer.Option("pd98", help="Sources of --general to use."),
     general_share: float = typer.Option(0.8, help="Share of training examples from --general."),
+    distill: float = typer.Option(0.0, help="With --general: weight of keeping the --init "
+                                            "model's answers on the replayed clauses."),
     interpolate: float = typer.Option(1.0, help="Keep this share of the change from --init "
                                                 "(WiSE-FT; < 1 forgets less, gains less)."),
     resume: bool = typer.Option(False, help="Continue from the last complete checkpoint."),
@@ -172,7 +174,7 @@ def finetune(
                    train_examples=train_examples, max_minutes=max_minutes,
                    method="freeze" if freeze_encoder else method, general_dir=general,
                    general_sources=_names(general_sources), general_share=general_share,
-                   interpolate=interpolate, resume=resume)
+                   distill=distill, interpolate=interpolate, resume=resume)
 
 
 def _prepare_user_text(files: list[str], out: Path, seed: int) -> Path:

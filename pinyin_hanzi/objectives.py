@@ -50,6 +50,8 @@ class ExampleDataset(torch.utils.data.Dataset):
         if mode not in ("convert", "pretrain"):
             raise ValueError(f"unknown objective mode {mode!r}")
         self.examples, self.mode = examples, mode
+        self.replay_from: int | None = None
+        """Examples from this index on are replayed general text (flagged for distillation)."""
 
     def __len__(self) -> int:
         return len(self.examples)
@@ -57,7 +59,10 @@ class ExampleDataset(torch.utils.data.Dataset):
     def __getitem__(self, i: int) -> dict:
         syl, han, lab = self.examples[i]
         # "input_ids" is only read for its length (Trainer's length-grouped sampler).
-        return {"input_ids": syl, "hanzi": han, "labels": lab, "mode": self.mode}
+        item = {"input_ids": syl, "hanzi": han, "labels": lab, "mode": self.mode}
+        if self.replay_from is not None:
+            item["replay"] = i >= self.replay_from
+        return item
 
 
 @dataclass
@@ -91,4 +96,7 @@ class Collator:
             shown = torch.where(as_pinyin, syl, torch.full_like(syl, MASK_ID))
             input_ids[b, :n] = torch.where(hidden, shown, han)
             labels[b, :n] = torch.where(hidden, lab, torch.full_like(lab, IGNORE))
-        return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
+        batch = {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
+        if "replay" in items[0]:
+            batch["replay"] = torch.tensor([it["replay"] for it in items])
+        return batch

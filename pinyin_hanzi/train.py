@@ -72,6 +72,9 @@ class TrainConfig:
     general_share: float = 0.8
     """Share of the training examples drawn from general_dir (at 0.5 a news model adapted to
     reviews lost 2.3 points on news, at 0.8 0.2: docs/EXPERIMENTS.md)."""
+    distill: float = 0.0
+    """With --general: weight of a distillation loss on the replayed clauses, KL from the
+    starting model's distribution over each syllable's hanzi (adapt.distillation_loss)."""
     interpolate: float = 1.0
     """With --init: keep this share of what training changed and (1 - it) of the starting
     weights (WiSE-FT, a weight-space ensemble; for lora the adapter is scaled). Below 1 it
@@ -105,6 +108,11 @@ class TrainConfig:
             raise ValueError(f"--method must be one of {METHODS}, got {self.method!r}")
         if not 0 <= self.general_share < 1:
             raise ValueError(f"--general-share must be in [0, 1), got {self.general_share}")
+        if self.distill < 0:
+            raise ValueError(f"--distill must be >= 0, got {self.distill}")
+        if self.distill and (self.general_dir is None or self.init is None):
+            raise ValueError("--distill keeps the --init model's answers on --general "
+                             "clauses: give both")
         if not 0 < self.interpolate <= 1:
             raise ValueError(f"--interpolate must be in (0, 1], got {self.interpolate}")
         if self.interpolate < 1 and self.init is None:
@@ -195,6 +203,31 @@ def _trim_metrics(path: Path, step: int):
     path.write_text("".join(r + "\n" for r in rows), encoding="utf-8")
 
 
+def _distilling_trainer(Trainer):
+    """Trainer whose loss adds `distill` x adapt.distillation_loss on the batch's replayed
+    clauses (flagged "replay" by the dataset), toward a frozen copy of the starting model."""
+    from .adapt import distillation_loss
+
+    class DistillingTrainer(Trainer):
+        def __init__(self, *args, teacher, distill: float, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.teacher, self.distill = teacher.eval().requires_grad_(False), distill
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            replay = inputs.pop("replay", None)
+            outputs = model(**inputs)
+            loss = outputs["loss"]
+            if model.training and replay is not None and replay.any():
+                self.teacher.to(inputs["input_ids"].device)
+                loss = loss + self.distill * distillation_loss(
+                    self.accelerator.unwrap_model(model), self.teacher,
+                    inputs["input_ids"][replay], inputs["attention_mask"][replay],
+                    inputs["labels"][replay])
+            return (loss, outputs) if return_outputs else loss
+
+    return DistillingTrainer
+
+
 def _replay(config: TrainConfig, vocab, max_len: int, n_domain: int) -> list:
     """General training examples, drawn at random, to make `general_share` of the mix."""
     import numpy as np
@@ -248,6 +281,8 @@ def train(config: TrainConfig) -> dict:
                          f"{config.sources}")
     eval_set = dev_set
     if config.general_dir is not None:
+        if config.distill:
+            train_set.replay_from = len(train_set)
         train_set.examples += _replay(config, vocab, max_len, len(train_set))
         general_dev = load_examples(config.general_dir, "dev", vocab, config.general_sources,
                                     max_len, config.eval_examples)
@@ -307,11 +342,15 @@ def train(config: TrainConfig) -> dict:
     callbacks = _callbacks(run_dir, config.max_minutes)
     if config.patience:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.patience))
-    trainer = Trainer(
+    trainer_class, extra = Trainer, {}
+    if config.distill:
+        trainer_class = _distilling_trainer(Trainer)
+        extra = {"teacher": load_model(config.init)[0], "distill": config.distill}
+    trainer = trainer_class(
         model=model, args=args, train_dataset=train_set, eval_dataset=eval_set,
         data_collator=Collator(min_hidden=config.min_hidden),
         compute_metrics=conversion_metrics, preprocess_logits_for_metrics=_argmax,
-        callbacks=callbacks,
+        callbacks=callbacks, **extra,
     )
     # Adapting: the dev score of the starting model, so the gain (or forgetting) is visible.
     before = (trainer.evaluate(metric_key_prefix="before")

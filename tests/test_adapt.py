@@ -29,6 +29,17 @@ def user_text(path, n=240, seed=1):
     return path
 
 
+def user_data(tmp_path):
+    """user_text, prepared as `finetune --text` would (10 % of the lines held out as dev)."""
+    from pinyin_hanzi.data.prepare import PrepareConfig, prepare
+
+    data = tmp_path / "data"
+    prepare(PrepareConfig(out_dir=data, sources=(), user_files=(str(user_text(
+        tmp_path / "mine.txt")),), user_traditional=False, workers=1, dev_fraction=0.1,
+        test_fraction=0.0), progress=False)
+    return data
+
+
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):
     return shared_run(tmp_path_factory) / "model"
@@ -100,12 +111,7 @@ def test_several_adapters_sit_beside_one_base(adapted, base, tmp_path):
 
 @pytest.mark.parametrize("method, share", [("full", 1.0), ("freeze", 0.5)])
 def test_full_and_frozen_adaptation_save_a_model(method, share, base, tmp_path):
-    data = tmp_path / "data"
-    from pinyin_hanzi.data.prepare import PrepareConfig, prepare
-
-    prepare(PrepareConfig(out_dir=data, sources=(), user_files=(str(user_text(
-        tmp_path / "mine.txt")),), user_traditional=False, workers=1, dev_fraction=0.1,
-        test_fraction=0.0), progress=False)
+    data = user_data(tmp_path)
     options = {**TINY, "sources": (), "max_steps": 20, "eval_steps": 20}
     options.pop("preset")
     with one_thread():
@@ -204,3 +210,45 @@ def test_interpolation_needs_a_start_and_a_share_in_range():
         TrainConfig(init="x", interpolate=0.0)
     with pytest.raises(ValueError, match="give --init"):
         TrainConfig(interpolate=0.5)
+
+
+def test_distillation_loss_is_zero_for_the_teacher_itself_and_pulls_back_a_changed_model(base):
+    import torch
+
+    from pinyin_hanzi.adapt import distillation_loss
+    from pinyin_hanzi.checkpoint import load_model
+    from pinyin_hanzi.objectives import Collator, ExampleDataset
+
+    teacher, vocab = load_model(base)
+    student, _ = load_model(base)
+    ids = [vocab.syllable_token(s) for s in ("wo", "men", "xi", "huan")]
+    labels = [vocab.label(h) for h in "我们喜欢"]
+    data = ExampleDataset([(np.array(ids, dtype=np.int32), np.array(labels, dtype=np.int32),
+                            np.array(labels, dtype=np.int32))] * 2, "convert")
+    data.replay_from = 1
+    batch = Collator()([data[0], data[1]])
+    assert batch["replay"].tolist() == [False, True]
+    args = batch["input_ids"], batch["attention_mask"], batch["labels"]
+    assert distillation_loss(student, teacher, *args).item() == pytest.approx(0, abs=1e-6)
+    with torch.no_grad():
+        student.head_bias.add_(torch.randn_like(student.head_bias))
+    loss = distillation_loss(student, teacher, *args)
+    assert loss.item() > 0.01
+    loss.backward()
+    assert student.head_bias.grad.abs().sum() > 0
+    assert all(p.grad is None for p in teacher.parameters())
+
+
+def test_distillation_runs_on_the_replayed_clauses(base, tmp_path_factory, tmp_path):
+    from tiny_run import shared_data
+
+    data = user_data(tmp_path)
+    options = {**TINY, "sources": (), "max_steps": 6, "eval_steps": 6}
+    options.pop("preset")
+    with one_thread():
+        metrics = train(TrainConfig(data_dir=data, out_dir=tmp_path / "run", init=base,
+                                    general_dir=shared_data(tmp_path_factory),
+                                    general_sources=(), distill=1.0, **options))
+    assert "eval_general_char_acc" in metrics and "before_general_char_acc" in metrics
+    with pytest.raises(ValueError, match="--distill"):
+        TrainConfig(init=base, distill=1.0)
