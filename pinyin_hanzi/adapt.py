@@ -8,6 +8,11 @@ them. A LoRA run saves only the adapter, RUN/adapter/ (peft's adapter_config.jso
 adapter_model.safetensors, a few hundred KB, plus base.json naming the base model), which
 `Converter.load(base, adapter=RUN/adapter)` merges into the base weights when loading; several
 adapters can sit beside one base model.
+
+Two ways to forget less of what the base model knew, beside replaying general text
+(train.py `--general`): `interpolate` (`--interpolate W`, WiSE-FT) keeps only W of what
+training changed, and `distillation_loss` (`--distill`) keeps the base model's distribution
+over homophones on the replayed clauses.
 """
 
 from __future__ import annotations
