@@ -19,13 +19,17 @@ DOMAINS = {"reviews_1k": "reviews_test", "reviews_10k": "reviews_test",
 METHODS = ("full", "freeze", "lora")
 # Session 4's rows (scripts/adaptation_experiments.sh): label, eval name, run directory.
 MORE_ROWS = {
-    "reviews_10k": [(f"+ full, interpolated {w}", f"wise_reviews_10k_{w}", None)
+    "reviews_10k": [(f"+ full, interpolated {w}", f"wise_reviews_10k-full_{w}", None)
                     for w in ("0.85", "0.7", "0.5")] + [
                     ("+ full, --distill 1", "reviews_10k-full-distill",
-                     "reviews_10k-full-distill")],
+                     "reviews_10k-full-distill"),
+                    ("+ full, --distill 1, interpolated 0.85",
+                     "wise_reviews_10k-full-distill_0.85", None),
+                    ("+ full, --distill 3", "reviews_10k-full-distill3",
+                     "reviews_10k-full-distill3")],
     "tang_20k": [("+ full, 3,000 steps, replay 0.5", "tang_20k-full", "tang_20k-full"),
                  ("+ 4,000 more steps (7,000 in all)", "tang_20k-full2", "tang_20k-full2")] + [
-                    (f"+ full 7,000, interpolated {w}", f"wise_tang_20k_{w}", None)
+                    (f"+ full 7,000, interpolated {w}", f"wise_tang_20k-full2_{w}", None)
                     for w in ("0.7", "0.5")],
 }
 

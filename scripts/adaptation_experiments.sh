@@ -84,22 +84,24 @@ if [ "$WHAT" != curve ]; then
     score $name "$BENCH/pd98_test.tsv" "$OUT/$name/model"
   done
 
-  # Distillation toward the start on the replayed news clauses (finetune --distill).
-  run=$OUT/reviews_10k-full-distill
-  mkdir -p "$run"
-  timed "$run" pinyin-hanzi finetune --init "$OUT/news/model" --text "$OUT/reviews_10k.txt" \
-    --method full --general "$DATA" --general-sources pd98 --general-share "$SHARE" \
-    --out "$run" --max-steps "$STEPS" --warmup-steps 50 --eval-steps 200 --patience 0 \
-    --lr "${LR[full]}" --distill 1
-  score "$(basename "$run")" "$BENCH/reviews_test.tsv" "$run/model"
-  score "$(basename "$run")" "$BENCH/pd98_test.tsv" "$run/model"
+  # Distillation toward the start on the replayed news clauses (finetune --distill 1 and 3).
+  for weight in 1 3; do
+    run=$OUT/reviews_10k-full-distill${weight#1}
+    mkdir -p "$run"
+    timed "$run" pinyin-hanzi finetune --init "$OUT/news/model" --text "$OUT/reviews_10k.txt" \
+      --method full --general "$DATA" --general-sources pd98 --general-share "$SHARE" \
+      --out "$run" --max-steps "$STEPS" --warmup-steps 50 --eval-steps 200 --patience 0 \
+      --lr "${LR[full]}" --distill "$weight"
+    score "$(basename "$run")" "$BENCH/reviews_test.tsv" "$run/model"
+    score "$(basename "$run")" "$BENCH/pd98_test.tsv" "$run/model"
+  done
 
   # Interpolated toward the start: what `finetune --interpolate W` saves, from the runs above.
   for spec in reviews_10k-full:0.5:reviews_test reviews_10k-full:0.7:reviews_test \
-              reviews_10k-full:0.85:reviews_test tang_20k-full2:0.5:tang_test \
-              tang_20k-full2:0.7:tang_test; do
+              reviews_10k-full:0.85:reviews_test reviews_10k-full-distill:0.85:reviews_test \
+              tang_20k-full2:0.5:tang_test tang_20k-full2:0.7:tang_test; do
     IFS=: read -r name weight test <<< "$spec"
-    blend=$OUT/wise/${name%-full*}_$weight
+    blend=$OUT/wise/${name}_$weight
     [ -e "$blend/model.safetensors" ] || python scripts/interpolate_models.py \
       "$OUT/news/model" "$OUT/$name/model" "$weight" "$blend"
     test=$BENCH/$test.tsv
