@@ -134,13 +134,10 @@ cdef Py_ssize_t best_first(Entry *entries, Py_ssize_t count, Py_ssize_t limit) n
 
 
 cdef int by_score_then_first(const void *a, const void *b) noexcept nogil:
+    """qsort's order of `better`."""
     cdef const Entry *x = <const Entry *> a
     cdef const Entry *y = <const Entry *> b
-    if x.score > y.score:
-        return -1
-    if x.score < y.score:
-        return 1
-    return (x.first > y.first) - (x.first < y.first)
+    return better(y, x) - better(x, y)
 
 
 cdef struct Buf:  # a growable array of any element size
@@ -390,7 +387,7 @@ cdef class Lattice:
         """One clause: its syllables (canonical, toneless); rows[i], the encoder's log-probs at
         syllable i; single_ids[i, :n_singles[i]] and their single_logps, the one-hanzi arcs.
         Returns [(score, text)] of the k best distinct texts, plus any that tie the k-th."""
-        cdef Py_ssize_t n = rows.shape[0], i, b
+        cdef Py_ssize_t n = rows.shape[0], b
         cdef Buf arcs, cps, inner, texts
         cdef Py_ssize_t *first_arc = <Py_ssize_t *> malloc((n + 1) * sizeof(Py_ssize_t))
         cdef Buf *cands = <Buf *> malloc((n + 1) * sizeof(Buf))
@@ -509,8 +506,8 @@ cdef class Lattice:
     cdef list _paths(self, Py_ssize_t n, Arc *arcs, Py_ssize_t *first_arc, int32_t *cps,
                      Buf *inner_buf, Buf *text_buf, Buf *cands, int k, int beam,
                      double word_weight, double word_bonus, double char_weight, bint chars):
-        cdef Py_ssize_t i, a, h, j, lo, hi, g, n_arcs = first_arc[n], n_hyps
-        cdef double s, lp
+        cdef Py_ssize_t i, a, h, j, lo, hi, g, n_arcs = first_arc[n]
+        cdef double s
         cdef double *inner
         cdef int64_t history
         cdef Arc *arc
@@ -671,7 +668,7 @@ cdef class Lattice:
         cdef Entry *entries = <Entry *> malloc(cands.size * sizeof(Entry))
         if entries == NULL:
             raise MemoryError()
-        cdef Py_ssize_t count, x, j
+        cdef Py_ssize_t count, x
         cdef Cand *c
         cdef Hyp *hyp
         cdef Arc *arc

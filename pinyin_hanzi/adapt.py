@@ -70,22 +70,14 @@ def distillation_loss(student, teacher, input_ids, attention_mask, labels):
     if not keep.any():
         return input_ids.new_zeros((), dtype=torch.float32)
     rows = student.row_of_token[input_ids][keep]
-    h_student = student.hidden(input_ids, attention_mask)[keep]
+    _, s_logits = student.candidate_logits(student.hidden(input_ids, attention_mask)[keep], rows)
     with torch.no_grad():
-        h_teacher = teacher.hidden(input_ids, attention_mask)[keep]
-    order = rows.argsort()
-    groups, sizes = torch.unique_consecutive(rows[order], return_counts=True)
-    total = h_student.new_zeros((), dtype=torch.float32)
-    for g, hs, ht in zip(groups.tolist(), h_student[order].split(sizes.tolist()),
-                         h_teacher[order].split(sizes.tolist())):
-        cands = student.candidates[g].to(hs.device)
-        s_logits = F.linear(hs, student.tok_emb.weight[student.hanzi_offset + cands],
-                            student.head_bias[cands]).float()
-        with torch.no_grad():
-            t_logits = F.linear(ht, teacher.tok_emb.weight[teacher.hanzi_offset + cands],
-                                teacher.head_bias[cands]).float()
-        total = total + F.kl_div(F.log_softmax(s_logits, -1), F.log_softmax(t_logits, -1),
-                                 log_target=True, reduction="sum")
+        _, t_logits = teacher.candidate_logits(teacher.hidden(input_ids, attention_mask)[keep],
+                                               rows)
+    total = s_logits[0].new_zeros(())
+    for s, t in zip(s_logits, t_logits):
+        total = total + F.kl_div(F.log_softmax(s, -1), F.log_softmax(t, -1), log_target=True,
+                                 reduction="sum")
     return total / len(rows)
 
 

@@ -176,8 +176,7 @@ class Converter:
                                                   self.vocab.hanzi_id)
             return lattice_search(syllables, rows, singles, self.vocab.hanzi,
                                   self.vocab.hanzi_id, self.wordlm, top_k, d.beam,
-                                  d.word_weight, d.word_bonus, self.lm,
-                                  d.lm_weight if self.lm is not None else 0.0, lattice)
+                                  d.word_weight, d.word_bonus, self.lm, d.lm_weight, lattice)
         return beam_search(singles, self.vocab.hanzi, top_k, d.beam, self.lm, d.lm_weight)
 
     def _top_per_position(self, syllables: list[str], rows: np.ndarray

@@ -207,6 +207,19 @@ class PinyinHanziModel(nn.Module):
         about 50 candidates (frequency-weighted) against 8,000 hanzi, so scoring each
         syllable's positions against its own candidates costs ~1/100 of the full output layer.
         """
+        order, logits = self.candidate_logits(h, rows)
+        targets = self.slot[rows[order], labels[order]].split([len(x) for x in logits])
+        total = h.new_zeros((), dtype=torch.float32)
+        for x, t in zip(logits, targets):
+            total = total + F.cross_entropy(x, t, reduction="sum")
+        return total / len(rows)
+
+    def candidate_logits(self, h: torch.Tensor, rows: torch.Tensor
+                         ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """(N, d_model) states of positions reading syllable rows (N,) -> (order, logits):
+        the positions sorted by syllable, and for each run of one syllable its states' float32
+        logits over that syllable's candidates only (the training loss and the distillation
+        loss of adapt.py)."""
         order = rows.argsort()
         groups, sizes = torch.unique_consecutive(rows[order], return_counts=True)
         groups, sizes = groups.tolist(), sizes.tolist()
@@ -216,11 +229,8 @@ class PinyinHanziModel(nn.Module):
         all_cands = torch.cat(cands).to(h.device)
         emb = self.tok_emb.weight[self.hanzi_offset + all_cands].split([len(c) for c in cands])
         bias = self.head_bias[all_cands].split([len(c) for c in cands])
-        targets = self.slot[rows[order], labels[order]].split(sizes)
-        total = h.new_zeros((), dtype=torch.float32)
-        for hs, e, b, t in zip(h[order].split(sizes), emb, bias, targets):
-            total = total + F.cross_entropy(F.linear(hs, e, b).float(), t, reduction="sum")
-        return total / len(rows)
+        return order, [F.linear(hs, e, b).float()
+                       for hs, e, b in zip(h[order].split(sizes), emb, bias)]
 
     def _logits(self, h: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
         """Hidden states (..., d_model) -> hanzi logits (..., n_hanzi) masked to candidates."""
