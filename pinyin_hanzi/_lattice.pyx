@@ -3,8 +3,8 @@
 """The search behind wordlm.lattice_search, compiled: an input method runs it for every
 keystroke, and in numpy it cost a hundred small array calls per syllable (issue 4).
 
-`Lattice` holds the word model's and the character n-gram's arrays (views, not copies, where
-their types allow) and the vocabulary's hanzi as code points; `search` decodes one clause. The
+`Lattice` holds the word model's and the character n-gram's arrays (views, not copies; their
+count tables are read at whatever integer width csr.smallest_int gave them) and the vocabulary's hanzi as code points; `search` decodes one clause. The
 semantics are those of the one-extension-at-a-time reference in tests/test_wordlm.py (and, bit
 for bit, of the numpy search this replaced):
 
@@ -23,7 +23,7 @@ the answer.
 """
 
 from libc.math cimport log
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint64_t
 from libc.stdlib cimport free, malloc, qsort, realloc
 from libc.string cimport memcmp, memcpy
 
@@ -69,6 +69,47 @@ cdef const int32_t *i32(list keep, object array, str what) except? NULL:
     cdef const int32_t[::1] view = np.ascontiguousarray(array, dtype=np.int32)
     keep.append(view)
     return &view[0] if view.shape[0] else NULL
+
+
+# An integer array of the language models' tables (csr.py), read in place at its width.
+cdef struct Column:
+    const void *data
+    int width  # 2 (uint16), 4 (int32) or 8 (int64)
+    int64_t size
+
+
+cdef Column column(list keep, object array) except *:
+    """A view of a csr.smallest_int array (any other integer type is copied to int64)."""
+    array = np.asarray(array)
+    if array.dtype not in (np.uint16, np.int32, np.int64):
+        array = array.astype(np.int64)
+    array = np.ascontiguousarray(array)
+    cdef const uint8_t[::1] raw = array.view(np.uint8).reshape(-1)
+    keep.append(raw)
+    cdef Column c
+    c.data = &raw[0] if raw.shape[0] else NULL
+    c.width, c.size = array.dtype.itemsize, len(array)
+    return c
+
+
+cdef inline int64_t at(Column c, int64_t j) noexcept nogil:
+    if c.width == 2:
+        return (<const uint16_t *> c.data)[j]
+    if c.width == 4:
+        return (<const int32_t *> c.data)[j]
+    return (<const int64_t *> c.data)[j]
+
+
+cdef inline int64_t find(Column c, int64_t lo, int64_t hi, int64_t key) noexcept nogil:
+    """Where `key` is in the ascending c[lo:hi], or -1."""
+    cdef int64_t mid, end = hi
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if at(c, mid) < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo if lo < end and at(c, lo) == key else -1
 
 
 cdef struct Arc:
@@ -167,16 +208,53 @@ cdef void *buf_push(Buf *b, Py_ssize_t count) except NULL:
     return b.data + (b.size - count) * b.item
 
 
+# A csr.CountTable: history j's n-grams are next[rows[j]:rows[j + 1]], with their counts.
+cdef struct CountTable:
+    Column histories  # size 0: dense, history j is j
+    Column rows, next, counts, d
+    bint dense
+
+
+cdef CountTable count_table(list keep, object table) except *:
+    cdef CountTable t
+    t.dense = table.histories is None
+    t.histories = column(keep, np.zeros(0, dtype=np.int64) if t.dense else table.histories)
+    t.rows, t.next = column(keep, table.rows), column(keep, table.next)
+    t.counts, t.d = column(keep, table.counts), column(keep, table.d)
+    return t
+
+
+cdef struct Counted:  # what Witten-Bell needs of one (history, next) question
+    double count, t, d
+
+
+cdef inline Counted lookup(const CountTable *table, int64_t history, int64_t next
+                           ) noexcept nogil:
+    """csr.CountTable.lookup for one pair."""
+    cdef int64_t j, lo = 0, hi = 0, found
+    cdef Counted out
+    if table.dense:
+        j = history if 0 <= history < table.rows.size - 1 else -1
+    else:
+        j = find(table.histories, 0, table.histories.size, history)
+    if j >= 0:
+        lo, hi = at(table.rows, j), at(table.rows, j + 1)
+    if hi == lo:  # an unseen history
+        out.count, out.t, out.d = 0, 1, 1
+        return out
+    found = find(table.next, lo, hi, next)
+    out.count = at(table.counts, found) if found >= 0 else 0
+    out.t, out.d = hi - lo, at(table.d, j)
+    return out
+
+
 cdef class Lattice:
-    # Word model (wordlm.WordLM), n words; index n stands for UNKNOWN in counts, t and d.
+    # Word model (wordlm.WordLM): n words, their counts; its bigrams (a csr.CountTable).
     cdef const uint8_t *text
     cdef const int32_t *starts
-    cdef const int32_t *counts
-    cdef const int32_t *t
-    cdef const int64_t *d
-    cdef const int64_t *bigram_keys
-    cdef const int32_t *bigram_counts
-    cdef int64_t n_words, n_bigrams, base
+    cdef Column counts
+    cdef CountTable bigrams
+    cdef int64_t n_words
     # The lexicon's reading index (WordLM._lexicon): sorted keys of up to key_syllables
     # syllable digits in base reading_base, beside their words.
     cdef const int64_t *reading_keys
@@ -188,13 +266,7 @@ cdef class Lattice:
     cdef int m
     cdef int64_t char_base, unknown_char, eos, start_history
     cdef const double *p1
-    cdef const int64_t **history_keys  # per k = 1..m: NULL when dense
-    cdef int64_t *n_histories
-    cdef const int32_t **history_t
-    cdef const int64_t **history_d
-    cdef const int64_t **rows  # per k: history j's n-grams, gram_keys[k][rows[j]:rows[j + 1]]
-    cdef const int64_t **gram_keys
-    cdef const int32_t **gram_counts
+    cdef CountTable *tables  # per k = 1..m: the (k+1)-grams by k-character history
     cdef int64_t *powers  # char_base ** j, j = 0..m
     # Code point -> vocabulary hanzi id (-1: none) and -> char n-gram id.
     cdef const int32_t *cp_hanzi
@@ -234,13 +306,9 @@ cdef class Lattice:
         self.text = &text[0] if text.shape[0] else NULL
         self.starts = i32(keep, word_lm._starts, "word starts")
         self.n_words = len(word_lm._starts) - 1
-        self.counts = i32(keep, word_lm._counts, "word counts")
-        self.t = i32(keep, word_lm._t, "word model")
-        self.d = i64(keep, word_lm._d)
-        self.bigram_keys = i64(keep, word_lm.bigram_keys)
-        self.bigram_counts = i32(keep, word_lm.bigram_counts, "bigram counts")
-        self.n_bigrams = len(word_lm.bigram_keys)
-        self.base, self.alpha = word_lm._base, word_lm.alpha
+        self.counts = column(keep, word_lm.counts)
+        self.bigrams = count_table(keep, word_lm.bigrams)
+        self.alpha = word_lm.alpha
         self.denominator = float(word_lm.denominator)
         from .wordlm import _KEY_SYLLABLES, _READING_BASE, MAX_WORD_LEN
         self.reading_keys = i64(keep, word_lm.reading_keys)
@@ -281,40 +349,19 @@ cdef class Lattice:
             if ord(c) < self.n_cp:
                 cp_char[ord(c)] = i
         self.cp_char = i32(keep, cp_char, "")
-        self.history_keys = <const int64_t **> malloc((m + 1) * sizeof(void *))
-        self.n_histories = <int64_t *> malloc((m + 1) * sizeof(int64_t))
-        self.history_t = <const int32_t **> malloc((m + 1) * sizeof(void *))
-        self.history_d = <const int64_t **> malloc((m + 1) * sizeof(void *))
-        self.gram_keys = <const int64_t **> malloc((m + 1) * sizeof(void *))
-        self.gram_counts = <const int32_t **> malloc((m + 1) * sizeof(void *))
-        self.rows = <const int64_t **> malloc((m + 1) * sizeof(void *))
+        self.tables = <CountTable *> malloc((m + 1) * sizeof(CountTable))
         self.powers = <int64_t *> malloc((m + 1) * sizeof(int64_t))
+        if self.tables == NULL or self.powers == NULL:
+            raise MemoryError()
         self.powers[0] = 1
         for k in range(1, m + 1):
             self.powers[k] = self.powers[k - 1] * self.char_base
-            keys, t, d = lm._histories[k - 1]
-            self.history_keys[k] = NULL if keys is None else i64(keep, keys)
-            self.n_histories[k] = 0 if keys is None else len(keys)
-            self.history_t[k] = i32(keep, t, "char n-gram")
-            self.history_d[k] = i64(keep, d)
-            self.gram_keys[k] = i64(keep, lm.keys[k])
-            self.gram_counts[k] = i32(keep, lm.counts[k], "char n-gram counts")
-            # A (k+1)-gram's key is its history's * base + its character, and every history
-            # in the table was seen, so each history's n-grams are one run of the sorted keys.
-            histories = np.arange(self.char_base) if keys is None else keys
-            self.rows[k] = i64(keep, np.r_[np.searchsorted(lm.keys[k], histories * self.char_base),
-                                           len(lm.keys[k])])
+            self.tables[k] = count_table(keep, lm.tables[k - 1])
 
     def __dealloc__(self):
         free(self.word_memo)
         free(self.char_memo)
-        free(self.history_keys)
-        free(self.n_histories)
-        free(self.history_t)
-        free(self.history_d)
-        free(self.gram_keys)
-        free(self.gram_counts)
-        free(self.rows)
+        free(self.tables)
         free(self.powers)
 
     cdef inline double word_logprob(self, int64_t previous, int64_t word) noexcept nogil:
@@ -326,15 +373,10 @@ cdef class Lattice:
         return memo.logprob
 
     cdef inline double _word_logprob(self, int64_t previous, int64_t word) noexcept nogil:
-        cdef int64_t p = previous if previous >= 0 else self.n_words
-        cdef int64_t w = word if word >= 0 else self.n_words
-        cdef double lower = (self.counts[w] + self.alpha) / self.denominator
-        cdef int64_t query = previous * self.base + (word + 1)
-        cdef int64_t j = lower_bound(self.bigram_keys, self.n_bigrams, query)
-        cdef double count = 0
-        if j < self.n_bigrams and self.bigram_keys[j] == query:
-            count = self.bigram_counts[j]
-        return log((count + self.t[p] * lower) / self.d[p])
+        cdef double lower = ((at(self.counts, word) if word >= 0 else 0) + self.alpha) \
+            / self.denominator
+        cdef Counted n = lookup(&self.bigrams, previous, word)
+        return log((n.count + n.t * lower) / n.d)
 
     cdef inline double char_logprob(self, int64_t history, int64_t c) noexcept nogil:
         """ngram.CharNgram.logprobs for one pair."""
@@ -345,28 +387,12 @@ cdef class Lattice:
         return memo.logprob
 
     cdef inline double _char_logprob(self, int64_t history, int64_t c) noexcept nogil:
-        cdef double p = self.p1[c], count
-        cdef int64_t key, j, tk, dk, gram, lo, hi
+        cdef double p = self.p1[c]
+        cdef Counted n
         cdef int k
         for k in range(1, self.m + 1):
-            key = history % self.powers[k] if k < self.m else history
-            if self.history_keys[k] == NULL:
-                j = key
-            else:
-                j = lower_bound(self.history_keys[k], self.n_histories[k], key)
-                if j == self.n_histories[k] or self.history_keys[k][j] != key:
-                    j = -1  # an unseen history: p stays the lower order's
-            if j < 0:
-                tk, dk, lo, hi = 1, 1, 0, 0
-            else:
-                tk, dk = self.history_t[k][j], self.history_d[k][j]
-                lo, hi = self.rows[k][j], self.rows[k][j + 1]
-            gram = key * self.char_base + c
-            j = lo + lower_bound(self.gram_keys[k] + lo, hi - lo, gram)
-            count = 0
-            if j < hi and self.gram_keys[k][j] == gram:
-                count = self.gram_counts[k][j]
-            p = (count + tk * p) / dk
+            n = lookup(&self.tables[k], history % self.powers[k] if k < self.m else history, c)
+            p = (n.count + n.t * p) / n.d
         return log(p)
 
     cdef inline int64_t char_id(self, int32_t cp) noexcept nogil:

@@ -52,7 +52,7 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
     word_lm = WordLM.train(training_words(data_dir, sources), listed_words(data_dir),
                            word_prune)
     log(f"  {len(char_lm):,} character n-grams; {len(word_lm):,} words, "
-        f"{len(word_lm.bigram_keys):,} word bigrams")
+        f"{len(word_lm.bigrams):,} word bigrams")
 
     rows = {source: conv.logprob_rows([s for s, _ in pairs]) for source, pairs in dev.items()}
     results = []

@@ -7,11 +7,12 @@ end `$` markers. Trained on the hanzi runs of the prepared training split, the s
 Transformer sees.
 
 The counts are numpy arrays, not a dict of strings: each character has an id (its place in
-`chars`), a k-gram is the integer key of its ids in base `len(chars) + 1`, and every order
-keeps its keys sorted beside their counts. `logprobs` scores a whole batch of (history,
-character) questions with a few binary searches, which is how the decoders ask. Saved as a
-compressed .npz of plain arrays (NGRAM_FILE; each order's n-grams as rows of character ids,
-loaded with allow_pickle=False): a few MB, loaded in a fraction of a second.
+`chars`), and each order's n-grams sit in a csr.CountTable, grouped by their history (the ids of
+the characters before, as one integer in base `len(chars) + 1`), in the smallest integer types
+that hold them. `logprobs` scores a whole batch of (history, character) questions with a few
+binary searches, which is how the decoders ask. Saved as a compressed .npz of plain arrays
+(NGRAM_FILE; each order's n-grams as rows of character ids, loaded with allow_pickle=False): a
+few MB, loaded in a fraction of a second.
 
 As a converter (`NgramConverter`), it is the classic HMM of pinyin engines: hidden characters
 scored by the n-gram model, each emitting its syllable with P(syllable | character) counted in
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .csr import CountTable
 from .decode import Candidate, beam_search
 from .npz import read_arrays, save_arrays, utf8
 
@@ -36,43 +38,53 @@ NGRAM_FILE = "ngram.npz"  # its name in a model directory
 
 
 class CharNgram:
-    def __init__(self, order: int, chars: str, keys: list[np.ndarray], counts: list[np.ndarray]):
+    def __init__(self, order: int, chars: str, grams: list[np.ndarray],
+                 counts: list[np.ndarray]):
         """chars: every character the model has seen, BOS included; a character's id is its
-        index there, and any other character gets id len(chars). keys[k - 1], counts[k - 1]:
-        the k-grams (k = 1..order) as sorted integer keys (ids in base len(chars) + 1) and
-        their counts."""
+        index there, and any other character gets id len(chars). grams[k - 1], counts[k - 1]:
+        the k-grams (k = 1..order) as rows of k character ids, sorted, and their counts."""
         if order < 1:
             raise ValueError(f"n-gram order must be >= 1, got {order}")
-        if len(keys) != order or len(counts) != order:
-            raise ValueError(f"expected keys and counts for {order} orders")
+        if len(grams) != order or len(counts) != order:
+            raise ValueError(f"expected grams and counts for {order} orders")
         self.order, self.chars = order, chars
         self.base = base = len(chars) + 1
         if base ** order >= 2 ** 63:
             raise ValueError(f"{len(chars)} characters are too many for a {order}-gram key")
-        self.keys = [np.asarray(k, dtype=np.int64) for k in keys]
-        self.counts = [np.asarray(c) for c in counts]
-        for k, (key, count) in enumerate(zip(self.keys, self.counts), 1):
-            if key.shape != count.shape or key.ndim != 1 or count.dtype.kind not in "iu":
-                raise ValueError(f"{k}-gram keys and counts differ in shape or are not integers")
-            if len(key) and (key[0] < 0 or key[-1] >= base ** k or np.any(key[1:] <= key[:-1])):
-                raise ValueError(f"{k}-gram keys are not sorted, distinct and in range")
         self.char_id = {c: i for i, c in enumerate(chars)}
         self.unknown = len(chars)
         self.bos = self.char_id.get(BOS, self.unknown)
         self.eos = self.char_id.get(EOS, self.unknown)
-        self.unigram = np.zeros(base, dtype=np.int64)
-        self.unigram[self.keys[0]] = self.counts[0]
-        self.total = int(self.counts[0].sum())
-        self.vocab_size = len(self.keys[0]) + 1
-        self._p1 = (self.unigram + 1) / (self.total + self.vocab_size)
         # Witten-Bell, per history h: c(h), the times h was followed by anything, and T(h), the
         # distinct characters that followed it; p = (count + t * lower) / d with t = T(h) and
-        # d = c(h) + T(h). An unseen history gets t = d = 1, which leaves p = lower exactly
-        # (its count is 0). One-character histories are dense arrays over the ids; longer
-        # ones are sorted keys, as the n-grams.
-        self._histories = [
-            _history_table(key, count, base, dense=k == 1)
-            for k, (key, count) in enumerate(zip(self.keys[1:], self.counts[1:]), 1)]
+        # d = c(h) + T(h). tables[k - 1]: the (k+1)-grams by their k-character history (one-
+        # character histories by character id, longer ones by key), see csr.CountTable.
+        self.tables = []
+        for k, (ids, count) in enumerate(zip(grams, counts), 1):
+            ids, count = np.asarray(ids), np.asarray(count)
+            if (ids.ndim != 2 or ids.shape[1] != k or count.shape != ids.shape[:1]
+                    or count.dtype.kind not in "iu" or ids.dtype.kind not in "iu"):
+                raise ValueError(f"{k}-grams are not rows of {k} character ids beside "
+                                 "integer counts")
+            if len(ids) and (ids.min() < 0 or ids.max() >= self.unknown):
+                raise ValueError(f"a {k}-gram has a character id out of range")
+            history = ids[:, 0].astype(np.int64)
+            for column in ids.T[1:-1]:
+                history *= base
+                history += column
+            if k == 1:
+                if np.any(history[1:] <= history[:-1]):
+                    raise ValueError("1-grams are not sorted and distinct")
+                self._unigrams = ids, count
+                self.unigram = np.zeros(base, dtype=np.int64)
+                self.unigram[history] = count
+            else:
+                self.tables.append(CountTable(history, np.ascontiguousarray(ids[:, -1]),
+                                              count, dense=base if k == 2 else 0))
+            del history
+        self.total = int(self.unigram.sum())
+        self.vocab_size = len(self._unigrams[0]) + 1
+        self._p1 = (self.unigram + 1) / (self.total + self.vocab_size)
 
     @classmethod
     def from_counts(cls, order: int, counts: dict[str, int]) -> "CharNgram":
@@ -83,35 +95,40 @@ class CharNgram:
             raise ValueError(f"an n-gram is empty or longer than the order {order}")
         chars = "".join(sorted({c for g in counts for c in g}))
         ids = {c: i for i, c in enumerate(chars)}
-        base = len(chars) + 1
         by_order = [[] for _ in range(order)]
         for gram, n in counts.items():
-            key = 0
-            for c in gram:
-                key = key * base + ids[c]
-            by_order[len(gram) - 1].append((key, int(n)))
-        keys, values = [], []
-        for pairs in by_order:
-            pairs.sort()
-            keys.append(np.array([k for k, _ in pairs], dtype=np.int64))
-            values.append(np.array([n for _, n in pairs], dtype=np.int64))
-        return cls(order, chars, keys, values)
+            by_order[len(gram) - 1].append(([ids[c] for c in gram], int(n)))
+        grams, values = [], []
+        for k, rows in enumerate(by_order, 1):
+            rows.sort()
+            grams.append(np.array([r for r, _ in rows], dtype=np.int64).reshape(-1, k))
+            values.append(np.array([n for _, n in rows], dtype=np.int64))
+        return cls(order, chars, grams, values)
 
     def to_counts(self) -> dict[str, int]:
         """The counts as k-gram strings (for inspection and tests; the model uses arrays)."""
         out = {}
-        for k, (keys, counts) in enumerate(zip(self.keys, self.counts), 1):
-            for key, n in zip(keys.tolist(), counts.tolist()):
-                gram = []
-                for _ in range(k):
-                    key, c = divmod(key, self.base)
-                    gram.append(self.chars[c])
-                out["".join(reversed(gram))] = n
+        for k in range(1, self.order + 1):
+            ids, counts = self.grams(k)
+            for row, n in zip(ids.tolist(), counts.tolist()):
+                out["".join(self.chars[c] for c in row)] = n
         return out
 
     def __len__(self) -> int:
         """The number of n-grams stored."""
-        return sum(len(k) for k in self.keys)
+        return len(self._unigrams[0]) + sum(len(table) for table in self.tables)
+
+    def grams(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k-grams as sorted rows of k character ids, and their counts (as __init__
+        takes them)."""
+        if k == 1:
+            return self._unigrams
+        history, nxt, counts = self.tables[k - 2].pairs()
+        columns = [nxt]
+        for _ in range(k - 1):
+            history, c = np.divmod(history, self.base)
+            columns.append(c)
+        return np.stack(columns[::-1], axis=1), counts
 
     @classmethod
     def train(cls, clauses: Iterable[str], order: int = 2, prune: int = 1) -> "CharNgram":
@@ -153,20 +170,10 @@ class CharNgram:
         p = self._p1[chars]
         if self.order == 1:  # no history, but the same broadcasting as the other orders
             p = p + np.zeros(histories.shape)
-        for k, (keys, t, d) in enumerate(self._histories, 1):
+        for k, table in enumerate(self.tables, 1):
             key = histories % self.base ** k if k < self.order - 1 else histories
-            if keys is None:
-                t_k, d_k = t[key], d[key]
-            else:
-                j = np.searchsorted(keys, key)
-                found = keys.take(j, mode="clip") == key
-                t_k = np.where(found, t.take(j, mode="clip"), 1)
-                d_k = np.where(found, d.take(j, mode="clip"), 1)
-            grams, counts = self.keys[k], self.counts[k]
-            gram = key * self.base + chars
-            j = np.searchsorted(grams, gram)
-            count = counts.take(j, mode="clip") * (grams.take(j, mode="clip") == gram)
-            p = (count + t_k * p) / d_k
+            count, t, d = table.lookup(key, chars)
+            p = (count + t * p) / d
         return np.log(p)
 
     def logprob(self, text: str, char: str) -> float:
@@ -180,12 +187,9 @@ class CharNgram:
         """A compressed .npz: each order's n-grams as rows of character ids, and counts."""
         arrays = {"order": np.array([self.order]), "chars": utf8(self.chars)}
         id_type = np.uint16 if self.base <= 2 ** 16 else np.int32
-        for k, (keys, counts) in enumerate(zip(self.keys, self.counts), 1):
-            columns = []
-            for _ in range(k):
-                keys, c = np.divmod(keys, self.base)
-                columns.append(c)
-            arrays[f"grams_{k}"] = np.stack(columns[::-1], axis=1).astype(id_type)
+        for k in range(1, self.order + 1):
+            ids, counts = self.grams(k)
+            arrays[f"grams_{k}"] = ids.astype(id_type)
             arrays[f"counts_{k}"] = counts.astype(np.int32 if counts.max(initial=0) < 2 ** 31
                                                   else np.int64)
         save_arrays(path, FORMAT, arrays)
@@ -198,37 +202,9 @@ class CharNgram:
         with read_arrays(path, FORMAT, "n-gram model", missing_hint=hint) as data:
             order = int(data["order"][0])
             chars = bytes(data["chars"]).decode("utf-8")
-            keys, counts = [], []
-            for k in range(1, order + 1):
-                grams = data[f"grams_{k}"]
-                if grams.ndim != 2 or grams.shape[1] != k:
-                    raise ValueError(f"grams_{k} is not a table of {k} columns")
-                key = np.zeros(len(grams), dtype=np.int64)
-                for column in grams.T:
-                    key *= len(chars) + 1
-                    key += column
-                keys.append(key)
-                del grams
-                counts.append(data[f"counts_{k}"])
-            return cls(order, chars, keys, counts)
-
-
-def _history_table(keys: np.ndarray, counts: np.ndarray, base: int, dense: bool):
-    """Witten-Bell's (history keys, t, d) for the histories of these (k+1)-grams; dense:
-    indexed by the history key itself (no keys), for one-character histories."""
-    history = keys // base  # sorted, since a key is history * base + character
-    starts = np.flatnonzero(np.r_[True, history[1:] != history[:-1]])[:len(keys)]
-    history = history[starts]
-    c = (np.add.reduceat(counts, starts, dtype=np.int64) if len(keys)
-         else np.zeros(0, dtype=np.int64))
-    t = np.diff(np.r_[starts, len(keys)])
-    seen = c > 0
-    history, c, t = history[seen], c[seen], t[seen]
-    if not dense:
-        return history, t.astype(np.int32), c + t
-    t_all, d_all = np.ones(base, dtype=np.int64), np.ones(base, dtype=np.int64)
-    t_all[history], d_all[history] = t, c + t
-    return None, t_all, d_all
+            grams = [data[f"grams_{k}"] for k in range(1, order + 1)]
+            counts = [data[f"counts_{k}"] for k in range(1, order + 1)]
+            return cls(order, chars, grams, counts)
 
 
 LEGACY_NGRAM_FILE = "ngram.json.gz"  # before FORMAT 2: {"order", "counts": {gram: count}}

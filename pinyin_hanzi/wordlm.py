@@ -19,9 +19,9 @@ here the lexicon proposes words and the encoder, which reads the whole clause, s
   (_lattice.pyx, built at install): an input method runs it on every keystroke.
 
 In memory everything is a numpy array (no dict of 333 k words): the words as one UTF-8 buffer,
-the bigrams as sorted integer keys, the lexicon as sorted reading keys (`_reading_keys`), so
-each question the decoder asks is a few binary searches, and the compiled search reads the same
-arrays without copying them.
+the bigrams as a csr.CountTable (rows by previous word, in the smallest integer types), the
+lexicon as sorted reading keys (`_reading_keys`), so each question the decoder asks is a few
+binary searches, and the compiled search reads the same arrays without copying them.
 Saved as a compressed .npz of the same plain arrays (`WordLM.__init__` lists them; loaded
 with allow_pickle=False, one at a time): no pickle, no parsing at load.
 """
@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from ._lattice import Lattice
+from .csr import CountTable, smallest_int
 from .decode import Candidate
 from .npz import read_arrays, save_arrays, utf8
 
@@ -70,10 +71,7 @@ class WordLM:
         self.alpha = float(np.asarray(arrays["alpha"]).ravel()[0])
         self.denominator = counts.sum(dtype=np.int64) + self.alpha * n
         self.floor = self.alpha / self.denominator
-        # Each per-word table has one entry more, at index -1 = UNKNOWN: count 0, so its
-        # unigram is the add-alpha floor, and an unseen history (below).
-        self._counts = np.r_[counts, 0]
-        self.counts = self._counts[:-1]
+        self.counts = smallest_int(counts)
         del counts
         self._bigrams(arrays, n)
         self.syllables = _lines(arrays["syllables"])
@@ -87,41 +85,20 @@ class WordLM:
         self._index: dict[str, int] | None = None  # every word, built on first need
 
     def _bigrams(self, arrays: Mapping[str, np.ndarray], n: int):
-        """The bigram table: sorted keys and counts, and Witten-Bell's t and d per history."""
-        # A bigram's key is prev * (n + 1) + next + 1: with UNKNOWN (-1) for either word, a
-        # query key is negative or ends in digit 0, so it matches nothing.
-        self._base = n + 1
-        prev = np.asarray(arrays["prev"])
-        if len(prev) and (prev.min() < 0 or prev.max() >= n):
-            raise ValueError("a bigram refers to a word index out of range")
-        rows = np.flatnonzero(np.r_[True, prev[1:] != prev[:-1]])[:len(prev)]
-        history = prev[rows]
-        keys = prev.astype(np.int64)
-        del prev
-        keys *= self._base
-        nxt = np.asarray(arrays["next"])
-        if nxt.shape != keys.shape or len(nxt) and (nxt.min() < 0 or nxt.max() >= n):
-            raise ValueError("a bigram refers to a word index out of range")
-        keys += nxt
-        keys += 1
-        del nxt
-        if np.any(keys[1:] <= keys[:-1]):
-            raise ValueError("bigrams are not sorted by (prev, next), or repeat")
-        self.bigram_keys = keys
-        self.bigram_counts = np.asarray(arrays["pair_counts"])
-        if self.bigram_counts.shape != keys.shape:
+        """The bigram table (csr.CountTable: rows by previous word), with Witten-Bell's t
+        and d per history."""
+        prev, nxt = np.asarray(arrays["prev"]), np.asarray(arrays["next"])
+        counts = np.asarray(arrays["pair_counts"])
+        if not prev.shape == nxt.shape == counts.shape or prev.ndim != 1:
             raise ValueError("prev, next and pair_counts must be equally long")
+        for ids in (prev, nxt):
+            if len(ids) and (ids.min() < 0 or ids.max() >= n):
+                raise ValueError("a bigram refers to a word index out of range")
         # Witten-Bell, per history h: c(h), the times h was followed by a kept bigram, and
         # T(h), the distinct words that followed it (so each history still sums to 1):
         # p = (count + t * lower) / d with t = T(h) and d = c(h) + T(h). A history never seen
         # (and UNKNOWN) gets t = d = 1, which leaves p = lower exactly (its count is 0).
-        context = (np.add.reduceat(self.bigram_counts, rows, dtype=np.int64) if len(rows)
-                   else np.zeros(0, dtype=np.int64))
-        types = np.diff(np.r_[rows, len(keys)])
-        seen = context > 0
-        self._t, self._d = np.ones(n + 1, dtype=np.int32), np.ones(n + 1, dtype=np.int64)
-        self._t[history[seen]] = types[seen]
-        self._d[history[seen]] = context[seen] + types[seen]
+        self.bigrams = CountTable(prev, nxt, counts)
 
     def _lexicon(self, readings: np.ndarray, words: np.ndarray, n: int):
         """The reading index: readings of up to 7 syllables as sorted integer keys (each
@@ -261,19 +238,18 @@ class WordLM:
         lexicon does not list)."""
         previous = np.asarray(previous, dtype=np.int64)
         words = np.asarray(words, dtype=np.int64)
-        lower = (self._counts[words] + self.alpha) / self.denominator
-        query = previous * self._base + (words + 1)
-        j = np.searchsorted(self.bigram_keys, query)
-        count = (self.bigram_counts.take(j, mode="clip")
-                 * (self.bigram_keys.take(j, mode="clip") == query))
-        return np.log((count + self._t[previous] * lower) / self._d[previous])
+        known = words >= 0
+        lower = (np.where(known, self.counts.take(np.where(known, words, 0)), 0)
+                 + self.alpha) / self.denominator
+        count, t, d = self.bigrams.lookup(previous, words)
+        return np.log((count + t * lower) / d)
 
     def logprob(self, previous: int, word: int) -> float:
         return float(self.logprobs(previous, word))
 
     def save(self, path: Path):
         """The arrays `__init__` takes, as a compressed .npz."""
-        prev, nxt = np.divmod(self.bigram_keys - 1, self._base)
+        prev, nxt, pair_counts = self.bigrams.pairs()
         long = sorted((digits, w) for digits, ws in self._long_readings.items() for w in ws)
         # The digits back from the keys: digit t of L sits at bit 9 * (L - 1 - t).
         keys, lengths = self.reading_keys, np.zeros(len(self.reading_keys), dtype=np.int64)
@@ -285,8 +261,8 @@ class WordLM:
             short[:, t] = np.where(t < lengths, (keys >> shift) % _READING_BASE, 0)
         arrays = {
             "alpha": np.array([self.alpha]), "words": self._text,
-            "counts": _smallest_int(self.counts), "prev": prev.astype(np.int32),
-            "next": nxt.astype(np.int32), "pair_counts": _smallest_int(self.bigram_counts),
+            "counts": self.counts, "prev": prev.astype(np.int32),
+            "next": nxt.astype(np.int32), "pair_counts": pair_counts,
             "syllables": utf8("\n".join(self.syllables)),
             "readings": np.r_[short, np.array([d for d, _ in long], dtype=np.uint16).reshape(
                 -1, MAX_WORD_LEN)],
@@ -308,16 +284,13 @@ _READING_BASE = 1 << _READING_BITS
 _KEY_SYLLABLES = 63 // _READING_BITS  # 7 syllables fit an int64
 
 
-def _smallest_int(values: np.ndarray) -> np.ndarray:
-    return values.astype(np.int32 if values.max(initial=0) < 2 ** 31 else np.int64)
-
-
 def _reading_keys(digits: np.ndarray) -> np.ndarray:
     """Rows of at most _KEY_SYLLABLES syllable digits, 0 after the end -> int64 keys."""
     keys = np.zeros(len(digits), dtype=np.int64)
-    for column in digits.T:
+    for column in digits.T:  # in place: the lexicon has hundreds of thousands of readings
         has = column > 0
-        keys[has] = keys[has] * _READING_BASE + column[has]
+        np.multiply(keys, _READING_BASE, out=keys, where=has)
+        np.add(keys, column, out=keys, where=has)
     return keys
 
 

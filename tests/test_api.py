@@ -442,7 +442,7 @@ def test_ngram_save_load_round_trip(tmp_path):
     for text, char in [("", "我"), ("我们", "好"), ("银行", "行"), ("龘", EOS)]:
         assert loaded.logprob(text, char) == lm.logprob(text, char)
     with np.load(tmp_path / NGRAM_FILE, allow_pickle=False) as data:  # plain arrays
-        assert data["grams_3"].shape == (len(lm.keys[2]), 3)
+        assert data["grams_3"].shape == (len(lm.grams(3)[0]), 3)
 
 
 def npz_bytes(**arrays) -> bytes:
@@ -468,6 +468,14 @@ def utf8(text: str) -> np.ndarray:
         (npz_bytes(format=utf8("pinyin-hanzi-ngram/2"), order=np.array([1]), chars=utf8("ab"),
                    grams_1=np.array([[1], [0]], dtype=np.uint16), counts_1=np.array([1, 2])),
          ValueError, "not sorted"),
+        (npz_bytes(format=utf8("pinyin-hanzi-ngram/2"), order=np.array([1]), chars=utf8("ab"),
+                   grams_1=np.array([[0], [2]], dtype=np.uint16), counts_1=np.array([1, 2])),
+         ValueError, "a 1-gram has a character id out of range"),
+        (npz_bytes(format=utf8("pinyin-hanzi-ngram/2"), order=np.array([2]), chars=utf8("ab"),
+                   grams_1=np.array([[0], [1]], dtype=np.uint16), counts_1=np.array([1, 2]),
+                   grams_2=np.array([[1, 0], [0, 1]], dtype=np.uint16),
+                   counts_2=np.array([1, 1])),
+         ValueError, "n-grams are not sorted by"),
     ],
 )
 def test_ngram_load_errors(tmp_path, content, error, message):

@@ -1,0 +1,117 @@
+"""Compact count tables for the two language models (ngram.py, wordlm.py): an input method
+holds them in memory for as long as it runs, so they are laid out to be small (issue 4).
+
+An n-gram table groups its n-grams by history, as compressed sparse rows: `rows[j]` to
+`rows[j + 1]` are history j's n-grams, their next tokens (`next`, ascending) and counts. A
+history's number of distinct next tokens (Witten-Bell's T(h)) is then its row's length, and
+nothing needs a combined (history, next) key. Every integer array takes the smallest of
+uint16, int32 and int64 that holds its values; the compiled search (_lattice.pyx) reads those
+three widths in place.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def smallest_int(values) -> np.ndarray:
+    """Non-negative integers in the smallest of uint16, int32, int64 that holds them."""
+    values = np.asarray(values)
+    if values.size and values.min() < 0:
+        raise ValueError("a table value is negative")
+    top = int(values.max(initial=0))
+    dtype = np.uint16 if top < 2 ** 16 else np.int32 if top < 2 ** 31 else np.int64
+    return values.astype(dtype, copy=False)
+
+
+class CountTable:
+    """N-grams grouped by history: which histories, and per history its next tokens and
+    counts, with Witten-Bell's d(h) = c(h) + T(h)."""
+
+    def __init__(self, histories: np.ndarray, nexts: np.ndarray, counts: np.ndarray,
+                 dense: int = 0):
+        """One entry per n-gram, sorted by (history, next), no pair twice; n-grams counted 0
+        are dropped (they say nothing). dense > 0: histories are 0..dense - 1 and the rows
+        are indexed by the history itself, with no history keys stored."""
+        if not histories.shape == nexts.shape == np.shape(counts) or histories.ndim != 1:
+            raise ValueError("n-gram histories, next tokens and counts differ in length")
+        if np.any((histories[1:] < histories[:-1])
+                  | (histories[1:] == histories[:-1]) & (nexts[1:] <= nexts[:-1])):
+            raise ValueError("n-grams are not sorted by (history, next), or repeat")
+        keep = np.asarray(counts) > 0
+        if not keep.all():  # (a copy only then: tables are loaded next to everything else)
+            histories, nexts, counts = histories[keep], nexts[keep], counts[keep]
+        starts = np.flatnonzero(np.r_[True, histories[1:] != histories[:-1]])[:len(nexts)]
+        # Witten-Bell's c(h) and T(h) of each history that has n-grams.
+        c = (np.add.reduceat(counts, starts, dtype=np.int64) if len(starts)
+             else np.zeros(0, dtype=np.int64))
+        t = np.diff(np.r_[starts, len(nexts)])
+        if dense:
+            seen = histories[starts]
+            self.histories = None
+            lengths, d = np.zeros(dense, dtype=np.int64), np.ones(dense, dtype=np.int64)
+            lengths[seen], d[seen] = t, c + t
+            rows = np.r_[0, np.cumsum(lengths)]
+        else:
+            self.histories = smallest_int(histories[starts])
+            rows, d = np.r_[starts, len(nexts)], c + t
+        self.rows = smallest_int(rows)
+        self.next = smallest_int(nexts)
+        self.counts = smallest_int(counts)
+        # d = c(h) + T(h); an unseen history (only in a dense table) has t = d = 1, which
+        # keeps the lower order's p.
+        self.d = smallest_int(d)
+
+    def __len__(self) -> int:
+        return len(self.next)
+
+    def pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(history, next, count) per n-gram, sorted: the table as it was given."""
+        lengths = np.diff(self.rows.astype(np.int64))
+        keys = (np.arange(len(lengths)) if self.histories is None
+                else self.histories.astype(np.int64))
+        return np.repeat(keys, lengths), self.next.astype(np.int64), self.counts
+
+    def lookup(self, histories, nexts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For arrays of (history, next) that broadcast together: the pair's count and its
+        history's t and d (t = d = 1 for a history not in the table)."""
+        histories, nexts = np.broadcast_arrays(np.asarray(histories, dtype=np.int64),
+                                               np.asarray(nexts, dtype=np.int64))
+        if not len(self.next):  # no n-grams: every history is unseen
+            ones = np.ones(histories.shape, dtype=np.int64)
+            return ones * 0, ones, ones
+        if self.histories is None:
+            found = (histories >= 0) & (histories < len(self.rows) - 1)
+            j = np.where(found, histories, 0)
+        else:
+            j = np.searchsorted(self.histories, histories)
+            found = self.histories.take(j, mode="clip") == histories if len(
+                self.histories) else np.zeros(histories.shape, dtype=bool)
+        lo = np.where(found, self.rows.take(j, mode="clip"), 0).astype(np.int64)
+        hi = np.where(found, self.rows.take(j + 1, mode="clip"), 0).astype(np.int64)
+        at = search_rows(self.next, lo, hi, nexts)
+        count = np.where(at >= 0, self.counts.take(np.maximum(at, 0), mode="clip"), 0)
+        seen = hi > lo
+        t = np.where(seen, hi - lo, 1)
+        d = np.where(seen, self.d.take(j, mode="clip"), 1)
+        return count, t, d
+
+
+def search_rows(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, targets: np.ndarray
+                ) -> np.ndarray:
+    """Where each target sits in values[lo:hi] (ascending), elementwise; -1 if absent. A
+    binary search over all rows at once."""
+    lo, hi = lo.copy(), hi.copy()
+    end = hi.copy()
+    if not len(values):
+        return np.full(targets.shape, -1, dtype=np.int64)
+    while True:
+        active = lo < hi
+        if not active.any():
+            break
+        mid = (lo + hi) >> 1
+        less = values.take(mid, mode="clip") < targets
+        lo = np.where(active & less, mid + 1, lo)
+        hi = np.where(active & ~less, mid, hi)
+    found = (lo < end) & (values.take(lo, mode="clip") == targets)
+    return np.where(found, lo, -1)

@@ -1,0 +1,59 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pinyin_hanzi.csr import CountTable, search_rows, smallest_int
+
+
+@pytest.mark.parametrize("values, dtype", [
+    ([], np.uint16), ([0, 65535], np.uint16), ([65536], np.int32),
+    ([2 ** 31 - 1], np.int32), ([2 ** 31], np.int64)])
+def test_smallest_int(values, dtype):
+    out = smallest_int(np.array(values, dtype=np.int64))
+    assert out.dtype == dtype and out.tolist() == values
+
+
+def test_smallest_int_refuses_negatives():
+    with pytest.raises(ValueError, match="negative"):
+        smallest_int(np.array([3, -1]))
+
+
+pairs_strategy = st.dictionaries(
+    st.tuples(st.integers(0, 6), st.integers(0, 9)), st.integers(0, 70_000), max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(pairs_strategy, st.booleans())
+def test_count_table_answers_as_a_dict(pairs, dense):
+    """Every (history, next) question, seen or not, gets the pair's count and its history's
+    Witten-Bell t (distinct nexts) and d (total count + t); t = d = 1 for an unseen history.
+    Pairs counted 0 are dropped."""
+    items = sorted(pairs.items())
+    history = np.array([h for (h, _), _ in items], dtype=np.int64)
+    nxt = np.array([x for (_, x), _ in items], dtype=np.int64)
+    counts = np.array([n for _, n in items], dtype=np.int64)
+    table = CountTable(history, nxt, counts, dense=8 if dense else 0)
+    kept = {k: n for k, n in pairs.items() if n > 0}
+    assert len(table) == len(kept)
+    assert [tuple(map(int, p)) for p in zip(*table.pairs())] == [
+        (h, x, n) for (h, x), n in sorted(kept.items())]
+    questions = [(h, x) for h in range(-1, 9) for x in range(-1, 11)]
+    count, t, d = table.lookup([h for h, _ in questions], [x for _, x in questions])
+    for (h, x), c, tt, dd in zip(questions, count, t, d):
+        row = {x2: n for (h2, x2), n in kept.items() if h2 == h}
+        assert c == row.get(x, 0)
+        assert (tt, dd) == ((len(row), sum(row.values()) + len(row)) if row else (1, 1))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 50), unique=True, max_size=8), min_size=1,
+                max_size=6), st.integers(-1, 51))
+def test_search_rows_finds_each_target_in_its_own_row(rows, target):
+    rows = [sorted(r) for r in rows]
+    values = np.array([v for r in rows for v in r], dtype=np.uint16)
+    ends = np.cumsum([len(r) for r in rows])
+    lo, hi = ends - [len(r) for r in rows], ends
+    at = search_rows(values, lo, hi, np.full(len(rows), target))
+    for r, start, found in zip(rows, lo, at):
+        assert found == (start + r.index(target) if target in r else -1)
