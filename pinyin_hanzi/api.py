@@ -23,7 +23,6 @@ import numpy as np
 
 from ._lattice import Lattice
 from .decode import Candidate, beam_search, owner_of_positions, top_candidates, windows
-from .export import candidate_log_softmax
 from .pinyin import PinyinError
 from .segment import segment
 from .wordlm import WORDLM_FILE, lattice_search
@@ -61,7 +60,7 @@ class DecodeConfig:
 class Converter:
     def __init__(self, encoder, vocab, max_len: int, lm=None,
                  decode: DecodeConfig | None = None, wordlm=None, label: str = ""):
-        """`encoder(ids, mask) -> logits` (export.TorchEncoder or export.OnnxEncoder)."""
+        """`encoder`: export.TorchEncoder or export.OnnxEncoder (`log_probs` per batch)."""
         self.encoder, self.vocab, self.max_len = encoder, vocab, max_len
         self.lm, self.wordlm = lm, wordlm
         self.decode = decode or DecodeConfig()
@@ -81,7 +80,7 @@ class Converter:
         model.safetensors, "auto" picks onnx when onnxruntime is installed, the directory has
         the int8 export and the device is the CPU. threads: the encoder's thread cap (default
         export.DEFAULT_THREADS for onnxruntime; torch's own setting otherwise)."""
-        from .export import INT8_FILE, OnnxEncoder, TorchEncoder
+        from .export import HEAD_FILE, INT8_FILE, OnnxEncoder, OutputHead, TorchEncoder
         from .ngram import NGRAM_FILE, CharNgram
         from .wordlm import WordLM
 
@@ -90,6 +89,7 @@ class Converter:
             raise ValueError(f"backend must be auto, onnx or torch, got {backend!r}")
         if backend == "auto":
             backend = "onnx" if (device == "cpu" and (model_dir / INT8_FILE).is_file()
+                                 and (model_dir / HEAD_FILE).is_file()
                                  and _has_onnxruntime() and adapter is None) else "torch"
         if backend == "onnx" and adapter is not None:
             raise ValueError("an adapter is merged into the PyTorch weights: use backend "
@@ -99,8 +99,10 @@ class Converter:
 
             if not _has_onnxruntime():
                 raise ValueError("backend 'onnx' needs onnxruntime (pip install onnxruntime)")
-            fields, vocab = read_model_meta(model_dir, INT8_FILE)
-            encoder, max_len = OnnxEncoder(model_dir / INT8_FILE, threads), fields["max_len"]
+            fields, vocab = read_model_meta(model_dir, INT8_FILE, HEAD_FILE)
+            head = OutputHead.load(model_dir / HEAD_FILE, fields["n_hanzi"], fields["d_model"])
+            encoder = OnnxEncoder(model_dir / INT8_FILE, threads, head)
+            max_len = fields["max_len"]
         else:
             from .checkpoint import load_model
 
@@ -206,10 +208,10 @@ class Converter:
             for row, i in enumerate(batch):
                 ids[row, :len(pieces[i])] = [vocab.syllable_token(s) for s in pieces[i]]
                 mask[row, :len(pieces[i])] = 1
-            logits = self.encoder(ids, mask)
-            for row, i in enumerate(batch):
-                allowed = [self._candidate_ids[vocab.syllable_id[s]] for s in pieces[i]]
-                logprobs[i] = candidate_log_softmax(logits[row, :len(allowed)], allowed)
+            allowed = [[self._candidate_ids[vocab.syllable_id[s]] for s in pieces[i]]
+                       for i in batch]
+            for i, rows in zip(batch, self.encoder.log_probs(ids, mask, allowed)):
+                logprobs[i] = rows
         return [np.stack([logprobs[p][off] for p, off in owner]) if owner
                 else np.zeros((0, len(vocab.hanzi)), dtype=np.float32) for owner in owners]
 

@@ -75,16 +75,17 @@ def atomic_dir(out_dir: Path) -> Iterator[Path]:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def read_model_meta(model_dir: Path, weights: str = "model.safetensors") -> tuple[dict, "Vocab"]:
+def read_model_meta(model_dir: Path, *weights: str) -> tuple[dict, "Vocab"]:
     """-> (the ModelConfig fields of config.json, the vocabulary), checked against each other,
-    without importing torch (the onnxruntime path needs only these). `weights` must exist too.
-    Raises ModelDirError naming what is wrong."""
+    without importing torch (the onnxruntime path needs only these). The `weights` files
+    (default model.safetensors) must exist too. Raises ModelDirError naming what is wrong."""
     from .vocab import Vocab
 
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
         raise ModelDirError(f"{model_dir}: not a model directory")
-    missing = [name for name in ("config.json", weights, "vocab.json")
+    missing = [name for name in ("config.json", *(weights or ("model.safetensors",)),
+                                 "vocab.json")
                if not (model_dir / name).is_file()]
     if missing:
         raise ModelDirError(f"{model_dir}: missing {', '.join(missing)}")
@@ -94,7 +95,7 @@ def read_model_meta(model_dir: Path, weights: str = "model.safetensors") -> tupl
             raise ModelDirError(f"{model_dir}/config.json: format {meta.get('format')!r}, "
                                 f"expected {FORMAT!r}")
         fields = dict(meta["model"])
-        int(fields["max_len"]), int(fields["n_hanzi"])
+        int(fields["max_len"]), int(fields["n_hanzi"]), int(fields["d_model"])
     except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as e:
         if isinstance(e, ModelDirError):
             raise

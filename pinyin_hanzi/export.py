@@ -3,13 +3,15 @@
     pinyin-hanzi export --model DIR [--no-int8]
 
 writes DIR/model.onnx (fp32) and DIR/model.int8.onnx (onnxruntime dynamic int8 quantization of
-the weights). Export always starts from the saved directory, never from a live training object
-(a model still holding bf16 casts from training would export graphs onnxruntime rejects).
+the weights) with the output layer beside it in DIR/model.int8.head.npz (int8 rows, one scale
+per row). Export always starts from the saved directory, never from a live training object (a
+model still holding bf16 casts from training would export graphs onnxruntime rejects).
 
-The graph maps (input_ids, attention_mask) to raw hanzi logits; masking to the candidate table
-and the log-softmax happen in numpy (`masked_log_softmax`), so the 3.4 M-entry candidate mask
-is not stored in the graph and both backends share one code path. `OnnxEncoder` needs only
-onnxruntime and numpy: a service that runs it never imports torch.
+The graph maps (input_ids, attention_mask) to the encoder's last hidden states; the output
+layer runs in numpy over each syllable's candidates only (`OutputHead`): a syllable has ~50 of
+the 8,000 hanzi, and the full output layer was ~40 % of the graph's work and most of its
+output. `OnnxEncoder` needs only onnxruntime and numpy: a service that runs it never imports
+torch. `TorchEncoder` keeps the model's own full, masked logits.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from pathlib import Path
 import numpy as np
 
 ONNX_FILE, INT8_FILE = "model.onnx", "model.int8.onnx"
+HEAD_FILE = "model.int8.head.npz"  # the output layer of the int8 engine
+HEAD_FORMAT = "pinyin-hanzi-head/1"
 # One clause at a time is IME work: more threads than this buy nothing and, on a shared
 # machine, oversubscription costs far more than it gives.
 DEFAULT_THREADS = min(2, os.cpu_count() or 1)
@@ -33,7 +37,7 @@ def export_onnx(model_dir: Path, int8: bool = True) -> list[Path]:
 
     model_dir = Path(model_dir)
     model, _ = load_model(model_dir)
-    wrapper = _raw_logits_module(model).eval()
+    wrapper = _hidden_module(model).eval()
     ids = torch.ones((2, 8), dtype=torch.long) * model.hanzi_offset - 1  # any syllable token
     mask = torch.ones_like(ids)
     batch = torch.export.Dim("batch")
@@ -41,7 +45,7 @@ def export_onnx(model_dir: Path, int8: bool = True) -> list[Path]:
     out = model_dir / ONNX_FILE
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     torch.onnx.export(wrapper, (ids, mask), tmp, dynamo=True, external_data=False,
-                      input_names=["input_ids", "attention_mask"], output_names=["logits"],
+                      input_names=["input_ids", "attention_mask"], output_names=["hidden"],
                       dynamic_shapes={"input_ids": {0: batch, 1: seq},
                                       "attention_mask": {0: batch, 1: seq}})
     os.replace(tmp, out)
@@ -53,35 +57,87 @@ def export_onnx(model_dir: Path, int8: bool = True) -> list[Path]:
         tmp = quantized.with_name(f".{quantized.name}.tmp-{os.getpid()}")
         quantize_dynamic(out, tmp, weight_type=QuantType.QInt8)
         os.replace(tmp, quantized)
-        written.append(quantized)
+        head = model.tok_emb.weight.detach()[model.hanzi_offset:].float().numpy()
+        OutputHead.quantize(head, model.head_bias.detach().float().numpy()).save(
+            model_dir / HEAD_FILE)
+        written += [quantized, model_dir / HEAD_FILE]
     return written
 
 
-def _raw_logits_module(model):
+def _hidden_module(model):
     import copy
 
     import torch
-    import torch.nn.functional as F
 
-    class RawLogits(torch.nn.Module):
-        """(input_ids, attention_mask) -> unmasked hanzi logits. Conversion inputs are
-        syllables only, so the graph embeds just the rows before the hanzi (8 % of the table)
-        and holds the hanzi rows once, as the output matrix: a constant the int8 quantizer
-        can pack."""
+    class Hidden(torch.nn.Module):
+        """(input_ids, attention_mask) -> last hidden states. Conversion inputs are syllables
+        only, so the graph embeds just the rows before the hanzi (8 % of the table)."""
 
         def __init__(self):
             super().__init__()
-            weight = model.tok_emb.weight.detach()
             self.model = copy.deepcopy(model)
             self.model.tok_emb = torch.nn.Embedding.from_pretrained(
-                weight[:model.hanzi_offset].clone())
-            self.out_weight = torch.nn.Parameter(weight[model.hanzi_offset:].clone())
+                model.tok_emb.weight.detach()[:model.hanzi_offset].clone())
 
         def forward(self, input_ids, attention_mask):
-            h = self.model.hidden(input_ids, attention_mask)
-            return F.linear(h, self.out_weight, self.model.head_bias)
+            return self.model.hidden(input_ids, attention_mask)
 
-    return RawLogits()
+    return Hidden()
+
+
+class OutputHead:
+    """The output layer (the hanzi embeddings, tied, and a bias) as int8 rows with one scale
+    each, applied to each position's candidates only."""
+
+    def __init__(self, weight: np.ndarray, scale: np.ndarray, bias: np.ndarray):
+        if (weight.dtype != np.int8 or weight.ndim != 2
+                or not scale.shape == bias.shape == (len(weight),)):
+            raise ValueError("an output head is int8 rows (n_hanzi, d_model) with a scale "
+                             "and a bias per row")
+        self.weight, self.scale = weight, scale.astype(np.float32)
+        self.bias = bias.astype(np.float32)
+
+    @classmethod
+    def quantize(cls, weight: np.ndarray, bias: np.ndarray) -> "OutputHead":
+        """Symmetric per-row int8: each hanzi's row keeps its own range."""
+        scale = np.abs(weight).max(axis=1) / 127
+        scale[scale == 0] = 1
+        return cls(np.clip(np.rint(weight / scale[:, None]), -127, 127).astype(np.int8),
+                   scale, bias)
+
+    def save(self, path: Path):
+        from .npz import save_arrays
+
+        save_arrays(path, HEAD_FORMAT,
+                    {"weight": self.weight, "scale": self.scale, "bias": self.bias})
+
+    @classmethod
+    def load(cls, path: Path, n_hanzi: int, d_model: int) -> "OutputHead":
+        from .npz import read_arrays
+
+        with read_arrays(path, HEAD_FORMAT, "output head",
+                         missing_hint=" (re-run `pinyin-hanzi export`)") as data:
+            head = cls(data["weight"], data["scale"], data["bias"])
+        if head.weight.shape != (n_hanzi, d_model):
+            raise ValueError(f"{path}: output head of shape {head.weight.shape}, the model "
+                             f"has {n_hanzi} hanzi of width {d_model}")
+        return head
+
+    def log_probs(self, hidden: np.ndarray, candidates: list[np.ndarray]) -> np.ndarray:
+        """(T, d_model) states -> (T, n_hanzi) log-softmax over each position's candidate
+        ids (ascending), -inf elsewhere."""
+        counts = np.array([len(ids) for ids in candidates])
+        rows = np.repeat(np.arange(len(candidates)), counts)
+        cols = np.concatenate(candidates) if len(candidates) else np.zeros(0, dtype=np.int64)
+        x = np.einsum("ij,ij->i", self.weight[cols].astype(np.float32), hidden[rows])
+        x = x * self.scale[cols] + self.bias[cols]
+        out = np.full((len(candidates), len(self.weight)), -np.inf, dtype=np.float32)
+        if len(cols):
+            starts = np.r_[0, np.cumsum(counts)[:-1]][counts > 0]
+            seg = np.repeat(np.arange(len(starts)), counts[counts > 0])
+            shifted = x - np.maximum.reduceat(x, starts)[seg]
+            out[rows, cols] = shifted - np.log(np.add.reduceat(np.exp(shifted), starts))[seg]
+        return out
 
 
 def masked_log_softmax(logits: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -117,6 +173,8 @@ def candidate_log_softmax(logits: np.ndarray, candidates: list[np.ndarray]) -> n
 
 
 class TorchEncoder:
+    """The PyTorch model: full logits, masked to the candidates."""
+
     name = "torch"
 
     def __init__(self, model, threads: int | None = None):
@@ -128,25 +186,42 @@ class TorchEncoder:
             torch.set_num_threads(threads)  # process-wide: torch has no per-model setting
 
     def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """(batch, time) -> hanzi logits (batch, time, n_hanzi)."""
         torch = self._torch
         with torch.inference_mode():
             out = self.model(torch.from_numpy(ids).to(self.device),
                              torch.from_numpy(mask).to(self.device))["logits"]
         return out.float().cpu().numpy()
 
+    def log_probs(self, ids: np.ndarray, mask: np.ndarray,
+                  candidates: list[list[np.ndarray]]) -> list[np.ndarray]:
+        """Per batch row b: (len(candidates[b]), n_hanzi) log-probs over each position's
+        candidates (the first len(candidates[b]) positions)."""
+        logits = self(ids, mask)
+        return [candidate_log_softmax(logits[b, :len(c)], c) for b, c in enumerate(candidates)]
+
 
 class OnnxEncoder:
+    """The exported graph on onnxruntime; the output layer (`head`) in numpy."""
+
     name = "onnxruntime"
 
-    def __init__(self, path: Path, threads: int | None = None):
+    def __init__(self, path: Path, threads: int | None = None, head: OutputHead | None = None):
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or DEFAULT_THREADS
         options.inter_op_num_threads = 1
-        self.path = Path(path)
+        self.path, self.head = Path(path), head
         self.session = ort.InferenceSession(str(path), options,
                                             providers=["CPUExecutionProvider"])
 
     def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0]
+        """(batch, time) -> last hidden states (batch, time, d_model)."""
+        return self.session.run(["hidden"], {"input_ids": ids, "attention_mask": mask})[0]
+
+    def log_probs(self, ids: np.ndarray, mask: np.ndarray,
+                  candidates: list[list[np.ndarray]]) -> list[np.ndarray]:
+        """As TorchEncoder.log_probs."""
+        hidden = self(ids, mask)
+        return [self.head.log_probs(hidden[b, :len(c)], c) for b, c in enumerate(candidates)]

@@ -16,7 +16,7 @@ from pinyin_hanzi.api import DEFAULT_MODEL, Converter
 from pinyin_hanzi.checkpoint import ModelDirError
 from pinyin_hanzi.cli import app
 from pinyin_hanzi.evaluate import evaluate, read_tsv
-from pinyin_hanzi.export import INT8_FILE, ONNX_FILE, masked_log_softmax
+from pinyin_hanzi.export import HEAD_FILE, INT8_FILE, ONNX_FILE, OutputHead, masked_log_softmax
 from tiny_run import one_thread, shared_run
 
 pytest.importorskip("onnxruntime")
@@ -37,9 +37,38 @@ def exported(tmp_path_factory):
     return model_dir
 
 
-def test_export_writes_both_graphs(exported):
+def test_export_writes_both_graphs_and_the_head(exported):
     assert (exported / ONNX_FILE).stat().st_size > 0
     assert 0 < (exported / INT8_FILE).stat().st_size < (exported / ONNX_FILE).stat().st_size
+    assert (exported / HEAD_FILE).stat().st_size > 0
+
+
+def test_onnx_backend_needs_the_head(exported, tmp_path):
+    model_dir = tmp_path / "model"
+    shutil.copytree(exported, model_dir)
+    (model_dir / HEAD_FILE).unlink()
+    assert Converter.load(model_dir).encoder.name == "torch"  # auto falls back
+    with pytest.raises(ModelDirError, match=HEAD_FILE):
+        Converter.load(model_dir, backend="onnx")
+
+
+def test_output_head_is_the_output_layer_over_candidates():
+    """Per-row int8 keeps each row within half a step of its scale; log-probs are a
+    log-softmax over each position's candidates only, -inf elsewhere."""
+    rng = np.random.default_rng(0)
+    weight, bias = rng.normal(size=(12, 8)).astype(np.float32), rng.normal(size=12)
+    head = OutputHead.quantize(weight, bias)
+    assert np.all(np.abs(head.weight * head.scale[:, None] - weight)
+                  <= head.scale[:, None] / 2 + 1e-7)
+    hidden = rng.normal(size=(3, 8)).astype(np.float32)
+    candidates = [np.array([0, 3, 7]), np.array([5]), np.array([1, 2, 11])]
+    out = head.log_probs(hidden, candidates)
+    dequantized = head.weight * head.scale[:, None]
+    for t, ids in enumerate(candidates):
+        logits = dequantized[ids] @ hidden[t] + bias[ids]
+        expected = logits - np.log(np.exp(logits - logits.max()).sum()) - logits.max()
+        assert out[t, ids] == pytest.approx(expected, abs=1e-5)
+        assert np.all(np.isneginf(np.delete(out[t], ids)))
 
 
 def test_auto_backend_picks_onnxruntime_when_the_export_is_there(exported, tmp_path_factory):
@@ -54,7 +83,7 @@ def test_auto_backend_picks_onnxruntime_when_the_export_is_there(exported, tmp_p
 
 
 def test_onnx_scores_match_torch(exported):
-    """fp32 graph: the same numbers; int8 graph: the same ranking of candidates, nearly."""
+    """fp32 graph: the same hidden states; int8 graph + head: the same best candidates."""
     with one_thread():
         torch_conv = Converter.load(exported, backend="torch")
         onnx_conv = Converter.load(exported, backend="onnx", threads=1)
@@ -66,11 +95,14 @@ def test_onnx_scores_match_torch(exported):
             mask[row, :len(s)] = 1
         from pinyin_hanzi.export import OnnxEncoder
 
+        import torch
+
         fp32 = OnnxEncoder(exported / ONNX_FILE, threads=1)(ids, mask)
-        reference = torch_conv.encoder(ids, mask)
+        with torch.inference_mode():
+            reference = torch_conv.encoder.model.hidden(torch.from_numpy(ids),
+                                                        torch.from_numpy(mask)).numpy()
         real = mask.astype(bool)
-        allowed = np.isfinite(reference)
-        assert np.abs(fp32[real][allowed[real]] - reference[real][allowed[real]]).max() < 1e-3
+        assert np.abs(fp32[real] - reference[real]).max() < 1e-3
         for text in INPUTS:
             assert ([c.text for c in onnx_conv.convert(text, 3)][:1]
                     == [c.text for c in torch_conv.convert(text, 3)][:1])
