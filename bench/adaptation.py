@@ -26,7 +26,9 @@ MORE_ROWS = {
                     ("+ full, --distill 1, interpolated 0.85",
                      "wise_reviews_10k-full-distill_0.85", None),
                     ("+ full, --distill 3", "reviews_10k-full-distill3",
-                     "reviews_10k-full-distill3")],
+                     "reviews_10k-full-distill3"),
+                    ("+ full, --distill 3, 1,200 steps", "reviews_10k-full-distill3-1200",
+                     "reviews_10k-full-distill3-1200")],
     "tang_20k": [("+ full, 3,000 steps, replay 0.5", "tang_20k-full", "tang_20k-full"),
                  ("+ 4,000 more steps (7,000 in all)", "tang_20k-full2", "tang_20k-full2")] + [
                     (f"+ full 7,000, interpolated {w}", f"wise_tang_20k-full2_{w}", None)

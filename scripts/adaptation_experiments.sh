@@ -96,6 +96,16 @@ if [ "$WHAT" != curve ]; then
     score "$(basename "$run")" "$BENCH/pd98_test.tsv" "$run/model"
   done
 
+  # Distillation at weight 3 for twice the steps: the review gain grows, news holds.
+  run=$OUT/reviews_10k-full-distill3-1200
+  mkdir -p "$run"
+  timed "$run" pinyin-hanzi finetune --init "$OUT/news/model" --text "$OUT/reviews_10k.txt" \
+    --method full --general "$DATA" --general-sources pd98 --general-share "$SHARE" \
+    --out "$run" --max-steps $((2 * STEPS)) --warmup-steps 50 --eval-steps 400 --patience 0 \
+    --lr "${LR[full]}" --distill 3
+  score "$(basename "$run")" "$BENCH/reviews_test.tsv" "$run/model"
+  score "$(basename "$run")" "$BENCH/pd98_test.tsv" "$run/model"
+
   # Interpolated toward the start: what `finetune --interpolate W` saves, from the runs above.
   for spec in reviews_10k-full:0.5:reviews_test reviews_10k-full:0.7:reviews_test \
               reviews_10k-full:0.85:reviews_test reviews_10k-full-distill:0.85:reviews_test \
