@@ -115,6 +115,7 @@ class Converter:
         decode = DecodeConfig.load(model_dir)
         lm = CharNgram.load(model_dir / NGRAM_FILE) if decode.lm_weight else None
         wordlm = WordLM.load(model_dir / WORDLM_FILE) if decode.word_weight else None
+        _return_freed_memory()
         label = model_dir.name + (f" + adapter {Path(adapter).parent.name}" if adapter else "")
         return cls(encoder, vocab, max_len, lm, decode, wordlm,
                    label=f"{label} ({encoder.name})")
@@ -212,8 +213,34 @@ class Converter:
                        for i in batch]
             for i, rows in zip(batch, self.encoder.log_probs(ids, mask, allowed)):
                 logprobs[i] = rows
-        return [np.stack([logprobs[p][off] for p, off in owner]) if owner
-                else np.zeros((0, len(vocab.hanzi)), dtype=np.float32) for owner in owners]
+        return [_rows_of(owner, logprobs, len(vocab.hanzi)) for owner in owners]
+
+
+def _rows_of(owner: list[tuple[int, int]], logprobs: list[np.ndarray], n_hanzi: int
+             ) -> np.ndarray:
+    """One input's rows from its windows' (window, offset) per syllable; an input of one
+    window is that window's array itself (the common case: no copy)."""
+    if not owner:
+        return np.zeros((0, n_hanzi), dtype=np.float32)
+    first = owner[0][0]
+    if all(w == first and off == j for j, (w, off) in enumerate(owner)) \
+            and len(owner) == len(logprobs[first]):
+        return logprobs[first]
+    return np.stack([logprobs[w][off] for w, off in owner])
+
+
+def _return_freed_memory():
+    """Loading builds and drops ~8 MB of scratch arrays, and glibc keeps freed heap pages
+    resident until asked to give them back: an input method would carry them for as long
+    as it runs. Elsewhere (no glibc) there is nothing to ask."""
+    import ctypes
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None).malloc_trim(0)
+        except (OSError, AttributeError):  # another C library
+            pass
 
 
 def _has_onnxruntime() -> bool:
