@@ -9,8 +9,8 @@ semantics are those of the one-extension-at-a-time reference in tests/test_wordl
 for bit, of the numpy search this replaced):
 
 * arcs at position i: the encoder's best hanzi there, then the lexicon words that start there
-  (by length, then their order in the reading index) whose every hanzi the vocabulary has and
-  the encoder allows;
+  (by length, then their order in the reading index) whose every hanzi is among
+  its syllable's candidates;
 * an extension scores ((path + arc's encoder log-prob) + word_bonus) + word_weight * word
   model, then + char_weight * char n-gram summed over the arc's characters left to right;
 * at each position the `beam` best distinct texts are kept, each by its best extension (the
@@ -248,6 +248,19 @@ cdef inline Counted lookup(const CountTable *table, int64_t history, int64_t nex
     return out
 
 
+cdef inline Py_ssize_t find_hanzi(const int32_t *ids, Py_ssize_t lo, Py_ssize_t hi,
+                                   int32_t hanzi) noexcept nogil:
+    """Where `hanzi` is in the ascending ids[lo:hi], or -1."""
+    cdef Py_ssize_t mid, end = hi
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if ids[mid] < hanzi:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo if lo < end and ids[lo] == hanzi else -1
+
+
 cdef class Lattice:
     # Word model (wordlm.WordLM): n words, their counts; its bigrams (a csr.CountTable).
     cdef const uint8_t *text
@@ -407,13 +420,18 @@ cdef class Lattice:
             key = key * self.char_base + self.char_id(cps[j])
         return key
 
-    def search(self, list syllables, const float[:, ::1] rows, const int64_t[:, ::1] single_ids,
+    def search(self, list syllables, const int32_t[::1] cand_ids, const float[::1] cand_logps,
+               const int64_t[::1] cand_starts, const int64_t[:, ::1] single_ids,
                const float[:, ::1] single_logps, const int32_t[::1] n_singles, int k,
                int beam, double word_weight, double word_bonus, double char_weight):
-        """One clause: its syllables (canonical, toneless); rows[i], the encoder's log-probs at
-        syllable i; single_ids[i, :n_singles[i]] and their single_logps, the one-hanzi arcs.
-        Returns [(score, text)] of the k best distinct texts, plus any that tie the k-th."""
-        cdef Py_ssize_t n = rows.shape[0], b
+        """One clause: its syllables (canonical, toneless); cand_ids[cand_starts[i]:
+        cand_starts[i + 1]], the hanzi syllable i may be (ascending), and cand_logps, the
+        encoder's log-probs of each; single_ids[i, :n_singles[i]] and their single_logps,
+        the one-hanzi arcs. Returns [(score, text)] of the k best distinct texts, plus any
+        that tie the k-th."""
+        cdef Py_ssize_t n = cand_starts.shape[0] - 1, b
+        if n != len(syllables) or n != n_singles.shape[0]:
+            raise ValueError("one set of candidates and of one-hanzi arcs per syllable")
         cdef Buf arcs, cps, inner, texts
         cdef Py_ssize_t *first_arc = <Py_ssize_t *> malloc((n + 1) * sizeof(Py_ssize_t))
         cdef Buf *cands = <Buf *> malloc((n + 1) * sizeof(Buf))
@@ -430,8 +448,8 @@ cdef class Lattice:
             buf_init(&cps, sizeof(int32_t))
             buf_init(&inner, sizeof(double))
             buf_init(&texts, sizeof(int32_t))
-            self._arcs(syllables, rows, single_ids, single_logps, n_singles, &arcs, &cps,
-                       first_arc)
+            self._arcs(syllables, cand_ids, cand_logps, cand_starts, single_ids, single_logps,
+                       n_singles, &arcs, &cps, first_arc)
             return self._paths(n, <Arc *> arcs.data, first_arc, <int32_t *> cps.data,
                                &inner, &texts, cands, k, max(beam, k), word_weight,
                                word_bonus, char_weight, self.m >= 0 and char_weight != 0)
@@ -446,14 +464,15 @@ cdef class Lattice:
             free(inner.data)
             free(texts.data)
 
-    cdef int _arcs(self, list syllables, const float[:, ::1] rows,
+    cdef int _arcs(self, list syllables, const int32_t[::1] cand_ids,
+                   const float[::1] cand_logps, const int64_t[::1] cand_starts,
                    const int64_t[:, ::1] single_ids, const float[:, ::1] single_logps,
                    const int32_t[::1] n_singles, Buf *arcs, Buf *cps, Py_ssize_t *first_arc
                    ) except -1:
         """Every position's arcs, in order, with their code points in `cps`; first_arc[i]:
         where position i's start. Words as WordLM.lexicon finds them: by start, length, then
         their order in the reading index."""
-        cdef Py_ssize_t n = rows.shape[0], i, j, length, r, lo, hi
+        cdef Py_ssize_t n = cand_starts.shape[0] - 1, i, j, length, r, lo, hi
         cdef int32_t hz, d
         cdef int64_t key
         cdef int32_t *pool
@@ -483,23 +502,26 @@ cdef class Lattice:
                     lo = lower_bound(self.reading_keys, self.n_readings, key)
                     hi = lower_bound(self.reading_keys, self.n_readings, key + 1)
                     for r in range(lo, hi):
-                        self._word_arc(i, length, self.reading_words[r], rows, arcs, cps)
+                        self._word_arc(i, length, self.reading_words[r], cand_ids,
+                                       cand_logps, cand_starts, arcs, cps)
                 else:  # longer than a key holds: the few such readings are in a dict
                     for w in self.word_lm._long_readings.get(
                             tuple(digits[i:i + length]), ()):
-                        self._word_arc(i, length, w, rows, arcs, cps)
+                        self._word_arc(i, length, w, cand_ids, cand_logps, cand_starts,
+                                       arcs, cps)
         first_arc[n] = arcs.size
         return 0
 
     cdef int _word_arc(self, Py_ssize_t i, Py_ssize_t length, int32_t w,
-                       const float[:, ::1] rows, Buf *arcs, Buf *cps) except -1:
+                       const int32_t[::1] cand_ids, const float[::1] cand_logps,
+                       const int64_t[::1] cand_starts, Buf *arcs, Buf *cps) except -1:
         """Word w read over syllables i..i + length - 1, as an arc if the vocabulary has
-        every hanzi of it and the encoder allows each."""
+        every hanzi of it and each is among its syllable's candidates."""
         cdef int64_t at = self.starts[w], stop = self.starts[w + 1] - 1
         cdef const uint8_t *u = self.text + at
         cdef int32_t *pool = <int32_t *> buf_push(cps, length)
         cdef int32_t cp
-        cdef Py_ssize_t j = 0
+        cdef Py_ssize_t j = 0, slot
         cdef double enc = 0, s
         cdef Arc *arc
         while at < stop:  # the word's UTF-8 -> code points
@@ -517,11 +539,16 @@ cdef class Lattice:
             if j == length or cp >= self.n_cp or self.cp_hanzi[cp] < 0:
                 j = -1
                 break
+            slot = find_hanzi(&cand_ids[0], cand_starts[i + j], cand_starts[i + j + 1],
+                              self.cp_hanzi[cp])
+            if slot < 0:  # not a candidate of its syllable
+                j = -1
+                break
             pool[j] = cp
-            s = rows[i + j, self.cp_hanzi[cp]]
+            s = cand_logps[slot]
             enc = s if j == 0 else enc + s
             j += 1
-        if j != length or not enc > -1e9:  # -inf: a hanzi the encoder forbids
+        if j != length or not enc > -1e9:  # (a -inf log-prob forbids a candidate too)
             cps.size -= length
             return 0
         arc = <Arc *> buf_push(arcs, 1)

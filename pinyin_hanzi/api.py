@@ -160,16 +160,21 @@ class Converter:
     def convert_syllables(self, inputs: list[list[str]], top_k: int = 5,
                           batch_size: int = 256) -> list[list[Candidate]]:
         """Already-segmented canonical syllables -> candidates, one list per input."""
-        return [self.decode_rows(syllables, rows, top_k)
-                for syllables, rows in zip(inputs, self.logprob_rows(inputs, batch_size))]
+        return [self.decode_scores(syllables, scores, top_k) for syllables, scores
+                in zip(inputs, self.candidate_scores(inputs, batch_size))]
 
-    def decode_rows(self, syllables: list[str], rows: np.ndarray, top_k: int
-                    ) -> list[Candidate]:
-        """One input's log-prob rows (`logprob_rows`) -> its `top_k` candidates, decoded as
-        `self.decode` says: over the word lattice when a word model is loaded, else by beam
-        search (with the character n-gram when one is loaded)."""
+    def candidates_of(self, syllable: str) -> np.ndarray:
+        """The hanzi ids a syllable may be, ascending (what its scores are over)."""
+        return self._candidate_ids[self.vocab.syllable_id[syllable]]
+
+    def decode_scores(self, syllables: list[str], scores: list[np.ndarray], top_k: int
+                      ) -> list[Candidate]:
+        """One input's candidate scores (`candidate_scores`) -> its `top_k` candidates,
+        decoded as `self.decode` says: over the word lattice when a word model is loaded,
+        else by beam search (with the character n-gram when one is loaded)."""
         d = self.decode
-        singles = self._top_per_position(syllables, rows)
+        positions = [(self.candidates_of(s), x) for s, x in zip(syllables, scores)]
+        singles = [top_candidates(ids, x, d.width) for ids, x in positions]
         if self.wordlm is not None:
             lattice = self._lattice
             if (lattice is None or lattice.word_lm is not self.wordlm
@@ -177,19 +182,16 @@ class Converter:
                 # Built once (fusion.fit swaps the models between settings).
                 lattice = self._lattice = Lattice(self.wordlm, self.lm, self.vocab.hanzi,
                                                   self.vocab.hanzi_id)
-            return lattice_search(syllables, rows, singles, self.vocab.hanzi,
+            return lattice_search(syllables, positions, singles, self.vocab.hanzi,
                                   self.vocab.hanzi_id, self.wordlm, top_k, d.beam,
                                   d.word_weight, d.word_bonus, self.lm, d.lm_weight, lattice)
         return beam_search(singles, self.vocab.hanzi, top_k, d.beam, self.lm, d.lm_weight)
 
-    def _top_per_position(self, syllables: list[str], rows: np.ndarray
-                          ) -> list[tuple[np.ndarray, np.ndarray]]:
-        return [top_candidates(row, self._candidate_ids[self.vocab.syllable_id[s]],
-                               self.decode.width) for s, row in zip(syllables, rows)]
-
-    def logprob_rows(self, inputs: list[list[str]], batch_size: int = 256
-                     ) -> list[np.ndarray]:
-        """Per input: the model's log-probs over all hanzi, one row per syllable."""
+    def candidate_scores(self, inputs: list[list[str]], batch_size: int = 256
+                         ) -> list[list[np.ndarray]]:
+        """Per input, per syllable: the model's log-probs over that syllable's candidate
+        hanzi (`candidates_of`), float32. Only candidates: an input method asks this on every
+        keystroke, and a syllable has ~50 of the 8,000 hanzi."""
         vocab = self.vocab
         # Every input becomes one or more windows of at most max_len syllables.
         pieces, owners = [], []
@@ -199,7 +201,7 @@ class Converter:
             pieces.extend(syllables[a:b] for a, b in spans)
             owners.append([(first + w, off) for w, off in owner_of_positions(len(syllables),
                                                                               spans)])
-        logprobs: list[np.ndarray] = [None] * len(pieces)
+        scores: list[list[np.ndarray]] = [None] * len(pieces)
         order = sorted(range(len(pieces)), key=lambda i: len(pieces[i]))
         for start in range(0, len(order), batch_size):
             batch = [order[j] for j in range(start, min(start + batch_size, len(order)))]
@@ -209,24 +211,10 @@ class Converter:
             for row, i in enumerate(batch):
                 ids[row, :len(pieces[i])] = [vocab.syllable_token(s) for s in pieces[i]]
                 mask[row, :len(pieces[i])] = 1
-            allowed = [[self._candidate_ids[vocab.syllable_id[s]] for s in pieces[i]]
-                       for i in batch]
-            for i, rows in zip(batch, self.encoder.log_probs(ids, mask, allowed)):
-                logprobs[i] = rows
-        return [_rows_of(owner, logprobs, len(vocab.hanzi)) for owner in owners]
-
-
-def _rows_of(owner: list[tuple[int, int]], logprobs: list[np.ndarray], n_hanzi: int
-             ) -> np.ndarray:
-    """One input's rows from its windows' (window, offset) per syllable; an input of one
-    window is that window's array itself (the common case: no copy)."""
-    if not owner:
-        return np.zeros((0, n_hanzi), dtype=np.float32)
-    first = owner[0][0]
-    if all(w == first and off == j for j, (w, off) in enumerate(owner)) \
-            and len(owner) == len(logprobs[first]):
-        return logprobs[first]
-    return np.stack([logprobs[w][off] for w, off in owner])
+            allowed = [[self.candidates_of(s) for s in pieces[i]] for i in batch]
+            for i, cands, flat in zip(batch, allowed, self.encoder.log_probs(ids, mask, allowed)):
+                scores[i] = np.split(flat, np.cumsum([len(c) for c in cands])[:-1])
+        return [[scores[w][off] for w, off in owner] for owner in owners]
 
 
 def _return_freed_memory():

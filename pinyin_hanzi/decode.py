@@ -51,14 +51,14 @@ def owner_of_positions(n: int, spans: list[tuple[int, int]]) -> list[tuple[int, 
     return owners
 
 
-def top_candidates(logprobs: np.ndarray, ids: np.ndarray, width: int
+def top_candidates(ids: np.ndarray, logprobs: np.ndarray, width: int
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """One position's log-probs over all hanzi and its allowed hanzi `ids` (ascending) -> the
-    `width` best (ids, log-probs), best first."""
-    if len(ids) > width:
-        ids = ids[np.argpartition(-logprobs[ids], width - 1)[:width]]
-    ids = ids[np.argsort(-logprobs[ids], kind="stable")]
-    return ids, logprobs[ids]
+    """One position's candidate hanzi `ids` and their log-probs -> the `width` best (ids,
+    log-probs), best first (ties: in the order given)."""
+    order = (np.argpartition(-logprobs, width - 1)[:width] if len(ids) > width
+             else np.arange(len(ids)))
+    order = order[np.argsort(-logprobs[order], kind="stable")]
+    return ids[order], logprobs[order]
 
 
 def beam_search(positions: list[tuple[np.ndarray, np.ndarray]], hanzi: list[str], k: int,

@@ -10,7 +10,8 @@ model still holding bf16 casts from training would export graphs onnxruntime rej
 The graph maps (input_ids, attention_mask) to the encoder's last hidden states; the output
 layer runs in numpy over each syllable's candidates only (`OutputHead`): a syllable has ~50 of
 the 8,000 hanzi, and the full output layer was ~40 % of the graph's work and most of its
-output. `OnnxEncoder` needs only onnxruntime and numpy: a service that runs it never imports
+output. Both backends hand the decoder the same thing: per position, log-probs over that
+syllable's candidates only (`log_probs`). `OnnxEncoder` needs only onnxruntime and numpy: a service that runs it never imports
 torch. `TorchEncoder` keeps the model's own full, masked logits.
 """
 
@@ -124,56 +125,28 @@ class OutputHead:
         return head
 
     def log_probs(self, hidden: np.ndarray, candidates: list[np.ndarray]) -> np.ndarray:
-        """(T, d_model) states -> (T, n_hanzi) log-softmax over each position's candidate
-        ids (ascending), -inf elsewhere."""
-        counts = np.array([len(ids) for ids in candidates])
-        rows = np.repeat(np.arange(len(candidates)), counts)
-        cols = np.concatenate(candidates) if len(candidates) else np.zeros(0, dtype=np.int64)
+        """(T, d_model) states and each position's candidate hanzi ids -> the log-softmax
+        over each position's candidates, all positions' concatenated (float32)."""
         # One product per position: gathering every candidate's row (and a copy of its
         # position's state) at once made two arrays of ~1 KB per candidate on every call,
         # and glibc kept ~14 MB of their freed pages resident.
         x = np.concatenate([self.weight[ids] @ hidden[t] for t, ids in enumerate(candidates)]
                            + [np.zeros(0, dtype=np.float32)])
-        x = x * self.scale[cols] + self.bias[cols]
-        out = np.full((len(candidates), len(self.weight)), -np.inf, dtype=np.float32)
-        if len(cols):
-            starts = np.r_[0, np.cumsum(counts)[:-1]][counts > 0]
-            seg = np.repeat(np.arange(len(starts)), counts[counts > 0])
-            shifted = x - np.maximum.reduceat(x, starts)[seg]
-            out[rows, cols] = shifted - np.log(np.add.reduceat(np.exp(shifted), starts))[seg]
-        return out
+        cols = np.concatenate(candidates) if len(candidates) else np.zeros(0, dtype=np.int64)
+        return log_softmax_runs(x * self.scale[cols] + self.bias[cols],
+                                [len(ids) for ids in candidates])
 
 
-def masked_log_softmax(logits: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """Log-softmax over the allowed entries only; -inf elsewhere. Shapes (..., n_hanzi)."""
-    x = np.where(allowed, logits.astype(np.float32, copy=False), -np.inf)
-    top = x.max(axis=-1, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0.0)
-    with np.errstate(divide="ignore"):
-        return x - top - np.log(np.exp(x - top).sum(axis=-1, keepdims=True))
-
-
-def candidate_log_softmax(logits: np.ndarray, candidates: list[np.ndarray]) -> np.ndarray:
-    """`masked_log_softmax` with each row's allowed hanzi given as ids (ascending, non-empty):
-    the same float32 numbers, but exp and log run over the candidates only."""
-    if not all(len(ids) for ids in candidates):
-        allowed = np.zeros(logits.shape, dtype=bool)
-        for row, ids in enumerate(candidates):
-            allowed[row, ids] = True
-        return masked_log_softmax(logits, allowed)
-    counts = [len(ids) for ids in candidates]
-    rows = np.repeat(np.arange(len(candidates)), counts)
-    cols = np.concatenate(candidates)
-    x = logits[rows, cols].astype(np.float32, copy=False)
-    starts = np.r_[0, np.cumsum(counts[:-1])]
-    shifted = x - np.maximum.reduceat(x, starts)[rows]
-    # The sum runs over whole rows, zeros included, so it adds in the order the masked
-    # version does and rounds the same.
-    exp = np.zeros(logits.shape, dtype=np.float32)
-    exp[rows, cols] = np.exp(shifted)
-    out = np.full(logits.shape, -np.inf, dtype=np.float32)
-    out[rows, cols] = shifted - np.log(exp.sum(axis=-1))[rows]
-    return out
+def log_softmax_runs(x: np.ndarray, lengths: list[int]) -> np.ndarray:
+    """Log-softmax within each run of `x` (consecutive, of these lengths), float32."""
+    x = np.asarray(x, dtype=np.float32)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    if not len(x):
+        return x
+    starts = np.r_[0, np.cumsum(lengths)[:-1]][lengths > 0]
+    run = np.repeat(np.arange(len(starts)), lengths[lengths > 0])
+    shifted = x - np.maximum.reduceat(x, starts)[run]
+    return shifted - np.log(np.add.reduceat(np.exp(shifted), starts))[run]
 
 
 class TorchEncoder:
@@ -199,10 +172,16 @@ class TorchEncoder:
 
     def log_probs(self, ids: np.ndarray, mask: np.ndarray,
                   candidates: list[list[np.ndarray]]) -> list[np.ndarray]:
-        """Per batch row b: (len(candidates[b]), n_hanzi) log-probs over each position's
-        candidates (the first len(candidates[b]) positions)."""
+        """Per batch row b, whose first len(candidates[b]) positions are real: the
+        log-softmax over each position's candidate hanzi ids, concatenated (float32)."""
         logits = self(ids, mask)
-        return [candidate_log_softmax(logits[b, :len(c)], c) for b, c in enumerate(candidates)]
+        out = []
+        for b, row in enumerate(candidates):
+            lengths = [len(c) for c in row]
+            at = np.repeat(np.arange(len(row)), lengths)
+            cols = np.concatenate(row) if row else np.zeros(0, dtype=np.int64)
+            out.append(log_softmax_runs(logits[b, at, cols], lengths))
+        return out
 
 
 class OnnxEncoder:
@@ -226,6 +205,6 @@ class OnnxEncoder:
 
     def log_probs(self, ids: np.ndarray, mask: np.ndarray,
                   candidates: list[list[np.ndarray]]) -> list[np.ndarray]:
-        """As TorchEncoder.log_probs."""
+        """As TorchEncoder.log_probs (the head over the hidden states)."""
         hidden = self(ids, mask)
         return [self.head.log_probs(hidden[b, :len(c)], c) for b, c in enumerate(candidates)]

@@ -54,18 +54,19 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
     log(f"  {len(char_lm):,} character n-grams; {len(word_lm):,} words, "
         f"{len(word_lm.bigrams):,} word bigrams")
 
-    rows = {source: conv.logprob_rows([s for s, _ in pairs]) for source, pairs in dev.items()}
+    encoder_scores = {source: conv.candidate_scores([s for s, _ in pairs])
+                      for source, pairs in dev.items()}
     results = []
     for config in grid:
-        # The converter decodes as each setting says, over the encoder rows computed once.
+        # The converter decodes as each setting says, over the encoder scores computed once.
         conv.decode = config
         conv.lm = char_lm if config.lm_weight else None
         conv.wordlm = word_lm if config.word_weight else None
         scores = {}
         for source, pairs in dev.items():
             right = errors = chars = 0
-            for (syllables, gold), r in zip(pairs, rows[source]):
-                best = conv.decode_rows(syllables, r, 1)[0].text
+            for (syllables, gold), x in zip(pairs, encoder_scores[source]):
+                best = conv.decode_scores(syllables, x, 1)[0].text
                 right += best == gold
                 errors += char_errors(best, gold)
                 chars += len(gold)

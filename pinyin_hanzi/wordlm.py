@@ -343,21 +343,22 @@ def listed_words(data_dir: Path) -> Iterable[tuple[str, str]]:
 
 
 
-def lattice_search(syllables: list[str], rows, singles: list[tuple[np.ndarray, np.ndarray]],
-                   hanzi: list[str], hanzi_id: dict[str, int], lm: WordLM, k: int,
-                   beam: int = 16, word_weight: float = 1.0, word_bonus: float = 0.0,
-                   char_lm=None, char_weight: float = 0.0,
-                   lattice: Lattice | None = None) -> list[Candidate]:
-    """rows[i]: the encoder's log-probs over all hanzi at syllable i; singles[i]: its best
-    allowed (hanzi ids, log-probs), the one-character arcs. A character n-gram (`char_lm`,
-    ngram.CharNgram) may score the hanzi too, with `char_weight`. Returns the k best distinct
-    clauses, best first.
+def lattice_search(syllables: list[str], positions: list[tuple[np.ndarray, np.ndarray]],
+                   singles: list[tuple[np.ndarray, np.ndarray]], hanzi: list[str],
+                   hanzi_id: dict[str, int], lm: WordLM, k: int, beam: int = 16,
+                   word_weight: float = 1.0, word_bonus: float = 0.0, char_lm=None,
+                   char_weight: float = 0.0, lattice: Lattice | None = None
+                   ) -> list[Candidate]:
+    """positions[i]: the hanzi syllable i may be (ids, ascending) and the encoder's log-probs
+    of each; singles[i]: its best few of them (ids, log-probs), the one-character arcs. A
+    character n-gram (`char_lm`, ngram.CharNgram) may score the hanzi too, with
+    `char_weight`. Returns the k best distinct clauses, best first.
 
     At each position the search keeps the `beam` best distinct texts that end there (a text
     reached twice keeps its better path; texts that tie, the first met) and extends each by
-    every arc that starts there: the single hanzi, then the lexicon's words. The search runs
-    compiled (_lattice.pyx); `lattice`, built once from the same models and vocabulary,
-    saves building it per call."""
+    every arc that starts there: the single hanzi, then the lexicon's words whose every hanzi
+    is among its position's candidates. The search runs compiled (_lattice.pyx); `lattice`,
+    built once from the same models and vocabulary, saves building it per call."""
     beam = max(beam, k)
     if not syllables:
         return [Candidate("", float(0.0 + word_weight * lm.logprob(BOUNDARY, BOUNDARY) + (
@@ -367,14 +368,19 @@ def lattice_search(syllables: list[str], rows, singles: list[tuple[np.ndarray, n
         lattice = Lattice(lm, char_lm, hanzi, hanzi_id)
     elif lattice.word_lm is not lm or (char_weight and lattice.char_lm is not char_lm):
         raise ValueError("the lattice was built for other language models")
+    if len(positions) != len(syllables) or len(singles) != len(syllables):
+        raise ValueError("one (candidates, log-probs) per syllable is needed")
     n, width = len(syllables), max(len(ids) for ids, _ in singles)
     ids = np.zeros((n, width), dtype=np.int64)
     logps = np.zeros((n, width), dtype=np.float32)
     counts = np.zeros(n, dtype=np.int32)
     for i, (h, lp) in enumerate(singles):
         ids[i, :len(h)], logps[i, :len(h)], counts[i] = h, lp, len(h)
-    best = lattice.search(list(syllables), np.ascontiguousarray(rows, dtype=np.float32),
-                          ids, logps, counts, k, beam, word_weight, word_bonus,
+    starts = np.r_[0, np.cumsum([len(h) for h, _ in positions])].astype(np.int64)
+    best = lattice.search(list(syllables),
+                          np.concatenate([h for h, _ in positions]).astype(np.int32),
+                          np.concatenate([lp for _, lp in positions]).astype(np.float32),
+                          starts, ids, logps, counts, k, beam, word_weight, word_bonus,
                           char_weight if char_lm is not None else 0.0)
     # The compiled search returns the k best and any that tie the k-th: ties go to the
     # greater text.

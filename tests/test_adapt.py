@@ -85,13 +85,16 @@ def test_adapter_loads_back_to_the_accuracy_the_run_measured(adapted, base):
     conv = Converter.load(base, adapter=run / "adapter", backend="torch")
     examples = load_examples(run / "data", "dev", conv.vocab, (), conv.max_len)
     inverse = {conv.vocab.syllable_token(s): s for s in conv.vocab.syllables}
-    rows = conv.logprob_rows([[inverse[t] for t in syl] for syl, _, _ in examples])
-    right = sum(int((r.argmax(-1) == lab).sum()) for r, (_, _, lab) in zip(rows, examples))
+    inputs = [[inverse[t] for t in syl] for syl, _, _ in examples]
+    right = sum(int(conv.candidates_of(s)[x.argmax()] == label)
+                for syllables, scores, (_, _, labels) in zip(
+                    inputs, conv.candidate_scores(inputs), examples)
+                for s, x, label in zip(syllables, scores, labels))
     total = sum(len(lab) for _, _, lab in examples)
     assert right / total == pytest.approx(final["eval_char_acc"], abs=1e-9)
     plain = Converter.load(base, backend="torch")
-    syllables = [[inverse[t] for t in examples[0][0]]]
-    assert not np.allclose(plain.logprob_rows(syllables)[0], conv.logprob_rows(syllables)[0])
+    assert not np.allclose(np.concatenate(plain.candidate_scores(inputs[:1])[0]),
+                           np.concatenate(conv.candidate_scores(inputs[:1])[0]))
 
 
 def test_several_adapters_sit_beside_one_base(adapted, base, tmp_path):
@@ -106,7 +109,8 @@ def test_several_adapters_sit_beside_one_base(adapted, base, tmp_path):
     first = Converter.load(base, adapter=adapted[0] / "adapter", backend="torch")
     second = Converter.load(base, adapter=tmp_path / "run2" / "adapter", backend="torch")
     syllables = [["cheng", "shi"]]
-    assert not np.allclose(first.logprob_rows(syllables)[0], second.logprob_rows(syllables)[0])
+    assert not np.allclose(np.concatenate(first.candidate_scores(syllables)[0]),
+                           np.concatenate(second.candidate_scores(syllables)[0]))
 
 
 @pytest.mark.parametrize("method, share", [("full", 1.0), ("freeze", 0.5)])

@@ -244,7 +244,8 @@ def test_owner_is_the_window_where_the_position_is_furthest_from_an_edge():
     ],
 )
 def test_top_candidates(logprobs, allowed, width, ids):
-    got_ids, got_logprobs = top_candidates(np.array(logprobs), np.flatnonzero(allowed), width)
+    ids_allowed = np.flatnonzero(allowed)
+    got_ids, got_logprobs = top_candidates(ids_allowed, np.array(logprobs)[ids_allowed], width)
     assert got_ids.tolist() == ids
     assert got_logprobs.tolist() == [logprobs[i] for i in ids]
 

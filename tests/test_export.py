@@ -16,7 +16,7 @@ from pinyin_hanzi.api import DEFAULT_MODEL, Converter
 from pinyin_hanzi.checkpoint import ModelDirError
 from pinyin_hanzi.cli import app
 from pinyin_hanzi.evaluate import evaluate, read_tsv
-from pinyin_hanzi.export import HEAD_FILE, INT8_FILE, ONNX_FILE, OutputHead, masked_log_softmax
+from pinyin_hanzi.export import HEAD_FILE, INT8_FILE, ONNX_FILE, OutputHead, log_softmax_runs
 from tiny_run import one_thread, shared_run
 
 pytest.importorskip("onnxruntime")
@@ -54,7 +54,7 @@ def test_onnx_backend_needs_the_head(exported, tmp_path):
 
 def test_output_head_is_the_output_layer_over_candidates():
     """Per-row int8 keeps each row within half a step of its scale; log-probs are a
-    log-softmax over each position's candidates only, -inf elsewhere."""
+    log-softmax over each position's candidates only."""
     rng = np.random.default_rng(0)
     weight, bias = rng.normal(size=(12, 8)).astype(np.float32), rng.normal(size=12)
     head = OutputHead.quantize(weight, bias)
@@ -62,13 +62,12 @@ def test_output_head_is_the_output_layer_over_candidates():
                   <= head.scale[:, None] / 2 + 1e-7)
     hidden = rng.normal(size=(3, 8)).astype(np.float32)
     candidates = [np.array([0, 3, 7]), np.array([5]), np.array([1, 2, 11])]
-    out = head.log_probs(hidden, candidates)
+    out = np.split(head.log_probs(hidden, candidates), [3, 4])
     dequantized = head.weight * head.scale[:, None]
     for t, ids in enumerate(candidates):
         logits = dequantized[ids] @ hidden[t] + bias[ids]
         expected = logits - np.log(np.exp(logits - logits.max()).sum()) - logits.max()
-        assert out[t, ids] == pytest.approx(expected, abs=1e-5)
-        assert np.all(np.isneginf(np.delete(out[t], ids)))
+        assert out[t] == pytest.approx(expected, abs=1e-5)
 
 
 def test_auto_backend_picks_onnxruntime_when_the_export_is_there(exported, tmp_path_factory):
@@ -108,13 +107,13 @@ def test_onnx_scores_match_torch(exported):
                     == [c.text for c in torch_conv.convert(text, 3)][:1])
 
 
-def test_masked_log_softmax_normalises_over_allowed_only():
-    logits = np.array([[1.0, 2.0, 3.0, 4.0], [0.5, 0.5, 9.0, 0.5]], dtype=np.float32)
-    allowed = np.array([[True, False, True, False], [True, True, False, False]])
-    out = masked_log_softmax(logits, allowed)
-    assert np.all(np.isneginf(out[~allowed]))
-    assert np.exp(out[allowed].reshape(2, 2)).sum(axis=1) == pytest.approx([1, 1])
-    assert out[0, 2] - out[0, 0] == pytest.approx(2.0)
+def test_log_softmax_runs_normalises_each_run():
+    x = np.array([1.0, 2.0, 3.0, 9.0, 0.5, 0.5], dtype=np.float32)
+    out = log_softmax_runs(x, [3, 0, 1, 2])
+    assert out.dtype == np.float32
+    assert [np.exp(out[a:b]).sum() for a, b in [(0, 3), (3, 4), (4, 6)]] == pytest.approx([1] * 3)
+    assert out[2] - out[0] == pytest.approx(2.0)
+    assert out[3] == 0 and out[4] == pytest.approx(np.log(0.5))
 
 
 def test_onnx_backend_does_not_import_torch(exported):

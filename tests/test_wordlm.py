@@ -181,6 +181,12 @@ HANZI = ["<unk>", "去", "取", "贷", "代", "了"]
 HANZI_ID = {h: i for i, h in enumerate(HANZI)}
 
 
+def allowed(row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A full row of log-probs (-inf: not a candidate) -> (candidate ids, their log-probs)."""
+    ids = np.flatnonzero(np.isfinite(row))
+    return ids, row[ids]
+
+
 def toy_rows(logprobs_by_position: list[dict[str, float]]):
     rows, singles = [], []
     for scores in logprobs_by_position:
@@ -197,10 +203,11 @@ def test_lattice_prefers_a_lexicon_word_the_encoder_ranks_second():
     """The encoder alone says 去贷 (each hanzi its best); the lexicon knows 取代."""
     rows, singles = toy_rows([{"去": -0.5, "取": -1.0}, {"贷": -0.6, "代": -0.9}])
     lm = WordLM.train(TOY, LISTED)
-    words = lattice_search(["qu", "dai"], rows, singles, HANZI, HANZI_ID, lm, k=4,
+    positions = [allowed(r) for r in rows]
+    words = lattice_search(["qu", "dai"], positions, singles, HANZI, HANZI_ID, lm, k=4,
                            word_weight=1.0)
     assert words[0].text == "取代"
-    alone = lattice_search(["qu", "dai"], rows, singles, HANZI, HANZI_ID, lm, k=4,
+    alone = lattice_search(["qu", "dai"], positions, singles, HANZI, HANZI_ID, lm, k=4,
                            word_weight=0.0)
     assert alone[0].text == "去贷"
     # n-best: distinct clauses, best first, every pairing of the candidates present.
@@ -210,11 +217,11 @@ def test_lattice_prefers_a_lexicon_word_the_encoder_ranks_second():
 
 
 def test_lattice_skips_lexicon_words_the_encoder_forbids():
-    """A word whose hanzi the candidate table does not allow (-inf) is never proposed."""
+    """A word whose hanzi are not among its syllables' candidates is never proposed."""
     rows, singles = toy_rows([{"去": -0.5}, {"贷": -0.6}])
     lm = WordLM.train(TOY, LISTED)
-    out = lattice_search(["qu", "dai"], rows, singles, HANZI, HANZI_ID, lm, k=5,
-                         word_weight=1.0)
+    out = lattice_search(["qu", "dai"], [allowed(r) for r in rows], singles, HANZI,
+                         HANZI_ID, lm, k=5, word_weight=1.0)
     assert [c.text for c in out] == ["去贷"]
 
 
@@ -277,13 +284,14 @@ def test_lattice_matches_the_reference_when_scores_tie(seed, order):
     rows = rng.choice([-0.5, -1.0, -2.0], size=(len(syllables), len(hanzi)))
     rows = rows.astype(np.float32)
     rows[:, rng.choice(len(hanzi), 3, replace=False)] = -np.inf  # forbidden hanzi
-    singles = [top_candidates(r, np.flatnonzero(np.isfinite(r)), 5) for r in rows]
+    singles = [top_candidates(*allowed(r), 5) for r in rows]
     lm = WordLM.train(TOY, LISTED)
     char_lm = CharNgram.train(["我们喜欢银行", "取代了", "行走"], order) if order else None
     for k, beam in [(1, 2), (5, 4), (20, 16)]:
-        args = (syllables, rows, singles, hanzi, hanzi_id, lm, k, beam, 0.7, -1.0, char_lm,
+        args = (singles, hanzi, hanzi_id, lm, k, beam, 0.7, -1.0, char_lm,
                 0.4 if order else 0.0)
-        assert_same_candidates(lattice_search(*args), reference_lattice(*args))
+        assert_same_candidates(lattice_search(syllables, [allowed(r) for r in rows], *args),
+                               reference_lattice(syllables, rows, *args))
 
 
 def test_lattice_matches_the_reference_on_the_tiny_model(tmp_path_factory):
@@ -295,13 +303,18 @@ def test_lattice_matches_the_reference_on_the_tiny_model(tmp_path_factory):
               "ta men xi huan kan shu xue xi", "quan li hui yi you xi shi yan"]
     vocab = conv.vocab
     assert all(vocab.candidates.get(s) for x in inputs for s in x.split())
-    for syllables, rows in zip([x.split() for x in inputs],
-                               conv.logprob_rows([x.split() for x in inputs])):
-        singles = [top_candidates(r, np.flatnonzero(np.isfinite(r)), 8) for r in rows]
+    for syllables, scores in zip([x.split() for x in inputs],
+                                 conv.candidate_scores([x.split() for x in inputs])):
+        positions = [(conv.candidates_of(s), x) for s, x in zip(syllables, scores)]
+        rows = np.full((len(syllables), len(vocab.hanzi)), -np.inf, dtype=np.float32)
+        for row, (ids, x) in zip(rows, positions):
+            row[ids] = x
+        singles = [top_candidates(ids, x, 8) for ids, x in positions]
         for weights in [(0.7, -2.0, 0.4), (1.0, 0.0, 0.0)]:
-            args = (syllables, rows, singles, vocab.hanzi, vocab.hanzi_id, lm, 5, 16,
-                    *weights[:2], char_lm, weights[2])
-            assert_same_candidates(lattice_search(*args), reference_lattice(*args))
+            args = (singles, vocab.hanzi, vocab.hanzi_id, lm, 5, 16, *weights[:2], char_lm,
+                    weights[2])
+            assert_same_candidates(lattice_search(syllables, positions, *args),
+                                   reference_lattice(syllables, rows, *args))
 
 
 def test_training_words_follow_the_annotated_readings(tmp_path_factory):
@@ -361,11 +374,11 @@ def test_a_lattice_is_reused_only_for_the_models_it_was_built_for():
 
     hanzi = ["<unk>", *"去取贷代"]
     hanzi_id = {h: i for i, h in enumerate(hanzi)}
-    rows = np.log(np.full((2, len(hanzi)), 0.25, dtype=np.float32))
-    singles = [top_candidates(r, np.arange(1, len(hanzi)), 4) for r in rows]
+    positions = [(np.arange(1, len(hanzi)), np.log(np.full(4, 0.25, dtype=np.float32)))] * 2
+    singles = [top_candidates(ids, x, 4) for ids, x in positions]
     lm, other = WordLM.train(TOY, LISTED), WordLM.train(TOY[:2], LISTED)
     lattice = Lattice(lm, None, hanzi, hanzi_id)
-    args = (["qu", "dai"], rows, singles, hanzi, hanzi_id)
+    args = (["qu", "dai"], positions, singles, hanzi, hanzi_id)
     assert_same_candidates(lattice_search(*args, lm, 3, lattice=lattice),
                            lattice_search(*args, lm, 3))
     with pytest.raises(ValueError, match="other language models"):
@@ -385,10 +398,13 @@ def test_words_longer_than_a_reading_key_are_found():
     hanzi_id = {h: i for i, h in enumerate(hanzi)}
     rng = np.random.default_rng(0)
     rows = np.log(rng.dirichlet(np.ones(len(hanzi)), size=len(syllables))).astype(np.float32)
-    singles = [top_candidates(r, np.arange(1, len(hanzi)), 3) for r in rows]
-    args = (syllables, rows, singles, hanzi, hanzi_id, lm, 5, 16, 1.0, -3.0)
-    got = lattice_search(*args)
+    rows[:, 0] = -np.inf  # <unk> is no candidate
+    singles = [top_candidates(*allowed(r), 3) for r in rows]
+    positions = [allowed(r) for r in rows]
+    args = (singles, hanzi, hanzi_id, lm, 5, 16, 1.0, -3.0)
+    got = lattice_search(syllables, positions, *args)
     assert got[0].text == word
-    assert_same_candidates(got, reference_lattice(*args))
+    assert_same_candidates(got, reference_lattice(syllables, rows, *args))
     without = WordLM.train(TOY, [*LISTED, ("人民", "ren min")])
-    assert got[0].score > lattice_search(*args[:5], without, *args[6:])[0].score + 1
+    assert got[0].score > lattice_search(syllables, positions, *args[:3], without,
+                                         *args[4:])[0].score + 1
