@@ -45,23 +45,6 @@ cdef inline Py_ssize_t memo_slot(int64_t history, int64_t next) noexcept nogil:
     return <Py_ssize_t> ((h * 0xBF58476D1CE4E5B9ULL) >> (64 - MEMO_BITS))
 
 
-cdef inline int64_t lower_bound(const int64_t *keys, int64_t n, int64_t key) noexcept nogil:
-    cdef int64_t lo = 0, hi = n, mid
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if keys[mid] < key:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-cdef const int64_t *i64(list keep, object array) except? NULL:
-    cdef const int64_t[::1] view = np.ascontiguousarray(array, dtype=np.int64)
-    keep.append(view)
-    return &view[0] if view.shape[0] else NULL
-
-
 cdef const int32_t *i32(list keep, object array, str what) except? NULL:
     array = np.asarray(array)
     if array.size and (array.max() >= 2 ** 31 or array.min() < -2 ** 31):
@@ -100,16 +83,22 @@ cdef inline int64_t at(Column c, int64_t j) noexcept nogil:
     return (<const int64_t *> c.data)[j]
 
 
-cdef inline int64_t find(Column c, int64_t lo, int64_t hi, int64_t key) noexcept nogil:
-    """Where `key` is in the ascending c[lo:hi], or -1."""
-    cdef int64_t mid, end = hi
+cdef inline int64_t lower(Column c, int64_t lo, int64_t hi, int64_t key) noexcept nogil:
+    """The first place in the ascending c[lo:hi] whose value is >= key (hi if none)."""
+    cdef int64_t mid
     while lo < hi:
         mid = (lo + hi) >> 1
         if at(c, mid) < key:
             lo = mid + 1
         else:
             hi = mid
-    return lo if lo < end and at(c, lo) == key else -1
+    return lo
+
+
+cdef inline int64_t find(Column c, int64_t lo, int64_t hi, int64_t key) noexcept nogil:
+    """Where `key` is in the ascending c[lo:hi], or -1."""
+    lo = lower(c, lo, hi, key)
+    return lo if lo < hi and at(c, lo) == key else -1
 
 
 cdef struct Arc:
@@ -248,19 +237,6 @@ cdef inline Counted lookup(const CountTable *table, int64_t history, int64_t nex
     return out
 
 
-cdef inline Py_ssize_t find_hanzi(const int32_t *ids, Py_ssize_t lo, Py_ssize_t hi,
-                                   int32_t hanzi) noexcept nogil:
-    """Where `hanzi` is in the ascending ids[lo:hi], or -1."""
-    cdef Py_ssize_t mid, end = hi
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if ids[mid] < hanzi:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo if lo < end and ids[lo] == hanzi else -1
-
-
 cdef class Lattice:
     # Word model (wordlm.WordLM): n words, their counts; its bigrams (a csr.CountTable).
     cdef const uint8_t *text
@@ -270,9 +246,9 @@ cdef class Lattice:
     cdef int64_t n_words
     # The lexicon's reading index (WordLM._lexicon): sorted keys of up to key_syllables
     # syllable digits in base reading_base, beside their words.
-    cdef const int64_t *reading_keys
+    cdef Column reading_keys
     cdef const int32_t *reading_words
-    cdef int64_t n_readings, reading_base
+    cdef int64_t reading_base
     cdef Py_ssize_t key_syllables, max_word_len
     cdef double alpha, denominator
     # Character n-gram (ngram.CharNgram) of order m + 1, or none (m = -1).
@@ -324,9 +300,8 @@ cdef class Lattice:
         self.alpha = word_lm.alpha
         self.denominator = float(word_lm.denominator)
         from .wordlm import _KEY_SYLLABLES, _READING_BASE, MAX_WORD_LEN
-        self.reading_keys = i64(keep, word_lm.reading_keys)
+        self.reading_keys = column(keep, word_lm.reading_keys)
         self.reading_words = i32(keep, word_lm.reading_words, "reading words")
-        self.n_readings = len(word_lm.reading_keys)
         self.reading_base, self.key_syllables = _READING_BASE, _KEY_SYLLABLES
         self.max_word_len = MAX_WORD_LEN
 
@@ -477,6 +452,9 @@ cdef class Lattice:
         cdef int64_t key
         cdef int32_t *pool
         cdef Arc *arc
+        cdef Column candidates  # cand_ids, searched like the models' tables
+        candidates.data, candidates.width = &cand_ids[0] if cand_ids.shape[0] else NULL, 4
+        candidates.size = cand_ids.shape[0]
         syllable_id = self.word_lm.syllable_id
         cdef int32_t[::1] digits = np.array([syllable_id.get(x, -1) + 1 for x in syllables],
                                             dtype=np.int32)  # 0: not in the lexicon
@@ -499,48 +477,49 @@ cdef class Lattice:
                     key = key * self.reading_base + d
                     if length == 1:
                         continue
-                    lo = lower_bound(self.reading_keys, self.n_readings, key)
-                    hi = lower_bound(self.reading_keys, self.n_readings, key + 1)
+                    lo = lower(self.reading_keys, 0, self.reading_keys.size, key)
+                    hi = lower(self.reading_keys, lo, self.reading_keys.size, key + 1)
                     for r in range(lo, hi):
-                        self._word_arc(i, length, self.reading_words[r], cand_ids,
+                        self._word_arc(i, length, self.reading_words[r], candidates,
                                        cand_logps, cand_starts, arcs, cps)
                 else:  # longer than a key holds: the few such readings are in a dict
                     for w in self.word_lm._long_readings.get(
                             tuple(digits[i:i + length]), ()):
-                        self._word_arc(i, length, w, cand_ids, cand_logps, cand_starts,
+                        self._word_arc(i, length, w, candidates, cand_logps, cand_starts,
                                        arcs, cps)
         first_arc[n] = arcs.size
         return 0
 
-    cdef int _word_arc(self, Py_ssize_t i, Py_ssize_t length, int32_t w,
-                       const int32_t[::1] cand_ids, const float[::1] cand_logps,
-                       const int64_t[::1] cand_starts, Buf *arcs, Buf *cps) except -1:
+    cdef int _word_arc(self, Py_ssize_t i, Py_ssize_t length, int32_t w, Column candidates,
+                       const float[::1] cand_logps, const int64_t[::1] cand_starts,
+                       Buf *arcs, Buf *cps) except -1:
         """Word w read over syllables i..i + length - 1, as an arc if the vocabulary has
-        every hanzi of it and each is among its syllable's candidates."""
-        cdef int64_t at = self.starts[w], stop = self.starts[w + 1] - 1
-        cdef const uint8_t *u = self.text + at
+        every hanzi of it and each is among its syllable's candidates (ids in `candidates`,
+        their log-probs in cand_logps)."""
+        cdef int64_t byte = self.starts[w], stop = self.starts[w + 1] - 1
+        cdef const uint8_t *u = self.text + byte
         cdef int32_t *pool = <int32_t *> buf_push(cps, length)
         cdef int32_t cp
         cdef Py_ssize_t j = 0, slot
         cdef double enc = 0, s
         cdef Arc *arc
-        while at < stop:  # the word's UTF-8 -> code points
+        while byte < stop:  # the word's UTF-8 -> code points
             if u[0] < 0x80:
-                cp, u, at = u[0], u + 1, at + 1
+                cp, u, byte = u[0], u + 1, byte + 1
             elif u[0] < 0xE0:
-                cp, u, at = ((u[0] & 0x1F) << 6) | (u[1] & 0x3F), u + 2, at + 2
+                cp, u, byte = ((u[0] & 0x1F) << 6) | (u[1] & 0x3F), u + 2, byte + 2
             elif u[0] < 0xF0:
                 cp = ((u[0] & 0x0F) << 12) | ((u[1] & 0x3F) << 6) | (u[2] & 0x3F)
-                u, at = u + 3, at + 3
+                u, byte = u + 3, byte + 3
             else:
                 cp = (((u[0] & 0x07) << 18) | ((u[1] & 0x3F) << 12)
                       | ((u[2] & 0x3F) << 6) | (u[3] & 0x3F))
-                u, at = u + 4, at + 4
+                u, byte = u + 4, byte + 4
             if j == length or cp >= self.n_cp or self.cp_hanzi[cp] < 0:
                 j = -1
                 break
-            slot = find_hanzi(&cand_ids[0], cand_starts[i + j], cand_starts[i + j + 1],
-                              self.cp_hanzi[cp])
+            slot = find(candidates, cand_starts[i + j], cand_starts[i + j + 1],
+                        self.cp_hanzi[cp])
             if slot < 0:  # not a candidate of its syllable
                 j = -1
                 break
