@@ -30,6 +30,7 @@ Cost is linear in the input: a dynamic program over (offset, syllable), at most
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterator
 
 from pinyin_hanzi.pinyin import (
@@ -211,6 +212,15 @@ def _best_split(edges: list[list[_Edge]], n: int) -> tuple[list[tuple[int, _Edge
     return path, on_path
 
 
+@lru_cache(maxsize=4096)
+def _parse_chunk(chunk: str, allow_partial: bool):
+    """One chunk's edges and best split (_chunk_edges, _best_split), remembered: chunks
+    repeat (spaced input is one syllable per chunk), and this is most of a parse's time.
+    Callers only read the lists."""
+    edges = _chunk_edges(chunk, 0, len(chunk), allow_partial)
+    return (edges, *_best_split(edges, len(chunk)))
+
+
 def segment(text: str, max_len: int | None = None, *, allow_partial: bool = False) -> Segmentation:
     """Parse typed pinyin into syllables (see the module docstring for the ranking rule).
 
@@ -255,8 +265,7 @@ def segment(text: str, max_len: int | None = None, *, allow_partial: bool = Fals
     while start < n:
         end = normalized.find("'", start)
         end = n if end < 0 else end
-        edges = _chunk_edges(normalized, start, end, allow_partial and end == n)
-        path, on_path = _best_split(edges, end - start)
+        edges, path, on_path = _parse_chunk(normalized[start:end], allow_partial and end == n)
         if not path:
             raise error(*_unparsable(normalized, start, end, edges))
         best.extend((start + i, e) for i, e in path)
