@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -62,7 +63,7 @@ def wait_until_healthy(url: str, server: subprocess.Popen, timeout: float = 120.
 
 
 async def run_clients(url: str, clauses: list[str], clients: int, seconds: float) -> dict:
-    latencies, errors, sent = [], 0, 0
+    latencies, errors, sent, failures = [], 0, 0, Counter()
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as http:
         for clause in clauses[:WARMUP_REQUESTS]:
@@ -77,12 +78,14 @@ async def run_clients(url: str, clauses: list[str], clients: int, seconds: float
                 try:
                     response = await http.post("/v1/convert", json={"pinyin": clause})
                     ok = response.status_code == 200
-                except httpx.HTTPError:
-                    ok = False
+                    why = f"HTTP {response.status_code}: {response.text[:200]}"
+                except httpx.HTTPError as e:
+                    ok, why = False, f"{type(e).__name__}: {e}"
                 if ok:
                     latencies.append(time.perf_counter() - start)
                 else:
                     errors += 1
+                    failures[why] += 1
 
         start = time.monotonic()
         deadline = start + seconds
@@ -96,7 +99,8 @@ async def run_clients(url: str, clauses: list[str], clients: int, seconds: float
 
     return {"requests": len(latencies) + errors, "ok": len(latencies), "errors": errors,
             "seconds": elapsed, "rps": len(latencies) / elapsed,
-            "p50_ms": quantile(0.50), "p99_ms": quantile(0.99)}
+            "p50_ms": quantile(0.50), "p99_ms": quantile(0.99),
+            "failures": failures.most_common(5)}
 
 
 def main():
@@ -142,6 +146,9 @@ def main():
              "|---|---|---|---|---|---|\n"
              f"| {args.clients} | {result['requests']} | {result['rps']:.1f} | "
              f"{result['p50_ms']:.1f} | {result['p99_ms']:.1f} | {result['errors']} |\n")
+    if result["failures"]:  # what went wrong, as the client saw it
+        table += "\nErrors: " + "; ".join(f"{why or 'no message'} (x{count})"
+                                           for why, count in result["failures"]) + "\n"
     print(table)
     if not args.no_write:
         write_section("load", table)
