@@ -36,7 +36,7 @@ cdef extern from "Python.h":
 cdef uint64_t HASH_MUL = 1000003
 cdef int32_t UNKNOWN = -1  # wordlm.UNKNOWN
 cdef enum:
-    MEMO_BITS = 15  # 2 ** 15 cached answers per model (768 KB)
+    MEMO_BITS = 11  # 2 ** 11 cached answers per model (48 KB): more missed the cache (issue 4)
 
 
 cdef inline Py_ssize_t memo_slot(int64_t history, int64_t next) noexcept nogil:
