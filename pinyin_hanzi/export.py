@@ -206,5 +206,7 @@ class OnnxEncoder:
     def log_probs(self, ids: np.ndarray, mask: np.ndarray,
                   candidates: list[list[np.ndarray]]) -> list[np.ndarray]:
         """As TorchEncoder.log_probs (the head over the hidden states)."""
+        if self.head is None:
+            raise ValueError(f"{self.path}: no output head given (export writes {HEAD_FILE})")
         hidden = self(ids, mask)
         return [self.head.log_probs(hidden[b, :len(c)], c) for b, c in enumerate(candidates)]

@@ -50,6 +50,11 @@ def test_onnx_backend_needs_the_head(exported, tmp_path):
     assert Converter.load(model_dir).encoder.name == "torch"  # auto falls back
     with pytest.raises(ModelDirError, match=HEAD_FILE):
         Converter.load(model_dir, backend="onnx")
+    from pinyin_hanzi.export import OnnxEncoder
+
+    ids = np.ones((1, 2), dtype=np.int64)
+    with pytest.raises(ValueError, match="no output head"):
+        OnnxEncoder(model_dir / INT8_FILE, threads=1).log_probs(ids, ids, [[np.arange(3)] * 2])
 
 
 def test_output_head_is_the_output_layer_over_candidates():
