@@ -95,14 +95,22 @@ class CharNgram:
             raise ValueError(f"an n-gram is empty or longer than the order {order}")
         chars = "".join(sorted({c for g in counts for c in g}))
         ids = {c: i for i, c in enumerate(chars)}
+        base = len(chars) + 1
         by_order = [[] for _ in range(order)]
-        for gram, n in counts.items():
-            by_order[len(gram) - 1].append(([ids[c] for c in gram], int(n)))
+        for gram, n in counts.items():  # sorted as integer keys: faster than as id lists
+            key = 0
+            for c in gram:
+                key = key * base + ids[c]
+            by_order[len(gram) - 1].append((key, int(n)))
         grams, values = [], []
-        for k, rows in enumerate(by_order, 1):
-            rows.sort()
-            grams.append(np.array([r for r, _ in rows], dtype=np.int64).reshape(-1, k))
-            values.append(np.array([n for _, n in rows], dtype=np.int64))
+        for k, pairs in enumerate(by_order, 1):
+            pairs.sort()
+            keys, columns = np.array([key for key, _ in pairs], dtype=np.int64), []
+            for _ in range(k):
+                keys, column = np.divmod(keys, base)
+                columns.append(column)
+            grams.append(np.stack(columns[::-1], axis=1))
+            values.append(np.array([n for _, n in pairs], dtype=np.int64))
         return cls(order, chars, grams, values)
 
     def to_counts(self) -> dict[str, int]:
