@@ -61,6 +61,7 @@ class CountTable:
         # d = c(h) + T(h); an unseen history (only in a dense table) has t = d = 1, which
         # keeps the lower order's p.
         self.d = smallest_int(d)
+        self._keys = None  # see _row_keys
 
     def __len__(self) -> int:
         return len(self.next)
@@ -71,6 +72,17 @@ class CountTable:
         keys = (np.arange(len(lengths)) if self.histories is None
                 else self.histories.astype(np.int64))
         return np.repeat(keys, lengths), self.next.astype(np.int64), self.counts
+
+    def _row_keys(self) -> tuple[np.ndarray, int]:
+        """Each n-gram as row index * span + next (ascending), built on first use: one
+        searchsorted then answers a whole batch. Only the numpy lookups (the n-gram baseline,
+        beam search without a word model) build it; the compiled search reads the rows."""
+        if self._keys is None:
+            span = int(self.next.max()) + 1
+            rows = np.repeat(np.arange(len(self.rows) - 1),
+                             np.diff(self.rows.astype(np.int64)))
+            self._keys = rows * span + self.next, span
+        return self._keys
 
     def lookup(self, histories, nexts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For arrays of (history, next) that broadcast together: the pair's count and its
@@ -89,29 +101,12 @@ class CountTable:
                 self.histories) else np.zeros(histories.shape, dtype=bool)
         lo = np.where(found, self.rows.take(j, mode="clip"), 0).astype(np.int64)
         hi = np.where(found, self.rows.take(j + 1, mode="clip"), 0).astype(np.int64)
-        at = search_rows(self.next, lo, hi, nexts)
-        count = np.where(at >= 0, self.counts.take(np.maximum(at, 0), mode="clip"), 0)
+        keys, span = self._row_keys()
+        query = np.where(found & (nexts >= 0) & (nexts < span), j * span + nexts, -1)
+        at = np.searchsorted(keys, query)
+        hit = keys.take(at, mode="clip") == query
+        count = np.where(hit, self.counts.take(at, mode="clip"), 0)
         seen = hi > lo
         t = np.where(seen, hi - lo, 1)
         d = np.where(seen, self.d.take(j, mode="clip"), 1)
         return count, t, d
-
-
-def search_rows(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, targets: np.ndarray
-                ) -> np.ndarray:
-    """Where each target sits in values[lo:hi] (ascending), elementwise; -1 if absent. A
-    binary search over all rows at once."""
-    lo, hi = lo.copy(), hi.copy()
-    end = hi.copy()
-    if not len(values):
-        return np.full(targets.shape, -1, dtype=np.int64)
-    while True:
-        active = lo < hi
-        if not active.any():
-            break
-        mid = (lo + hi) >> 1
-        less = values.take(mid, mode="clip") < targets
-        lo = np.where(active & less, mid + 1, lo)
-        hi = np.where(active & ~less, mid, hi)
-    found = (lo < end) & (values.take(lo, mode="clip") == targets)
-    return np.where(found, lo, -1)

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pinyin_hanzi.csr import CountTable, search_rows, smallest_int
+from pinyin_hanzi.csr import CountTable, smallest_int
 
 
 @pytest.mark.parametrize("values, dtype", [
@@ -44,16 +44,3 @@ def test_count_table_answers_as_a_dict(pairs, dense):
         row = {x2: n for (h2, x2), n in kept.items() if h2 == h}
         assert c == row.get(x, 0)
         assert (tt, dd) == ((len(row), sum(row.values()) + len(row)) if row else (1, 1))
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.lists(st.lists(st.integers(0, 50), unique=True, max_size=8), min_size=1,
-                max_size=6), st.integers(-1, 51))
-def test_search_rows_finds_each_target_in_its_own_row(rows, target):
-    rows = [sorted(r) for r in rows]
-    values = np.array([v for r in rows for v in r], dtype=np.uint16)
-    ends = np.cumsum([len(r) for r in rows])
-    lo, hi = ends - [len(r) for r in rows], ends
-    at = search_rows(values, lo, hi, np.full(len(rows), target))
-    for r, start, found in zip(rows, lo, at):
-        assert found == (start + r.index(target) if target in r else -1)
