@@ -4,9 +4,10 @@
 keystroke, and in numpy it cost a hundred small array calls per syllable (issue 4).
 
 `Lattice` holds the word model's and the character n-gram's arrays (views, not copies; their
-count tables are read at whatever integer width csr.smallest_int gave them) and the vocabulary's hanzi as code points; `search` decodes one clause. The
-semantics are those of the one-extension-at-a-time reference in tests/test_wordlm.py (and, bit
-for bit, of the numpy search this replaced):
+count tables are read at whatever integer width csr.smallest_int gave them) and the
+vocabulary's hanzi as code points; `search` decodes one clause. The semantics are those of
+the one-extension-at-a-time reference in tests/test_wordlm.py (and, bit for bit, of the numpy
+search this replaced):
 
 * arcs at position i: the encoder's best hanzi there, then the lexicon words that start there
   (by length, then their order in the reading index) whose every hanzi is among

@@ -105,11 +105,7 @@ class CharNgram:
         grams, values = [], []
         for k, pairs in enumerate(by_order, 1):
             pairs.sort()
-            keys, columns = np.array([key for key, _ in pairs], dtype=np.int64), []
-            for _ in range(k):
-                keys, column = np.divmod(keys, base)
-                columns.append(column)
-            grams.append(np.stack(columns[::-1], axis=1))
+            grams.append(_id_rows(np.array([key for key, _ in pairs], dtype=np.int64), k, base))
             values.append(np.array([n for _, n in pairs], dtype=np.int64))
         return cls(order, chars, grams, values)
 
@@ -132,11 +128,7 @@ class CharNgram:
         if k == 1:
             return self._unigrams
         history, nxt, counts = self.tables[k - 2].pairs()
-        columns = [nxt]
-        for _ in range(k - 1):
-            history, c = np.divmod(history, self.base)
-            columns.append(c)
-        return np.stack(columns[::-1], axis=1), counts
+        return np.column_stack([_id_rows(history, k - 1, self.base), nxt]), counts
 
     @classmethod
     def train(cls, clauses: Iterable[str], order: int = 2, prune: int = 1) -> "CharNgram":
@@ -213,6 +205,16 @@ class CharNgram:
             grams = [data[f"grams_{k}"] for k in range(1, order + 1)]
             counts = [data[f"counts_{k}"] for k in range(1, order + 1)]
             return cls(order, chars, grams, counts)
+
+
+def _id_rows(keys: np.ndarray, k: int, base: int) -> np.ndarray:
+    """Integer keys of k >= 1 character ids in base `base` -> rows of those ids, oldest
+    first (CharNgram.__init__ combines them back into history keys)."""
+    columns = []
+    for _ in range(k):
+        keys, column = np.divmod(keys, base)
+        columns.append(column)
+    return np.stack(columns[::-1], axis=1)
 
 
 LEGACY_NGRAM_FILE = "ngram.json.gz"  # before FORMAT 2: {"order", "counts": {gram: count}}

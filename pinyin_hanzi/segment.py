@@ -136,13 +136,14 @@ class Segmentation:
             offsets.append(start)
 
 
-def _chunk_edges(text: str, start: int, end: int, allow_partial: bool) -> list[list[_Edge]]:
-    """Edges starting at each offset of ``text[start:end]`` (indexed from ``start``)."""
+def _chunk_edges(chunk: str, allow_partial: bool) -> list[list[_Edge]]:
+    """Edges starting at each offset of ``chunk``."""
     edges: list[list[_Edge]] = []
-    for i in range(start, end):
+    end = len(chunk)
+    for i in range(end):
         here = []
         for length in range(min(MAX_SYLLABLE_LEN, end - i), 0, -1):
-            spelling = text[i:i + length]
+            spelling = chunk[i:i + length]
             if spelling in SPELLINGS:
                 here.append(_edge(spelling, partial=False))
             elif allow_partial and i + length == end and spelling in _PREFIXES:
@@ -217,7 +218,7 @@ def _parse_chunk(chunk: str, allow_partial: bool):
     """One chunk's edges and best split (_chunk_edges, _best_split), remembered: chunks
     repeat (spaced input is one syllable per chunk), and this is most of a parse's time.
     Callers only read the lists."""
-    edges = _chunk_edges(chunk, 0, len(chunk), allow_partial)
+    edges = _chunk_edges(chunk, allow_partial)
     return (edges, *_best_split(edges, len(chunk)))
 
 

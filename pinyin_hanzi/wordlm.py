@@ -368,18 +368,18 @@ def lattice_search(syllables: list[str], positions: list[tuple[np.ndarray, np.nd
         lattice = Lattice(lm, char_lm, hanzi, hanzi_id)
     elif lattice.word_lm is not lm or (char_weight and lattice.char_lm is not char_lm):
         raise ValueError("the lattice was built for other language models")
-    if len(positions) != len(syllables) or len(singles) != len(syllables):
-        raise ValueError("one (candidates, log-probs) per syllable is needed")
-    n, width = len(syllables), max(len(ids) for ids, _ in singles)
+    # (The compiled search checks that there is one of each per syllable.)
+    n, width = len(singles), max((len(ids) for ids, _ in singles), default=0)
     ids = np.zeros((n, width), dtype=np.int64)
     logps = np.zeros((n, width), dtype=np.float32)
     counts = np.zeros(n, dtype=np.int32)
     for i, (h, lp) in enumerate(singles):
         ids[i, :len(h)], logps[i, :len(h)], counts[i] = h, lp, len(h)
     starts = np.r_[0, np.cumsum([len(h) for h, _ in positions])].astype(np.int64)
+    none = [np.zeros(0)]  # so that no positions still reach the compiled check
     best = lattice.search(list(syllables),
-                          np.concatenate([h for h, _ in positions]).astype(np.int32),
-                          np.concatenate([lp for _, lp in positions]).astype(np.float32),
+                          np.concatenate([h for h, _ in positions] + none).astype(np.int32),
+                          np.concatenate([lp for _, lp in positions] + none).astype(np.float32),
                           starts, ids, logps, counts, k, beam, word_weight, word_bonus,
                           char_weight if char_lm is not None else 0.0)
     # The compiled search returns the k best and any that tie the k-th: ties go to the

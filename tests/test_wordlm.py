@@ -408,3 +408,12 @@ def test_words_longer_than_a_reading_key_are_found():
     without = WordLM.train(TOY, [*LISTED, ("人民", "ren min")])
     assert got[0].score > lattice_search(syllables, positions, *args[:3], without,
                                          *args[4:])[0].score + 1
+
+
+@pytest.mark.parametrize("n_positions, n_singles", [(1, 2), (2, 1), (0, 0)])
+def test_lattice_needs_candidates_and_arcs_for_every_syllable(n_positions, n_singles):
+    rows, singles = toy_rows([{"去": -0.5, "取": -1.0}, {"贷": -0.6, "代": -0.9}])
+    positions = [allowed(r) for r in rows]
+    with pytest.raises(ValueError, match="per syllable"):
+        lattice_search(["qu", "dai"], positions[:n_positions], singles[:n_singles], HANZI,
+                       HANZI_ID, WordLM.train(TOY, LISTED), k=3)
