@@ -372,14 +372,15 @@ def serve(
     import uvicorn
 
     from .api import DEFAULT_MODEL
-    from .server import create_app
+    from .server import KEEP_ALIVE_SECONDS, create_app
 
     try:
         # Loaded here so a bad --model is one line, not a traceback.
         conv = _converter(model, backend, threads, adapter)
     except USER_ERRORS as e:
         _fail(e)
-    uvicorn.run(create_app(model or DEFAULT_MODEL, conv), host=host, port=port)
+    uvicorn.run(create_app(model or DEFAULT_MODEL, conv), host=host, port=port,
+                timeout_keep_alive=KEEP_ALIVE_SECONDS)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The HTTP service around one Converter, and the web input-method page.
 
     pinyin-hanzi serve [--model DIR] [--host 127.0.0.1] [--port 8000] [--threads N]
-    uvicorn --factory pinyin_hanzi.server:create_app      # the shipped model
+    uvicorn --factory pinyin_hanzi.server:create_app --timeout-keep-alive 30  # shipped model
 
 Routes:
     GET  /                    the web input-method page (web/index.html; no CDN, works offline)
@@ -15,6 +15,11 @@ the 0-based position and the offending span (plus the input's index for a batch)
 too long, top_k out of range or unknown fields -> 422 from pydantic; a body over
 MAX_BODY_BYTES -> 413, also when it is sent chunked (FastAPI's `max_body_size` counts what
 is read, not the Content-Length header).
+
+An idle keep-alive connection is closed after KEEP_ALIVE_SECONDS, longer than clients keep
+theirs (httpx: 5 s). With uvicorn's default of 5 s, server and client closed an idle connection
+at the same moment, and a request sent on it just then was reset (1-2 in 5,000 under
+bench/load.py).
 
 Endpoints are plain `def`, so FastAPI runs the blocking conversion in its threadpool;
 Converter is thread-safe.
@@ -39,6 +44,7 @@ MAX_BATCH = 64
 TOP_K_MIN, TOP_K_MAX = 1, 20
 # A full batch of maximal ASCII inputs is ~17 KB of JSON; anything far beyond is not a request.
 MAX_BODY_BYTES = 64 * 1024
+KEEP_ALIVE_SECONDS = 30  # uvicorn's timeout_keep_alive; see the module docstring
 
 PAGE = Path(__file__).parent / "web" / "index.html"
 

@@ -207,6 +207,20 @@ def test_serve_help_lists_its_options():
         assert option in result.output
 
 
+def test_serve_keeps_idle_connections_longer_than_clients_do(monkeypatch):
+    """uvicorn's default keep-alive (5 s) equals httpx's: both closed an idle connection at
+    once, and a request sent on it just then was reset (bench/load.py saw 1-2 per run)."""
+    import httpx
+    import uvicorn
+
+    seen = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options))
+    result = invoke("serve", "--port", "8123")
+    assert result.exit_code == 0, result.output
+    assert seen["port"] == 8123 and seen["host"] == "127.0.0.1"
+    assert seen["timeout_keep_alive"] > httpx.Limits().keepalive_expiry
+
+
 def test_serve_names_a_missing_model(tmp_path):
     assert_user_error(invoke("serve", "--model", tmp_path / "nope", "--port", "1"), "nope")
 
