@@ -6,7 +6,8 @@ An n-gram table groups its n-grams by history, as compressed sparse rows: `rows[
 history's number of distinct next tokens (Witten-Bell's T(h)) is then its row's length, and
 nothing needs a combined (history, next) key. Every integer array takes the smallest of
 uint16, int32 and int64 that holds its values; the compiled search (_lattice.pyx) reads those
-three widths in place.
+three widths in place. Model files keep these arrays as they are (`arrays`, `from_rows`), so
+loading a table is reading it.
 """
 
 from __future__ import annotations
@@ -42,26 +43,62 @@ class CountTable:
         if not keep.all():  # (a copy only then: tables are loaded next to everything else)
             histories, nexts, counts = histories[keep], nexts[keep], counts[keep]
         starts = np.flatnonzero(np.r_[True, histories[1:] != histories[:-1]])[:len(nexts)]
-        # Witten-Bell's c(h) and T(h) of each history that has n-grams.
-        c = (np.add.reduceat(counts, starts, dtype=np.int64) if len(starts)
-             else np.zeros(0, dtype=np.int64))
-        t = np.diff(np.r_[starts, len(nexts)])
         if dense:
-            seen = histories[starts]
-            self.histories = None
-            lengths, d = np.zeros(dense, dtype=np.int64), np.ones(dense, dtype=np.int64)
-            lengths[seen], d[seen] = t, c + t
-            rows = np.r_[0, np.cumsum(lengths)]
+            lengths = np.zeros(dense, dtype=np.int64)
+            lengths[histories[starts]] = np.diff(np.r_[starts, len(nexts)])
+            rows, keys = np.r_[0, np.cumsum(lengths)], None
         else:
-            self.histories = smallest_int(histories[starts])
-            rows, d = np.r_[starts, len(nexts)], c + t
+            rows, keys = np.r_[starts, len(nexts)], histories[starts]
+        self._set(keys, rows, nexts, counts)
+
+    @classmethod
+    def from_rows(cls, histories: np.ndarray | None, rows: np.ndarray, nexts: np.ndarray,
+                  counts: np.ndarray) -> "CountTable":
+        """The table from its own arrays (`arrays()`, as a model file keeps them), checked:
+        histories None for a dense table (rows by history), else ascending with a non-empty
+        row each; within a row, next tokens ascending; counts positive."""
+        rows, nexts, counts = np.asarray(rows), np.asarray(nexts), np.asarray(counts)
+        histories = None if histories is None else np.asarray(histories)
+        lengths = np.diff(rows.astype(np.int64)) if rows.ndim == 1 else None
+        if (lengths is None or len(rows) < 1 or nexts.shape != counts.shape
+                or nexts.ndim != 1 or rows[0] != 0 or rows[-1] != len(nexts)
+                or np.any(lengths < 0)
+                or (histories is not None and histories.shape != lengths.shape)):
+            raise ValueError("n-gram rows, next tokens and counts do not fit together")
+        rising = np.ones(len(nexts), dtype=bool)  # next tokens rise, except where a row starts
+        rising[1:] = nexts[1:] > nexts[:-1]
+        rising[rows[:-1][lengths > 0]] = True
+        if (not rising.all() or np.any(counts <= 0)
+                or histories is not None and (np.any(lengths == 0)
+                                              or np.any(histories[1:] <= histories[:-1]))):
+            raise ValueError("n-grams are not sorted by (history, next), repeat, or are "
+                             "counted 0")
+        table = cls.__new__(cls)
+        table._set(histories, rows, nexts, counts)
+        return table
+
+    def _set(self, histories, rows, nexts, counts):
+        self.histories = None if histories is None else smallest_int(histories)
         self.rows = smallest_int(rows)
         self.next = smallest_int(nexts)
         self.counts = smallest_int(counts)
-        # d = c(h) + T(h); an unseen history (only in a dense table) has t = d = 1, which
-        # keeps the lower order's p.
+        # Witten-Bell's d(h) = c(h) + T(h): c(h) the row's total count, T(h) its length. An
+        # unseen history (only in a dense table) has t = d = 1, which keeps the lower order's p.
+        lengths = np.diff(self.rows.astype(np.int64))
+        d = np.where(lengths > 0, lengths, 1)
+        seen = np.flatnonzero(lengths)
+        if len(seen):
+            d[seen] += np.add.reduceat(self.counts, self.rows[seen], dtype=np.int64)
         self.d = smallest_int(d)
         self._keys = None  # see _row_keys
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """What `from_rows` takes, by name (`prefix` + histories, rows, next, counts)."""
+        out = {prefix + "rows": self.rows, prefix + "next": self.next,
+               prefix + "counts": self.counts}
+        if self.histories is not None:
+            out[prefix + "histories"] = self.histories
+        return out
 
     def __len__(self) -> int:
         return len(self.next)

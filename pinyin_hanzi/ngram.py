@@ -10,9 +10,9 @@ The counts are numpy arrays, not a dict of strings: each character has an id (it
 `chars`), and each order's n-grams sit in a csr.CountTable, grouped by their history (the ids of
 the characters before, as one integer in base `len(chars) + 1`), in the smallest integer types
 that hold them. `logprobs` scores a whole batch of (history, character) questions with a few
-binary searches, which is how the decoders ask. Saved as a compressed .npz of plain arrays
-(NGRAM_FILE; each order's n-grams as rows of character ids, loaded with allow_pickle=False): a
-few MB, loaded in a fraction of a second.
+binary searches, which is how the decoders ask. Saved as a compressed .npz of those arrays as
+they are kept (NGRAM_FILE, loaded with allow_pickle=False): a few MB, loaded in a fraction of a
+second.
 
 As a converter (`NgramConverter`), it is the classic HMM of pinyin engines: hidden characters
 scored by the n-gram model, each emitting its syllable with P(syllable | character) counted in
@@ -28,25 +28,28 @@ from pathlib import Path
 
 import numpy as np
 
-from .csr import CountTable
+from .csr import CountTable, smallest_int
 from .decode import Candidate, beam_search
 from .npz import read_arrays, save_arrays, utf8
 
 BOS, EOS = "^", "$"
-FORMAT = "pinyin-hanzi-ngram/2"
+FORMAT = "pinyin-hanzi-ngram/3"
+OLD_FORMAT = "pinyin-hanzi-ngram/2"  # k-grams as rows of ids; still read
 NGRAM_FILE = "ngram.npz"  # its name in a model directory
 
 
 class CharNgram:
-    def __init__(self, order: int, chars: str, grams: list[np.ndarray],
-                 counts: list[np.ndarray]):
+    def __init__(self, order: int, chars: str, unigrams: tuple[np.ndarray, np.ndarray],
+                 tables: list[CountTable]):
         """chars: every character the model has seen, BOS included; a character's id is its
-        index there, and any other character gets id len(chars). grams[k - 1], counts[k - 1]:
-        the k-grams (k = 1..order) as rows of k character ids, sorted, and their counts."""
+        index there, and any other character gets id len(chars). unigrams: the ids seen
+        (ascending) and their counts. tables[k - 1]: the (k+1)-grams by their k-character
+        history (one-character histories by character id, in a dense table; longer ones by
+        key, the ids in base len(chars) + 1, oldest first), see csr.CountTable."""
         if order < 1:
             raise ValueError(f"n-gram order must be >= 1, got {order}")
-        if len(grams) != order or len(counts) != order:
-            raise ValueError(f"expected grams and counts for {order} orders")
+        if len(tables) != order - 1:
+            raise ValueError(f"expected {order - 1} n-gram tables for order {order}")
         self.order, self.chars = order, chars
         self.base = base = len(chars) + 1
         if base ** order >= 2 ** 63:
@@ -55,36 +58,60 @@ class CharNgram:
         self.unknown = len(chars)
         self.bos = self.char_id.get(BOS, self.unknown)
         self.eos = self.char_id.get(EOS, self.unknown)
+        ids, counts = (np.asarray(a) for a in unigrams)
+        if (ids.ndim != 1 or counts.shape != ids.shape or counts.dtype.kind not in "iu"
+                or ids.dtype.kind not in "iu"):
+            raise ValueError("1-grams are not character ids beside integer counts")
+        if len(ids) and (ids.min() < 0 or ids.max() >= self.unknown
+                         or np.any(ids[1:] <= ids[:-1])):
+            raise ValueError("1-grams are not distinct character ids in range, ascending")
+        for k, table in enumerate(tables, 1):
+            if (table.histories is None) != (k == 1) or k == 1 and len(table.rows) != base + 1:
+                raise ValueError(f"the {k + 1}-gram table needs rows by "
+                                 + ("character id, one per character" if k == 1 else "key"))
+            if (table.next.max(initial=0) >= self.unknown
+                    or k > 1 and table.histories.max(initial=0) >= base ** k):
+                raise ValueError(f"the {k + 1}-grams have a character id out of range")
         # Witten-Bell, per history h: c(h), the times h was followed by anything, and T(h), the
         # distinct characters that followed it; p = (count + t * lower) / d with t = T(h) and
-        # d = c(h) + T(h). tables[k - 1]: the (k+1)-grams by their k-character history (one-
-        # character histories by character id, longer ones by key), see csr.CountTable.
-        self.tables = []
+        # d = c(h) + T(h) (each table keeps its d).
+        self._unigrams = ids.reshape(-1, 1), counts
+        self.tables = list(tables)
+        self.unigram = np.zeros(base, dtype=np.int64)
+        self.unigram[ids] = counts
+        self.total = int(self.unigram.sum())
+        self.vocab_size = len(ids) + 1
+        self._p1 = (self.unigram + 1) / (self.total + self.vocab_size)
+
+    @classmethod
+    def from_grams(cls, order: int, chars: str, grams: list[np.ndarray],
+                   counts: list[np.ndarray]) -> "CharNgram":
+        """grams[k - 1], counts[k - 1]: the k-grams (k = 1..order) as sorted rows of k
+        character ids, and their counts."""
+        if order < 1:
+            raise ValueError(f"n-gram order must be >= 1, got {order}")
+        if len(grams) != order or len(counts) != order:
+            raise ValueError(f"expected grams and counts for {order} orders")
+        base, tables = len(chars) + 1, []
         for k, (ids, count) in enumerate(zip(grams, counts), 1):
             ids, count = np.asarray(ids), np.asarray(count)
             if (ids.ndim != 2 or ids.shape[1] != k or count.shape != ids.shape[:1]
                     or count.dtype.kind not in "iu" or ids.dtype.kind not in "iu"):
                 raise ValueError(f"{k}-grams are not rows of {k} character ids beside "
                                  "integer counts")
-            if len(ids) and (ids.min() < 0 or ids.max() >= self.unknown):
+            if len(ids) and (ids.min() < 0 or ids.max() >= len(chars)):
                 raise ValueError(f"a {k}-gram has a character id out of range")
+            if k == 1:
+                unigrams = ids[:, 0], count
+                continue
             history = ids[:, 0].astype(np.int64)
             for column in ids.T[1:-1]:
                 history *= base
                 history += column
-            if k == 1:
-                if np.any(history[1:] <= history[:-1]):
-                    raise ValueError("1-grams are not sorted and distinct")
-                self._unigrams = ids, count
-                self.unigram = np.zeros(base, dtype=np.int64)
-                self.unigram[history] = count
-            else:
-                self.tables.append(CountTable(history, np.ascontiguousarray(ids[:, -1]),
-                                              count, dense=base if k == 2 else 0))
+            tables.append(CountTable(history, np.ascontiguousarray(ids[:, -1]), count,
+                                     dense=base if k == 2 else 0))
             del history
-        self.total = int(self.unigram.sum())
-        self.vocab_size = len(self._unigrams[0]) + 1
-        self._p1 = (self.unigram + 1) / (self.total + self.vocab_size)
+        return cls(order, chars, unigrams, tables)
 
     @classmethod
     def from_counts(cls, order: int, counts: dict[str, int]) -> "CharNgram":
@@ -107,7 +134,7 @@ class CharNgram:
             pairs.sort()
             grams.append(_id_rows(np.array([key for key, _ in pairs], dtype=np.int64), k, base))
             values.append(np.array([n for _, n in pairs], dtype=np.int64))
-        return cls(order, chars, grams, values)
+        return cls.from_grams(order, chars, grams, values)
 
     def to_counts(self) -> dict[str, int]:
         """The counts as k-gram strings (for inspection and tests; the model uses arrays)."""
@@ -184,14 +211,13 @@ class CharNgram:
         return self.logprob(text, EOS)
 
     def save(self, path: Path):
-        """A compressed .npz: each order's n-grams as rows of character ids, and counts."""
-        arrays = {"order": np.array([self.order]), "chars": utf8(self.chars)}
-        id_type = np.uint16 if self.base <= 2 ** 16 else np.int32
-        for k in range(1, self.order + 1):
-            ids, counts = self.grams(k)
-            arrays[f"grams_{k}"] = ids.astype(id_type)
-            arrays[f"counts_{k}"] = counts.astype(np.int32 if counts.max(initial=0) < 2 ** 31
-                                                  else np.int64)
+        """A compressed .npz of the arrays the model holds: the unigrams, and each table's
+        csr arrays (`table_{n}_...` for the n-grams), loaded as they are."""
+        ids, counts = self._unigrams
+        arrays = {"order": np.array([self.order]), "chars": utf8(self.chars),
+                  "unigram_ids": smallest_int(ids[:, 0]), "unigram_counts": counts}
+        for n, table in enumerate(self.tables, 2):
+            arrays.update(table.arrays(f"table_{n}_"))
         save_arrays(path, FORMAT, arrays)
 
     @classmethod
@@ -199,12 +225,19 @@ class CharNgram:
         path = Path(path)
         hint = (f" (convert the older {LEGACY_NGRAM_FILE} with scripts/convert_lm_files.py)"
                 if path.with_name(LEGACY_NGRAM_FILE).is_file() else "")
-        with read_arrays(path, FORMAT, "n-gram model", missing_hint=hint) as data:
+        with read_arrays(path, (FORMAT, OLD_FORMAT), "n-gram model",
+                         missing_hint=hint) as data:
             order = int(data["order"][0])
             chars = bytes(data["chars"]).decode("utf-8")
-            grams = [data[f"grams_{k}"] for k in range(1, order + 1)]
-            counts = [data[f"counts_{k}"] for k in range(1, order + 1)]
-            return cls(order, chars, grams, counts)
+            if bytes(data["format"]).decode() == OLD_FORMAT:  # k-grams as rows of ids
+                return cls.from_grams(order, chars,
+                                      [data[f"grams_{k}"] for k in range(1, order + 1)],
+                                      [data[f"counts_{k}"] for k in range(1, order + 1)])
+            tables = [CountTable.from_rows(
+                data[f"table_{n}_histories"] if n > 2 else None, data[f"table_{n}_rows"],
+                data[f"table_{n}_next"], data[f"table_{n}_counts"])
+                for n in range(2, order + 1)]
+            return cls(order, chars, (data["unigram_ids"], data["unigram_counts"]), tables)
 
 
 def _id_rows(keys: np.ndarray, k: int, base: int) -> np.ndarray:

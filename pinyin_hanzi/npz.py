@@ -34,18 +34,21 @@ def save_arrays(path: Path, file_format: str, arrays: Mapping[str, np.ndarray]):
 
 
 @contextmanager
-def read_arrays(path: Path, file_format: str, what: str, missing_hint: str = "",
-                format_hints: Mapping[str, str] | None = None) -> Iterator[Mapping]:
-    """The file's arrays, lazily, after checking its format. Inside the block too, a broken
-    file ends in FileNotFoundError or ValueError naming `path` and `what` it should be;
-    `format_hints` adds advice for known older formats."""
+def read_arrays(path: Path, file_format: str | tuple[str, ...], what: str,
+                missing_hint: str = "", format_hints: Mapping[str, str] | None = None
+                ) -> Iterator[Mapping]:
+    """The file's arrays, lazily, after checking its format (one of `file_format`, the
+    first being the current one). Inside the block too, a broken file ends in
+    FileNotFoundError or ValueError naming `path` and `what` it should be; `format_hints`
+    adds advice for known older formats."""
     path = Path(path)
+    accepted = (file_format,) if isinstance(file_format, str) else file_format
     try:
         with np.load(path, allow_pickle=False) as data:
             found = bytes(data["format"]).decode()
-            if found != file_format:
+            if found not in accepted:
                 hint = (format_hints or {}).get(found, "")
-                raise ValueError(f"format is {found!r}, expected {file_format!r}{hint}")
+                raise ValueError(f"format is {found!r}, expected {accepted[0]!r}{hint}")
             yield data
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: {what} file is missing{missing_hint}") from None

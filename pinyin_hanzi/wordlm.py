@@ -40,7 +40,8 @@ from .csr import CountTable, smallest_int
 from .decode import Candidate
 from .npz import read_arrays, save_arrays, utf8
 
-FORMAT = "pinyin-hanzi-wordlm/2"
+FORMAT = "pinyin-hanzi-wordlm/3"
+OLD_FORMAT = "pinyin-hanzi-wordlm/2"  # bigram triples and reading digit rows; still read
 LEGACY_FORMAT = "pinyin-hanzi-wordlm/1"  # words' readings as text; scripts/convert_lm_files.py
 WORDLM_FILE = "wordlm.npz"  # its name in a model directory
 BOUNDARY = 0  # word index of the clause start (as a history) and end (as a prediction)
@@ -51,16 +52,18 @@ MAX_WORD_LEN = 8
 class WordLM:
     def __init__(self, arrays: Mapping[str, np.ndarray]):
         """`arrays`: the plain arrays a saved model holds, by name (a dict, or the lazily read
-        .npz, in which case one large array at a time is in memory while this runs):
+        .npz, in which case one array at a time is read while this runs), as `save` writes
+        them and the model keeps them:
 
         * words: the words' UTF-8, joined by newlines; word 0, the clause boundary, is empty;
         * counts[i]: how often word i was seen (counts[0]: clauses);
-        * prev, next, pair_counts: bigram j is (prev[j], next[j]), seen pair_counts[j] times,
-          sorted by (prev, next);
+        * bigram_histories, bigram_rows, bigram_next, bigram_counts: the bigrams by previous
+          word (csr.CountTable.from_rows);
         * syllables: the readings' syllables, UTF-8, joined by newlines;
-        * readings, reading_words: word reading_words[j] reads readings[j], a row of
-          MAX_WORD_LEN syllable digits (index in `syllables` + 1; 0 after the end), rows of 2
-          to MAX_WORD_LEN syllables sorted by (reading, word);
+        * reading_keys, reading_words: word reading_words[j] reads reading_keys[j], its
+          syllables' digits (index in `syllables` + 1) in base 2^9, keys ascending; only
+          readings of 2 to 7 syllables;
+        * long_readings, long_words: 8-syllable readings as rows of digits, and their words;
         * alpha: the add-alpha of the unigram (one number)."""
         self._text = np.asarray(arrays["words"], dtype=np.uint8)
         self._starts = _line_starts(self._text)  # word i is text[starts[i]:starts[i + 1] - 1]
@@ -73,53 +76,49 @@ class WordLM:
         self.floor = self.alpha / self.denominator
         self.counts = smallest_int(counts)
         del counts
-        self._bigrams(arrays, n)
+        # Witten-Bell, per history h: c(h), the times h was followed by a kept bigram, and
+        # T(h), the distinct words that followed it (so each history still sums to 1):
+        # p = (count + t * lower) / d with t = T(h) and d = c(h) + T(h). A history never seen
+        # (and UNKNOWN) gets t = d = 1, which leaves p = lower exactly (its count is 0).
+        self.bigrams = CountTable.from_rows(
+            arrays["bigram_histories"], arrays["bigram_rows"], arrays["bigram_next"],
+            arrays["bigram_counts"])
+        if (self.bigrams.histories.max(initial=0) >= n
+                or self.bigrams.next.max(initial=0) >= n):
+            raise ValueError("a bigram refers to a word index out of range")
         self.syllables = _lines(arrays["syllables"])
         if len(self.syllables) >= _READING_BASE:
             raise ValueError(f"{len(self.syllables)} syllables are too many for reading keys")
         self.syllable_id = {s: i for i, s in enumerate(self.syllables)}
-        self._lexicon(np.asarray(arrays["readings"]), np.asarray(arrays["reading_words"]), n)
+        self._lexicon(arrays, n)
         # The one-hanzi words, which the decoder asks about for every candidate hanzi.
         short = np.flatnonzero(np.diff(self._starts) <= 5)
         self._single = {w: int(i) for i, w in zip(short, map(self.word, short)) if len(w) == 1}
         self._index: dict[str, int] | None = None  # every word, built on first need
 
-    def _bigrams(self, arrays: Mapping[str, np.ndarray], n: int):
-        """The bigram table (csr.CountTable: rows by previous word), with Witten-Bell's t
-        and d per history."""
-        prev, nxt = np.asarray(arrays["prev"]), np.asarray(arrays["next"])
-        counts = np.asarray(arrays["pair_counts"])
-        if not prev.shape == nxt.shape == counts.shape or prev.ndim != 1:
-            raise ValueError("prev, next and pair_counts must be equally long")
-        for ids in (prev, nxt):
+    def _lexicon(self, arrays: Mapping[str, np.ndarray], n: int):
+        """The reading index: sorted integer keys of up to 7 syllables beside their words;
+        8-syllable readings (a few hundred) in a dict by digit tuple."""
+        keys, words = np.asarray(arrays["reading_keys"]), np.asarray(arrays["reading_words"])
+        long, long_words = (np.asarray(arrays["long_readings"]),
+                            np.asarray(arrays["long_words"]))
+        if (keys.ndim != 1 or keys.dtype != np.int64 or words.shape != keys.shape
+                or long.shape != (len(long_words), MAX_WORD_LEN)
+                or words.dtype.kind not in "iu" or long.dtype.kind not in "iu"):
+            raise ValueError("reading keys, reading words and long readings do not fit "
+                             "together")
+        for ids in (words, long_words):
             if len(ids) and (ids.min() < 0 or ids.max() >= n):
-                raise ValueError("a bigram refers to a word index out of range")
-        # Witten-Bell, per history h: c(h), the times h was followed by a kept bigram, and
-        # T(h), the distinct words that followed it (so each history still sums to 1):
-        # p = (count + t * lower) / d with t = T(h) and d = c(h) + T(h). A history never seen
-        # (and UNKNOWN) gets t = d = 1, which leaves p = lower exactly (its count is 0).
-        self.bigrams = CountTable(prev, nxt, counts)
-
-    def _lexicon(self, readings: np.ndarray, words: np.ndarray, n: int):
-        """The reading index: readings of up to 7 syllables as sorted integer keys (each
-        syllable digit in 9 bits), beside their words; 8-syllable readings (a few hundred)
-        in a dict by digit tuple."""
-        if readings.shape != (len(words), MAX_WORD_LEN) or readings.dtype.kind not in "iu":
-            raise ValueError(f"readings must be rows of {MAX_WORD_LEN} syllable digits, one "
-                             "per reading word")
-        if len(words) and (readings.max() > len(self.syllables) or words.min() < 0
-                           or words.max() >= n):
-            raise ValueError("a reading refers to a syllable or word index out of range")
-        # Readings too long for a key come last.
-        short = len(readings) - int(np.count_nonzero(readings[:, _KEY_SYLLABLES:].any(axis=1)))
+                raise ValueError("a reading refers to a word index out of range")
+        if len(long) and (long.min() < 0 or long.max() > len(self.syllables)):
+            raise ValueError("a reading refers to a syllable out of range")
+        if len(keys) and (keys[0] <= 0 or keys[-1] >= _READING_BASE ** _KEY_SYLLABLES
+                          or np.any(keys[1:] < keys[:-1])):
+            raise ValueError("reading keys are not sorted, or not keys")
+        self.reading_keys, self.reading_words = keys, smallest_int(words)
         self._long_readings: dict[tuple[int, ...], list[int]] = defaultdict(list)
-        for digits, w in zip(readings[short:].tolist(), words[short:].tolist()):
+        for digits, w in zip(long.tolist(), long_words.tolist()):
             self._long_readings[tuple(d for d in digits if d)].append(w)
-        self.reading_keys = _reading_keys(readings[:short, :_KEY_SYLLABLES])
-        self.reading_words = words[:short]
-        if (np.any(self.reading_keys[1:] < self.reading_keys[:-1])
-                or readings[:short, _KEY_SYLLABLES:].any()):
-            raise ValueError("readings are not sorted")
 
     @classmethod
     def from_lists(cls, words: list[str], counts, readings: list[list[str]], prev, nxt,
@@ -144,16 +143,19 @@ class WordLM:
                         key = key * _READING_BASE + d
                     entries.append((key, i, digits))
         entries.sort()
-        table = np.zeros((len(entries), MAX_WORD_LEN), dtype=np.uint16)
-        for row, (_, _, digits) in enumerate(entries):
-            table[row, :len(digits)] = digits
-        prev, nxt = np.asarray(prev, dtype=np.int32), np.asarray(nxt, dtype=np.int32)
+        short = [(key, i) for key, i, digits in entries if len(digits) <= _KEY_SYLLABLES]
+        long = [(digits, i) for _, i, digits in entries if len(digits) > _KEY_SYLLABLES]
+        prev, nxt = np.asarray(prev, dtype=np.int64), np.asarray(nxt, dtype=np.int64)
         pairs = np.lexsort((nxt, prev))
+        bigrams = CountTable(prev[pairs], nxt[pairs],
+                             np.asarray(pair_counts, dtype=np.int64)[pairs])
         return cls({"words": utf8("\n".join(words)), "counts": np.asarray(counts, np.int64),
-                    "prev": prev[pairs], "next": nxt[pairs],
-                    "pair_counts": np.asarray(pair_counts, dtype=np.int64)[pairs],
-                    "syllables": utf8("\n".join(syllables)), "readings": table,
-                    "reading_words": np.array([i for _, i, _ in entries], dtype=np.int32),
+                    **bigrams.arrays("bigram_"),
+                    "syllables": utf8("\n".join(syllables)),
+                    "reading_keys": np.array([k for k, _ in short], dtype=np.int64),
+                    "reading_words": np.array([i for _, i in short], dtype=np.int64),
+                    "long_readings": _digit_rows([d for d, _ in long]),
+                    "long_words": np.array([i for _, i in long], dtype=np.int64),
                     "alpha": np.array([alpha])})
 
     @classmethod
@@ -249,31 +251,44 @@ class WordLM:
 
     def save(self, path: Path):
         """The arrays `__init__` takes, as a compressed .npz."""
-        prev, nxt, pair_counts = self.bigrams.pairs()
         long = sorted((digits, w) for digits, ws in self._long_readings.items() for w in ws)
-        # The digits back from the keys: digit t of L sits at bit 9 * (L - 1 - t).
-        keys, lengths = self.reading_keys, np.zeros(len(self.reading_keys), dtype=np.int64)
-        while np.any(keys >> (_READING_BITS * lengths)):
-            lengths += (keys >> (_READING_BITS * lengths)) > 0
-        short = np.zeros((len(keys), MAX_WORD_LEN), dtype=np.uint16)
-        for t in range(_KEY_SYLLABLES):
-            shift = _READING_BITS * np.maximum(lengths - 1 - t, 0)
-            short[:, t] = np.where(t < lengths, (keys >> shift) % _READING_BASE, 0)
-        arrays = {
-            "alpha": np.array([self.alpha]), "words": self._text,
-            "counts": self.counts, "prev": prev.astype(np.int32),
-            "next": nxt.astype(np.int32), "pair_counts": pair_counts,
-            "syllables": utf8("\n".join(self.syllables)),
-            "readings": np.r_[short, np.array([d for d, _ in long], dtype=np.uint16).reshape(
-                -1, MAX_WORD_LEN)],
-            "reading_words": np.r_[self.reading_words, [w for _, w in long]].astype(np.int32)}
-        save_arrays(path, FORMAT, arrays)
+        save_arrays(path, FORMAT, {
+            "alpha": np.array([self.alpha]), "words": self._text, "counts": self.counts,
+            **self.bigrams.arrays("bigram_"), "syllables": utf8("\n".join(self.syllables)),
+            "reading_keys": self.reading_keys, "reading_words": self.reading_words,
+            "long_readings": _digit_rows([d for d, _ in long]),
+            "long_words": smallest_int([w for _, w in long])})
 
     @classmethod
     def load(cls, path: Path) -> "WordLM":
         hints = {LEGACY_FORMAT: " (convert it with scripts/convert_lm_files.py)"}
-        with read_arrays(path, FORMAT, "word model", format_hints=hints) as data:
+        with read_arrays(path, (FORMAT, OLD_FORMAT), "word model", format_hints=hints) as data:
+            if bytes(data["format"]).decode() == OLD_FORMAT:
+                return cls(_from_old_format(data))
             return cls(data)
+
+
+def _from_old_format(data: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Format 2's arrays (bigrams as (prev, next, count) triples; readings as rows of
+    MAX_WORD_LEN digits, sorted) -> what WordLM takes."""
+    prev, nxt = np.asarray(data["prev"]), np.asarray(data["next"])
+    pair_counts, readings = np.asarray(data["pair_counts"]), np.asarray(data["readings"])
+    words = np.asarray(data["reading_words"])
+    if not prev.shape == nxt.shape == pair_counts.shape or prev.ndim != 1:
+        raise ValueError("prev, next and pair_counts must be equally long")
+    if readings.shape != (len(words), MAX_WORD_LEN) or readings.dtype.kind not in "iu":
+        raise ValueError(f"readings must be rows of {MAX_WORD_LEN} syllable digits, one "
+                         "per reading word")
+    if np.any(prev < 0) or np.any(nxt < 0):
+        raise ValueError("a bigram refers to a word index out of range")
+    short = len(readings) - int(np.count_nonzero(readings[:, _KEY_SYLLABLES:].any(axis=1)))
+    if readings[:short, _KEY_SYLLABLES:].any():
+        raise ValueError("readings are not sorted")
+    bigrams = CountTable(prev, nxt, pair_counts)
+    return {name: data[name] for name in ("words", "counts", "syllables", "alpha")} | {
+        **bigrams.arrays("bigram_"), "reading_keys": _reading_keys(readings[:short, :_KEY_SYLLABLES]),
+        "reading_words": words[:short], "long_readings": readings[short:],
+        "long_words": words[short:]}
 
 
 # Reading keys: a reading of up to _KEY_SYLLABLES syllables, as digits 1.._READING_BASE - 1
@@ -292,6 +307,14 @@ def _reading_keys(digits: np.ndarray) -> np.ndarray:
         np.multiply(keys, _READING_BASE, out=keys, where=has)
         np.add(keys, column, out=keys, where=has)
     return keys
+
+
+def _digit_rows(readings: list[list[int]]) -> np.ndarray:
+    """Readings as rows of MAX_WORD_LEN syllable digits, 0 after the end (uint16)."""
+    rows = np.zeros((len(readings), MAX_WORD_LEN), dtype=np.uint16)
+    for row, digits in zip(rows, readings):
+        row[:len(digits)] = digits
+    return rows
 
 
 def _line_starts(text: np.ndarray) -> np.ndarray:

@@ -3,7 +3,10 @@
     python scripts/convert_lm_files.py [MODEL_DIR]     (default: the shipped model)
 
 * ngram.json.gz ({"order", "counts": {gram: count}}) -> ngram.npz (ngram.FORMAT);
-* wordlm.npz format 1 (readings as text) -> wordlm.npz format 2 (wordlm.FORMAT).
+* wordlm.npz format 1 (readings as text) -> wordlm.npz (wordlm.FORMAT);
+* ngram.npz format 2 and wordlm.npz format 2, which still load (by building the tables at
+  load: slower, and ~12 MB more at the peak), -> the current formats, which hold the tables
+  as they are kept in memory.
 
 The counts are carried over unchanged, so the models give the same probabilities; each new
 file is loaded back and compared with the old one before the old one is replaced. Files that
@@ -21,6 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pinyin_hanzi.api import DEFAULT_MODEL  # noqa: E402
+from pinyin_hanzi import ngram, wordlm  # noqa: E402
 from pinyin_hanzi.ngram import LEGACY_NGRAM_FILE, NGRAM_FILE, CharNgram  # noqa: E402
 from pinyin_hanzi.wordlm import LEGACY_FORMAT, WORDLM_FILE, WordLM  # noqa: E402
 
@@ -67,10 +71,41 @@ def convert_wordlm(model_dir: Path) -> bool:
     return True
 
 
+def upgrade(path: Path, model, old_format: str) -> bool:
+    """A format-2 file (`model`: CharNgram or WordLM) -> the current format, if it checks out:
+    the same bigram/n-gram tables and reading index, read back from the new file."""
+    if not path.is_file():
+        return False
+    with np.load(path, allow_pickle=False) as data:
+        if bytes(data["format"]).decode() != old_format:
+            return False
+    lm = model.load(path)
+    tmp = path.with_name(f".{path.name}.converted")
+    lm.save(tmp)
+    loaded = model.load(tmp)
+    same = all(np.array_equal(getattr(a, name), getattr(b, name))
+               for a, b in zip(loaded.tables if model is CharNgram else [loaded.bigrams],
+                               lm.tables if model is CharNgram else [lm.bigrams])
+               for name in ("rows", "next", "counts", "d"))
+    if model is WordLM:
+        same &= (np.array_equal(loaded.reading_keys, lm.reading_keys)
+                 and np.array_equal(loaded.reading_words, lm.reading_words)
+                 and loaded._long_readings == lm._long_readings)
+    if not same:
+        tmp.unlink()
+        raise SystemExit(f"{tmp}: does not load back to the model in {path}")
+    tmp.replace(path)
+    return True
+
+
 def main():
     model_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_MODEL
     for name, convert in ((NGRAM_FILE, convert_ngram), (WORDLM_FILE, convert_wordlm)):
         print(f"{model_dir / name}: {'converted' if convert(model_dir) else 'nothing to do'}")
+    for name, model, old in ((NGRAM_FILE, CharNgram, ngram.OLD_FORMAT),
+                             (WORDLM_FILE, WordLM, wordlm.OLD_FORMAT)):
+        if upgrade(model_dir / name, model, old):
+            print(f"{model_dir / name}: upgraded from {old}")
 
 
 if __name__ == "__main__":

@@ -442,8 +442,28 @@ def test_ngram_save_load_round_trip(tmp_path):
     assert (loaded.order, loaded.to_counts()) == (lm.order, lm.to_counts())
     for text, char in [("", "我"), ("我们", "好"), ("银行", "行"), ("龘", EOS)]:
         assert loaded.logprob(text, char) == lm.logprob(text, char)
-    with np.load(tmp_path / NGRAM_FILE, allow_pickle=False) as data:  # plain arrays
-        assert data["grams_3"].shape == (len(lm.grams(3)[0]), 3)
+    with np.load(tmp_path / NGRAM_FILE, allow_pickle=False) as data:  # the tables' arrays
+        assert data["table_3_next"].shape == (len(lm.grams(3)[0]),)
+
+
+def old_ngram_file(lm: CharNgram) -> dict:
+    """The arrays of format 2 (before the tables were saved as kept): k-grams as id rows."""
+    arrays = {"format": utf8("pinyin-hanzi-ngram/2"), "order": np.array([lm.order]),
+              "chars": utf8(lm.chars)}
+    for k in range(1, lm.order + 1):
+        ids, counts = lm.grams(k)
+        arrays[f"grams_{k}"], arrays[f"counts_{k}"] = ids.astype(np.uint16), counts
+    return arrays
+
+
+def test_ngram_loads_the_older_array_format_as_the_same_model(tmp_path):
+    lm = CharNgram.train(TOY, 3)
+    (tmp_path / NGRAM_FILE).write_bytes(npz_bytes(**old_ngram_file(lm)))
+    loaded = CharNgram.load(tmp_path / NGRAM_FILE)
+    assert loaded.to_counts() == lm.to_counts()
+    for mine, theirs in zip(loaded.tables, lm.tables):
+        for name in ("rows", "next", "counts", "d"):
+            assert np.array_equal(getattr(mine, name), getattr(theirs, name))
 
 
 def npz_bytes(**arrays) -> bytes:
@@ -461,14 +481,14 @@ def utf8(text: str) -> np.ndarray:
     [
         (None, FileNotFoundError, "ngram.npz: n-gram model file is missing"),
         (b"not a zip file", ValueError, "ngram.npz: not a valid n-gram model file"),
-        (npz_bytes(format=utf8("other")), ValueError, "expected 'pinyin-hanzi-ngram/2'"),
+        (npz_bytes(format=utf8("other")), ValueError, "expected 'pinyin-hanzi-ngram/3'"),
         (npz_bytes(format=utf8("pinyin-hanzi-ngram/2"), order=np.array([1])), ValueError,
          "ngram.npz: not a valid n-gram model file"),
         (npz_bytes(format=utf8("pinyin-hanzi-ngram/2"), order=np.array([0]),
                    chars=utf8("ab")), ValueError, "n-gram order must be >= 1"),
         (npz_bytes(format=utf8("pinyin-hanzi-ngram/2"), order=np.array([1]), chars=utf8("ab"),
                    grams_1=np.array([[1], [0]], dtype=np.uint16), counts_1=np.array([1, 2])),
-         ValueError, "not sorted"),
+         ValueError, "not distinct character ids in range, ascending"),
         (npz_bytes(format=utf8("pinyin-hanzi-ngram/2"), order=np.array([1]), chars=utf8("ab"),
                    grams_1=np.array([[0], [2]], dtype=np.uint16), counts_1=np.array([1, 2])),
          ValueError, "a 1-gram has a character id out of range"),
@@ -477,6 +497,32 @@ def utf8(text: str) -> np.ndarray:
                    grams_2=np.array([[1, 0], [0, 1]], dtype=np.uint16),
                    counts_2=np.array([1, 1])),
          ValueError, "n-grams are not sorted by"),
+        # the current format: the tables as kept
+        (npz_bytes(format=utf8("pinyin-hanzi-ngram/3"), order=np.array([2]), chars=utf8("ab"),
+                   unigram_ids=np.array([0, 1]), unigram_counts=np.array([1, 2]),
+                   table_2_rows=np.array([0, 1, 2]), table_2_next=np.array([1, 0]),
+                   table_2_counts=np.array([1, 1])),
+         ValueError, "needs rows by character id, one per character"),
+        (npz_bytes(format=utf8("pinyin-hanzi-ngram/3"), order=np.array([2]), chars=utf8("ab"),
+                   unigram_ids=np.array([0, 1]), unigram_counts=np.array([1, 2]),
+                   table_2_rows=np.array([0, 1, 3, 2]), table_2_next=np.array([1, 0]),
+                   table_2_counts=np.array([1, 1])),
+         ValueError, "do not fit together"),
+        (npz_bytes(format=utf8("pinyin-hanzi-ngram/3"), order=np.array([2]), chars=utf8("ab"),
+                   unigram_ids=np.array([0, 1]), unigram_counts=np.array([1, 2]),
+                   table_2_rows=np.array([0, 2, 2, 2]), table_2_next=np.array([1, 0]),
+                   table_2_counts=np.array([1, 1])),
+         ValueError, "not sorted by"),
+        (npz_bytes(format=utf8("pinyin-hanzi-ngram/3"), order=np.array([2]), chars=utf8("ab"),
+                   unigram_ids=np.array([0, 1]), unigram_counts=np.array([1, 2]),
+                   table_2_rows=np.array([0, 1, 2, 2]), table_2_next=np.array([1, 7]),
+                   table_2_counts=np.array([1, 1])),
+         ValueError, "the 2-grams have a character id out of range"),
+        (npz_bytes(format=utf8("pinyin-hanzi-ngram/3"), order=np.array([2]), chars=utf8("ab"),
+                   unigram_ids=np.array([0, 1]), unigram_counts=np.array([1, 2]),
+                   table_2_rows=np.array([0, 1, 2, 2]), table_2_next=np.array([1, 0]),
+                   table_2_counts=np.array([1, 0])),
+         ValueError, "counted 0"),
     ],
 )
 def test_ngram_load_errors(tmp_path, content, error, message):

@@ -26,6 +26,7 @@ TOY = [
     (["我们", "喜欢"], ["wo men", "xi huan"]),
 ]
 LISTED = [("模拟", "mo ni"), ("取代", "qu dai"), ("长", "chang")]  # one-hanzi entries are skipped
+LONG = ("长长久久的日子里", "chang chang jiu jiu de ri zi li")  # beyond a reading key
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -109,10 +110,12 @@ def npz_bytes(**arrays) -> bytes:
         (None, FileNotFoundError, "word model file is missing"),
         (b"not a zip file", ValueError, "not a valid word model file"),
         (npz_bytes(format=np.frombuffer(b"other", dtype=np.uint8)), ValueError,
-         "expected 'pinyin-hanzi-wordlm/2'"),
+         "expected 'pinyin-hanzi-wordlm/3'"),
         (npz_bytes(format=np.frombuffer(b"pinyin-hanzi-wordlm/1", dtype=np.uint8)), ValueError,
          "convert it with scripts/convert_lm_files.py"),
         (npz_bytes(format=np.frombuffer(b"pinyin-hanzi-wordlm/2", dtype=np.uint8)), ValueError,
+         "not a valid word model file"),
+        (npz_bytes(format=np.frombuffer(b"pinyin-hanzi-wordlm/3", dtype=np.uint8)), ValueError,
          "not a valid word model file"),
     ],
 )
@@ -129,10 +132,63 @@ def test_load_rejects_bigrams_that_point_outside_the_lexicon(tmp_path):
     WordLM.train(TOY, LISTED).save(tmp_path / WORDLM_FILE)
     with np.load(tmp_path / WORDLM_FILE) as data:
         arrays = dict(data)
-    arrays["next"][0] = len(arrays["counts"]) + 5
+    arrays["bigram_next"][-1] = len(arrays["counts"]) + 5  # (the last row stays ascending)
     (tmp_path / WORDLM_FILE).write_bytes(npz_bytes(**arrays))
     with pytest.raises(ValueError, match="out of range"):
         WordLM.load(tmp_path / WORDLM_FILE)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda a: a.update(reading_keys=a["reading_keys"][::-1].copy()), "not sorted"),
+    (lambda a: a.update(reading_words=a["reading_words"][:-1]), "do not fit together"),
+    (lambda a: a["long_words"].__setitem__(0, 999), "word index out of range"),
+    (lambda a: a["long_readings"].__setitem__((0, 0), 999), "syllable out of range"),
+])
+def test_load_rejects_a_broken_reading_index(tmp_path, change, message):
+    WordLM.train(TOY, LISTED + [LONG]).save(tmp_path / WORDLM_FILE)
+    with np.load(tmp_path / WORDLM_FILE) as data:
+        arrays = dict(data)
+    change(arrays)
+    (tmp_path / WORDLM_FILE).write_bytes(npz_bytes(**arrays))
+    with pytest.raises(ValueError, match=message):
+        WordLM.load(tmp_path / WORDLM_FILE)
+
+
+def old_wordlm_file(lm: WordLM) -> dict:
+    """The arrays of format 2: bigrams as (prev, next, count), readings as digit rows."""
+    def digits(key):
+        out = []
+        while key:
+            key, digit = divmod(key, 512)
+            out.append(digit)
+        return out[::-1]
+
+    readings = [digits(int(key)) for key in lm.reading_keys] + [
+        list(d) for d, ws in sorted(lm._long_readings.items()) for _ in ws]
+    rows = np.zeros((len(readings), 8), dtype=np.uint16)
+    for row, d in zip(rows, readings):
+        row[:len(d)] = d
+    prev, nxt, pair_counts = lm.bigrams.pairs()
+    return {"format": np.frombuffer(b"pinyin-hanzi-wordlm/2", dtype=np.uint8),
+            "alpha": np.array([lm.alpha]), "words": lm._text, "counts": lm.counts,
+            "prev": prev, "next": nxt, "pair_counts": pair_counts,
+            "syllables": np.frombuffer("\n".join(lm.syllables).encode(), dtype=np.uint8),
+            "readings": rows,
+            "reading_words": np.r_[lm.reading_words, [w for _, ws in sorted(
+                lm._long_readings.items()) for w in ws]].astype(np.int32)}
+
+
+def test_the_older_array_format_loads_as_the_same_model(tmp_path):
+    lm = WordLM.train(TOY, LISTED + [LONG])
+    assert lm._long_readings
+    (tmp_path / WORDLM_FILE).write_bytes(npz_bytes(**old_wordlm_file(lm)))
+    loaded = WordLM.load(tmp_path / WORDLM_FILE)
+    assert list(loaded.reading_keys) == list(lm.reading_keys)
+    assert list(loaded.reading_words) == list(lm.reading_words)
+    assert loaded._long_readings == lm._long_readings
+    for h in range(len(lm)):
+        assert list(loaded.logprobs(h, np.arange(-1, len(lm)))) == list(
+            lm.logprobs(h, np.arange(-1, len(lm))))
 
 
 def test_older_files_convert_to_the_same_models(tmp_path):
