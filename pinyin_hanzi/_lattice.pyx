@@ -397,17 +397,23 @@ cdef class Lattice:
         return key
 
     def search(self, list syllables, const int32_t[::1] cand_ids, const float[::1] cand_logps,
-               const int64_t[::1] cand_starts, const int64_t[:, ::1] single_ids,
-               const float[:, ::1] single_logps, const int32_t[::1] n_singles, int k,
-               int beam, double word_weight, double word_bonus, double char_weight):
+               const int64_t[::1] cand_starts, int width, int k, int beam, double word_weight,
+               double word_bonus, double char_weight):
         """One clause: its syllables (canonical, toneless); cand_ids[cand_starts[i]:
         cand_starts[i + 1]], the hanzi syllable i may be (ascending), and cand_logps, the
-        encoder's log-probs of each; single_ids[i, :n_singles[i]] and their single_logps,
-        the one-hanzi arcs. Returns [(score, text)] of the k best distinct texts, plus any
-        that tie the k-th."""
+        encoder's log-probs of each. The one-hanzi arcs at syllable i are its `width` best
+        candidates, best first (ties: in the order given), as decode.top_candidates picks
+        them. Returns [(score, text)] of the k best distinct texts, plus any that tie the
+        k-th."""
         cdef Py_ssize_t n = cand_starts.shape[0] - 1, b
-        if n != len(syllables) or n != n_singles.shape[0]:
-            raise ValueError("one set of candidates and of one-hanzi arcs per syllable")
+        if n != len(syllables) or n < 0 or cand_logps.shape[0] != cand_ids.shape[0]:
+            raise ValueError("one set of candidates (ids and log-probs) per syllable")
+        for b in range(n):
+            if (cand_starts[b] < 0 or cand_starts[b + 1] < cand_starts[b]
+                    or cand_starts[b + 1] > cand_ids.shape[0]):
+                raise ValueError("candidate starts must rise within the candidates")
+        if width < 1:
+            raise ValueError(f"width must be >= 1, got {width}")
         cdef Buf arcs, cps, inner, texts
         cdef Py_ssize_t *first_arc = <Py_ssize_t *> malloc((n + 1) * sizeof(Py_ssize_t))
         cdef Buf *cands = <Buf *> malloc((n + 1) * sizeof(Buf))
@@ -424,8 +430,8 @@ cdef class Lattice:
             buf_init(&cps, sizeof(int32_t))
             buf_init(&inner, sizeof(double))
             buf_init(&texts, sizeof(int32_t))
-            self._arcs(syllables, cand_ids, cand_logps, cand_starts, single_ids, single_logps,
-                       n_singles, &arcs, &cps, first_arc)
+            self._arcs(syllables, cand_ids, cand_logps, cand_starts, width, &arcs, &cps,
+                       first_arc)
             return self._paths(n, <Arc *> arcs.data, first_arc, <int32_t *> cps.data,
                                &inner, &texts, cands, k, max(beam, k), word_weight,
                                word_bonus, char_weight, self.m >= 0 and char_weight != 0)
@@ -441,16 +447,13 @@ cdef class Lattice:
             free(texts.data)
 
     cdef int _arcs(self, list syllables, const int32_t[::1] cand_ids,
-                   const float[::1] cand_logps, const int64_t[::1] cand_starts,
-                   const int64_t[:, ::1] single_ids, const float[:, ::1] single_logps,
-                   const int32_t[::1] n_singles, Buf *arcs, Buf *cps, Py_ssize_t *first_arc
-                   ) except -1:
+                   const float[::1] cand_logps, const int64_t[::1] cand_starts, int width,
+                   Buf *arcs, Buf *cps, Py_ssize_t *first_arc) except -1:
         """Every position's arcs, in order, with their code points in `cps`; first_arc[i]:
         where position i's start. Words as WordLM.lexicon finds them: by start, length, then
         their order in the reading index."""
-        cdef Py_ssize_t n = cand_starts.shape[0] - 1, i, j, length, r, lo, hi
-        cdef int32_t hz, d
-        cdef int64_t key
+        cdef Py_ssize_t n = cand_starts.shape[0] - 1, i, j, length
+        cdef int32_t hz
         cdef int32_t *pool
         cdef Arc *arc
         cdef Column candidates  # cand_ids, searched like the models' tables
@@ -459,36 +462,65 @@ cdef class Lattice:
         syllable_id = self.word_lm.syllable_id
         cdef int32_t[::1] digits = np.array([syllable_id.get(x, -1) + 1 for x in syllables],
                                             dtype=np.int32)  # 0: not in the lexicon
+        cdef Py_ssize_t n_best, most = 1
         for i in range(n):
-            first_arc[i] = arcs.size
-            for j in range(n_singles[i]):
-                hz = <int32_t> single_ids[i, j]
-                length = self.hanzi_cp_start[hz + 1] - self.hanzi_cp_start[hz]
-                pool = <int32_t *> buf_push(cps, length)
-                memcpy(pool, self.hanzi_cps + self.hanzi_cp_start[hz], length * sizeof(int32_t))
-                arc = <Arc *> buf_push(arcs, 1)
-                arc.end, arc.word, arc.enc = i + 1, self.hanzi_word[hz], single_logps[i, j]
-                arc.cp, arc.length = cps.size - length, length
-            key = 0
-            for length in range(1, min(self.max_word_len, n - i) + 1):
-                d = digits[i + length - 1]
-                if d == 0:
-                    break
-                if length <= self.key_syllables:
-                    key = key * self.reading_base + d
-                    if length == 1:
-                        continue
-                    lo = lower(self.reading_keys, 0, self.reading_keys.size, key)
-                    hi = lower(self.reading_keys, lo, self.reading_keys.size, key + 1)
-                    for r in range(lo, hi):
-                        self._word_arc(i, length, self.reading_words[r], candidates,
-                                       cand_logps, cand_starts, arcs, cps)
-                else:  # longer than a key holds: the few such readings are in a dict
-                    for w in self.word_lm._long_readings.get(
-                            tuple(digits[i:i + length]), ()):
-                        self._word_arc(i, length, w, candidates, cand_logps, cand_starts,
-                                       arcs, cps)
+            most = max(most, cand_starts[i + 1] - cand_starts[i])
+        # A position's one-hanzi arcs: its `width` best candidates, ranked as the beam ranks
+        # texts (score, then order met), so ties keep the order given.
+        cdef Entry *best = <Entry *> malloc(most * sizeof(Entry))
+        if best == NULL:
+            raise MemoryError()
+        try:
+            for i in range(n):
+                first_arc[i] = arcs.size
+                for j in range(cand_starts[i + 1] - cand_starts[i]):
+                    best[j].score = cand_logps[cand_starts[i] + j]
+                    best[j].cand = <int32_t> (cand_starts[i] + j)
+                    best[j].first = <int32_t> j
+                n_best = best_first(best, cand_starts[i + 1] - cand_starts[i], width)
+                for j in range(n_best):
+                    hz = cand_ids[best[j].cand]
+                    if hz < 0 or hz >= self.n_hanzi:
+                        raise ValueError(f"hanzi id {hz} is not in the vocabulary")
+                    length = self.hanzi_cp_start[hz + 1] - self.hanzi_cp_start[hz]
+                    pool = <int32_t *> buf_push(cps, length)
+                    memcpy(pool, self.hanzi_cps + self.hanzi_cp_start[hz],
+                           length * sizeof(int32_t))
+                    arc = <Arc *> buf_push(arcs, 1)
+                    arc.end, arc.word, arc.enc = i + 1, self.hanzi_word[hz], best[j].score
+                    arc.cp, arc.length = cps.size - length, length
+                self._word_arcs(i, n, digits, candidates, cand_logps, cand_starts, arcs, cps)
+        finally:
+            free(best)
         first_arc[n] = arcs.size
+        return 0
+
+    cdef int _word_arcs(self, Py_ssize_t i, Py_ssize_t n, const int32_t[::1] digits,
+                        Column candidates, const float[::1] cand_logps,
+                        const int64_t[::1] cand_starts, Buf *arcs, Buf *cps) except -1:
+        """The lexicon's words that start at syllable i, in WordLM.lexicon's order."""
+        cdef Py_ssize_t length, r, lo, hi
+        cdef int32_t d
+        cdef int64_t key
+        key = 0
+        for length in range(1, min(self.max_word_len, n - i) + 1):
+            d = digits[i + length - 1]
+            if d == 0:
+                break
+            if length <= self.key_syllables:
+                key = key * self.reading_base + d
+                if length == 1:
+                    continue
+                lo = lower(self.reading_keys, 0, self.reading_keys.size, key)
+                hi = lower(self.reading_keys, lo, self.reading_keys.size, key + 1)
+                for r in range(lo, hi):
+                    self._word_arc(i, length, self.reading_words[r], candidates,
+                                   cand_logps, cand_starts, arcs, cps)
+            else:  # longer than a key holds: the few such readings are in a dict
+                for w in self.word_lm._long_readings.get(
+                        tuple(digits[i:i + length]), ()):
+                    self._word_arc(i, length, w, candidates, cand_logps, cand_starts,
+                                   arcs, cps)
         return 0
 
     cdef int _word_arc(self, Py_ssize_t i, Py_ssize_t length, int32_t w, Column candidates,

@@ -174,7 +174,6 @@ class Converter:
         else by beam search (with the character n-gram when one is loaded)."""
         d = self.decode
         positions = [(self.candidates_of(s), x) for s, x in zip(syllables, scores)]
-        singles = [top_candidates(ids, x, d.width) for ids, x in positions]
         if self.wordlm is not None:
             lattice = self._lattice
             if (lattice is None or lattice.word_lm is not self.wordlm
@@ -182,9 +181,10 @@ class Converter:
                 # Built once (fusion.fit swaps the models between settings).
                 lattice = self._lattice = Lattice(self.wordlm, self.lm, self.vocab.hanzi,
                                                   self.vocab.hanzi_id)
-            return lattice_search(syllables, positions, singles, self.vocab.hanzi,
+            return lattice_search(syllables, positions, d.width, self.vocab.hanzi,
                                   self.vocab.hanzi_id, self.wordlm, top_k, d.beam,
                                   d.word_weight, d.word_bonus, self.lm, d.lm_weight, lattice)
+        singles = [top_candidates(ids, x, d.width) for ids, x in positions]
         return beam_search(singles, self.vocab.hanzi, top_k, d.beam, self.lm, d.lm_weight)
 
     def candidate_scores(self, inputs: list[list[str]], batch_size: int = 256
@@ -213,7 +213,8 @@ class Converter:
                 mask[row, :len(pieces[i])] = 1
             allowed = [[self.candidates_of(s) for s in pieces[i]] for i in batch]
             for i, cands, flat in zip(batch, allowed, self.encoder.log_probs(ids, mask, allowed)):
-                scores[i] = np.split(flat, np.cumsum([len(c) for c in cands])[:-1])
+                ends = np.cumsum([len(c) for c in cands]).tolist()
+                scores[i] = [flat[a:b] for a, b in zip([0] + ends, ends)]
         return [[scores[w][off] for w, off in owner] for owner in owners]
 
 

@@ -55,9 +55,7 @@ def top_candidates(ids: np.ndarray, logprobs: np.ndarray, width: int
                    ) -> tuple[np.ndarray, np.ndarray]:
     """One position's candidate hanzi `ids` and their log-probs -> the `width` best (ids,
     log-probs), best first (ties: in the order given)."""
-    order = (np.argpartition(-logprobs, width - 1)[:width] if len(ids) > width
-             else np.arange(len(ids)))
-    order = order[np.argsort(-logprobs[order], kind="stable")]
+    order = np.argsort(-logprobs, kind="stable")[:width]  # (~50 candidates: sorting is cheap)
     return ids[order], logprobs[order]
 
 

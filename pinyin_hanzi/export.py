@@ -8,10 +8,10 @@ per row). Export always starts from the saved directory, never from a live train
 model still holding bf16 casts from training would export graphs onnxruntime rejects).
 
 The graph maps (input_ids, attention_mask) to the encoder's last hidden states; the output
-layer runs in numpy over each syllable's candidates only (`OutputHead`): a syllable has ~50 of
-the 8,000 hanzi, and the full output layer was ~40 % of the graph's work and most of its
-output. Both backends hand the decoder the same thing: per position, log-probs over that
-syllable's candidates only (`log_probs`). `OnnxEncoder` needs only onnxruntime and numpy: a
+layer runs over each syllable's candidates only (`OutputHead`, compiled in _head.pyx): a
+syllable has ~50 of the 8,000 hanzi, and the full output layer was ~40 % of the graph's work
+and most of its output. Both backends hand the decoder the same thing: per position,
+log-probs over that syllable's candidates only (`log_probs`). `OnnxEncoder` needs only onnxruntime and numpy: a
 service that runs it never imports torch. `TorchEncoder` keeps the model's own full, masked
 logits.
 """
@@ -22,6 +22,8 @@ import os
 from pathlib import Path
 
 import numpy as np
+
+from ._head import candidate_log_probs
 
 ONNX_FILE, INT8_FILE = "model.onnx", "model.int8.onnx"
 HEAD_FILE = "model.int8.head.npz"  # the output layer of the int8 engine
@@ -96,7 +98,7 @@ class OutputHead:
                 or not scale.shape == bias.shape == (len(weight),)):
             raise ValueError("an output head is int8 rows (n_hanzi, d_model) with a scale "
                              "and a bias per row")
-        self.weight, self.scale = weight, scale.astype(np.float32)
+        self.weight, self.scale = np.ascontiguousarray(weight), scale.astype(np.float32)
         self.bias = bias.astype(np.float32)
 
     @classmethod
@@ -128,14 +130,12 @@ class OutputHead:
     def log_probs(self, hidden: np.ndarray, candidates: list[np.ndarray]) -> np.ndarray:
         """(T, d_model) states and each position's candidate hanzi ids -> the log-softmax
         over each position's candidates, all positions' concatenated (float32)."""
-        # One product per position: gathering every candidate's row (and a copy of its
-        # position's state) at once made two arrays of ~1 KB per candidate on every call,
-        # and glibc kept ~14 MB of their freed pages resident.
-        x = np.concatenate([self.weight[ids] @ hidden[t] for t, ids in enumerate(candidates)]
-                           + [np.zeros(0, dtype=np.float32)])
-        cols = np.concatenate(candidates) if len(candidates) else np.zeros(0, dtype=np.int64)
-        return log_softmax_runs(x * self.scale[cols] + self.bias[cols],
-                                [len(ids) for ids in candidates])
+        ids = (np.concatenate(candidates).astype(np.int64, copy=False) if len(candidates)
+               else np.zeros(0, dtype=np.int64))
+        starts = np.zeros(len(candidates) + 1, dtype=np.int64)
+        np.cumsum([len(c) for c in candidates], out=starts[1:])
+        return candidate_log_probs(self.weight, self.scale, self.bias,
+                                   np.ascontiguousarray(hidden, dtype=np.float32), ids, starts)
 
 
 def log_softmax_runs(x: np.ndarray, lengths: list[int]) -> np.ndarray:

@@ -286,7 +286,8 @@ def _from_old_format(data: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         raise ValueError("readings are not sorted")
     bigrams = CountTable(prev, nxt, pair_counts)
     return {name: data[name] for name in ("words", "counts", "syllables", "alpha")} | {
-        **bigrams.arrays("bigram_"), "reading_keys": _reading_keys(readings[:short, :_KEY_SYLLABLES]),
+        **bigrams.arrays("bigram_"),
+        "reading_keys": _reading_keys(readings[:short, :_KEY_SYLLABLES]),
         "reading_words": words[:short], "long_readings": readings[short:],
         "long_words": words[short:]}
 
@@ -367,13 +368,12 @@ def listed_words(data_dir: Path) -> Iterable[tuple[str, str]]:
 
 
 def lattice_search(syllables: list[str], positions: list[tuple[np.ndarray, np.ndarray]],
-                   singles: list[tuple[np.ndarray, np.ndarray]], hanzi: list[str],
-                   hanzi_id: dict[str, int], lm: WordLM, k: int, beam: int = 16,
-                   word_weight: float = 1.0, word_bonus: float = 0.0, char_lm=None,
-                   char_weight: float = 0.0, lattice: Lattice | None = None
+                   width: int, hanzi: list[str], hanzi_id: dict[str, int], lm: WordLM, k: int,
+                   beam: int = 16, word_weight: float = 1.0, word_bonus: float = 0.0,
+                   char_lm=None, char_weight: float = 0.0, lattice: Lattice | None = None
                    ) -> list[Candidate]:
     """positions[i]: the hanzi syllable i may be (ids, ascending) and the encoder's log-probs
-    of each; singles[i]: its best few of them (ids, log-probs), the one-character arcs. A
+    of each; its `width` best (decode.top_candidates) are the one-character arcs there. A
     character n-gram (`char_lm`, ngram.CharNgram) may score the hanzi too, with
     `char_weight`. Returns the k best distinct clauses, best first.
 
@@ -391,19 +391,14 @@ def lattice_search(syllables: list[str], positions: list[tuple[np.ndarray, np.nd
         lattice = Lattice(lm, char_lm, hanzi, hanzi_id)
     elif lattice.word_lm is not lm or (char_weight and lattice.char_lm is not char_lm):
         raise ValueError("the lattice was built for other language models")
-    # (The compiled search checks that there is one of each per syllable.)
-    n, width = len(singles), max((len(ids) for ids, _ in singles), default=0)
-    ids = np.zeros((n, width), dtype=np.int64)
-    logps = np.zeros((n, width), dtype=np.float32)
-    counts = np.zeros(n, dtype=np.int32)
-    for i, (h, lp) in enumerate(singles):
-        ids[i, :len(h)], logps[i, :len(h)], counts[i] = h, lp, len(h)
-    starts = np.r_[0, np.cumsum([len(h) for h, _ in positions])].astype(np.int64)
+    # (The compiled search checks that there is one candidate set per syllable.)
+    starts = np.zeros(len(positions) + 1, dtype=np.int64)
+    np.cumsum([len(ids) for ids, _ in positions], out=starts[1:])
     none = [np.zeros(0)]  # so that no positions still reach the compiled check
     best = lattice.search(list(syllables),
                           np.concatenate([h for h, _ in positions] + none).astype(np.int32),
                           np.concatenate([lp for _, lp in positions] + none).astype(np.float32),
-                          starts, ids, logps, counts, k, beam, word_weight, word_bonus,
+                          starts, width, k, beam, word_weight, word_bonus,
                           char_weight if char_lm is not None else 0.0)
     # The compiled search returns the k best and any that tie the k-th: ties go to the
     # greater text.

@@ -241,6 +241,7 @@ def test_owner_is_the_window_where_the_position_is_furthest_from_an_edge():
         ([-3.0, -1.0, -2.0, -0.5], [True, True, True, True], 8, [3, 1, 2, 0]),
         ([-3.0, -1.0, -2.0, -0.5], [True, False, False, False], 2, [0]),
         ([-3.0, -1.0, -2.0, -0.5], [False, False, False, False], 2, []),
+        ([-1.0, -2.0, -1.0, -1.0], [True, True, True, True], 2, [0, 2]),  # ties: as given
     ],
 )
 def test_top_candidates(logprobs, allowed, width, ids):

@@ -75,6 +75,36 @@ def test_output_head_is_the_output_layer_over_candidates():
         assert out[t] == pytest.approx(expected, abs=1e-5)
 
 
+def test_output_head_at_model_width_with_empty_positions():
+    """The compiled head sums in its own order: within float32 rounding of numpy's, at the
+    shipped width (256), a position without candidates included."""
+    rng = np.random.default_rng(1)
+    head = OutputHead.quantize(rng.normal(size=(300, 256)).astype(np.float32),
+                               rng.normal(size=300))
+    hidden = rng.normal(size=(4, 256)).astype(np.float32)
+    candidates = [rng.choice(300, 60, replace=False), np.zeros(0, dtype=np.int64),
+                  np.array([7]), rng.choice(300, 5, replace=False)]
+    out = head.log_probs(hidden, candidates)
+    assert out.dtype == np.float32 and len(out) == 66
+    numpy_way = log_softmax_runs(np.concatenate(
+        [(head.weight[ids] @ hidden[t]) * head.scale[ids] + head.bias[ids]
+         for t, ids in enumerate(candidates)]), [len(ids) for ids in candidates])
+    assert out == pytest.approx(numpy_way, rel=1e-6, abs=1e-5)
+    assert out[60] == 0.0  # the one candidate of its position
+
+
+@pytest.mark.parametrize("candidates, message", [
+    ([np.array([0, 12])], "not a row of the head"),
+    ([np.array([-1])], "not a row of the head"),
+    ([np.array([0])] * 4, "hidden states of shape"),
+])
+def test_output_head_rejects_what_it_cannot_score(candidates, message):
+    rng = np.random.default_rng(0)
+    head = OutputHead.quantize(rng.normal(size=(12, 8)).astype(np.float32), np.zeros(12))
+    with pytest.raises(ValueError, match=message):
+        head.log_probs(rng.normal(size=(3, 8)).astype(np.float32), candidates)
+
+
 def test_auto_backend_picks_onnxruntime_when_the_export_is_there(exported, tmp_path_factory):
     assert Converter.load(exported).encoder.name == "onnxruntime"
     assert Converter.load(exported, backend="torch").encoder.name == "torch"

@@ -243,27 +243,25 @@ def allowed(row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ids, row[ids]
 
 
-def toy_rows(logprobs_by_position: list[dict[str, float]]):
-    rows, singles = [], []
+def toy_rows(logprobs_by_position: list[dict[str, float]]) -> list[np.ndarray]:
+    rows = []
     for scores in logprobs_by_position:
         row = np.full(len(HANZI), -np.inf, dtype=np.float32)
         for char, lp in scores.items():
             row[HANZI_ID[char]] = lp
-        ids = np.array(sorted((HANZI_ID[c] for c in scores), key=lambda h: -row[h]))
         rows.append(row)
-        singles.append((ids, row[ids]))
-    return rows, singles
+    return rows
 
 
 def test_lattice_prefers_a_lexicon_word_the_encoder_ranks_second():
     """The encoder alone says 去贷 (each hanzi its best); the lexicon knows 取代."""
-    rows, singles = toy_rows([{"去": -0.5, "取": -1.0}, {"贷": -0.6, "代": -0.9}])
+    rows = toy_rows([{"去": -0.5, "取": -1.0}, {"贷": -0.6, "代": -0.9}])
     lm = WordLM.train(TOY, LISTED)
     positions = [allowed(r) for r in rows]
-    words = lattice_search(["qu", "dai"], positions, singles, HANZI, HANZI_ID, lm, k=4,
+    words = lattice_search(["qu", "dai"], positions, 2, HANZI, HANZI_ID, lm, k=4,
                            word_weight=1.0)
     assert words[0].text == "取代"
-    alone = lattice_search(["qu", "dai"], positions, singles, HANZI, HANZI_ID, lm, k=4,
+    alone = lattice_search(["qu", "dai"], positions, 2, HANZI, HANZI_ID, lm, k=4,
                            word_weight=0.0)
     assert alone[0].text == "去贷"
     # n-best: distinct clauses, best first, every pairing of the candidates present.
@@ -274,9 +272,9 @@ def test_lattice_prefers_a_lexicon_word_the_encoder_ranks_second():
 
 def test_lattice_skips_lexicon_words_the_encoder_forbids():
     """A word whose hanzi are not among its syllables' candidates is never proposed."""
-    rows, singles = toy_rows([{"去": -0.5}, {"贷": -0.6}])
+    rows = toy_rows([{"去": -0.5}, {"贷": -0.6}])
     lm = WordLM.train(TOY, LISTED)
-    out = lattice_search(["qu", "dai"], [allowed(r) for r in rows], singles, HANZI,
+    out = lattice_search(["qu", "dai"], [allowed(r) for r in rows], 1, HANZI,
                          HANZI_ID, lm, k=5, word_weight=1.0)
     assert [c.text for c in out] == ["去贷"]
 
@@ -344,10 +342,9 @@ def test_lattice_matches_the_reference_when_scores_tie(seed, order):
     lm = WordLM.train(TOY, LISTED)
     char_lm = CharNgram.train(["我们喜欢银行", "取代了", "行走"], order) if order else None
     for k, beam in [(1, 2), (5, 4), (20, 16)]:
-        args = (singles, hanzi, hanzi_id, lm, k, beam, 0.7, -1.0, char_lm,
-                0.4 if order else 0.0)
-        assert_same_candidates(lattice_search(syllables, [allowed(r) for r in rows], *args),
-                               reference_lattice(syllables, rows, *args))
+        args = (hanzi, hanzi_id, lm, k, beam, 0.7, -1.0, char_lm, 0.4 if order else 0.0)
+        assert_same_candidates(lattice_search(syllables, [allowed(r) for r in rows], 5, *args),
+                               reference_lattice(syllables, rows, singles, *args))
 
 
 def test_lattice_matches_the_reference_on_the_tiny_model(tmp_path_factory):
@@ -367,10 +364,9 @@ def test_lattice_matches_the_reference_on_the_tiny_model(tmp_path_factory):
             row[ids] = x
         singles = [top_candidates(ids, x, 8) for ids, x in positions]
         for weights in [(0.7, -2.0, 0.4), (1.0, 0.0, 0.0)]:
-            args = (singles, vocab.hanzi, vocab.hanzi_id, lm, 5, 16, *weights[:2], char_lm,
-                    weights[2])
-            assert_same_candidates(lattice_search(syllables, positions, *args),
-                                   reference_lattice(syllables, rows, *args))
+            args = (vocab.hanzi, vocab.hanzi_id, lm, 5, 16, *weights[:2], char_lm, weights[2])
+            assert_same_candidates(lattice_search(syllables, positions, 8, *args),
+                                   reference_lattice(syllables, rows, singles, *args))
 
 
 def test_training_words_follow_the_annotated_readings(tmp_path_factory):
@@ -431,10 +427,9 @@ def test_a_lattice_is_reused_only_for_the_models_it_was_built_for():
     hanzi = ["<unk>", *"去取贷代"]
     hanzi_id = {h: i for i, h in enumerate(hanzi)}
     positions = [(np.arange(1, len(hanzi)), np.log(np.full(4, 0.25, dtype=np.float32)))] * 2
-    singles = [top_candidates(ids, x, 4) for ids, x in positions]
     lm, other = WordLM.train(TOY, LISTED), WordLM.train(TOY[:2], LISTED)
     lattice = Lattice(lm, None, hanzi, hanzi_id)
-    args = (["qu", "dai"], positions, singles, hanzi, hanzi_id)
+    args = (["qu", "dai"], positions, 4, hanzi, hanzi_id)
     assert_same_candidates(lattice_search(*args, lm, 3, lattice=lattice),
                            lattice_search(*args, lm, 3))
     with pytest.raises(ValueError, match="other language models"):
@@ -457,19 +452,21 @@ def test_words_longer_than_a_reading_key_are_found():
     rows[:, 0] = -np.inf  # <unk> is no candidate
     singles = [top_candidates(*allowed(r), 3) for r in rows]
     positions = [allowed(r) for r in rows]
-    args = (singles, hanzi, hanzi_id, lm, 5, 16, 1.0, -3.0)
-    got = lattice_search(syllables, positions, *args)
+    args = (hanzi, hanzi_id, lm, 5, 16, 1.0, -3.0)
+    got = lattice_search(syllables, positions, 3, *args)
     assert got[0].text == word
-    assert_same_candidates(got, reference_lattice(syllables, rows, *args))
+    assert_same_candidates(got, reference_lattice(syllables, rows, singles, *args))
     without = WordLM.train(TOY, [*LISTED, ("人民", "ren min")])
-    assert got[0].score > lattice_search(syllables, positions, *args[:3], without,
-                                         *args[4:])[0].score + 1
+    assert got[0].score > lattice_search(syllables, positions, 3, *args[:2], without,
+                                         *args[3:])[0].score + 1
 
 
-@pytest.mark.parametrize("n_positions, n_singles", [(1, 2), (2, 1), (0, 0)])
-def test_lattice_needs_candidates_and_arcs_for_every_syllable(n_positions, n_singles):
-    rows, singles = toy_rows([{"去": -0.5, "取": -1.0}, {"贷": -0.6, "代": -0.9}])
-    positions = [allowed(r) for r in rows]
-    with pytest.raises(ValueError, match="per syllable"):
-        lattice_search(["qu", "dai"], positions[:n_positions], singles[:n_singles], HANZI,
-                       HANZI_ID, WordLM.train(TOY, LISTED), k=3)
+@pytest.mark.parametrize("n_positions, width, message", [
+    (1, 2, "per syllable"), (0, 2, "per syllable"), (3, 2, "per syllable"),
+    (2, 0, "width must be >= 1")])
+def test_lattice_needs_candidates_for_every_syllable(n_positions, width, message):
+    rows = toy_rows([{"去": -0.5, "取": -1.0}, {"贷": -0.6, "代": -0.9}])
+    positions = [allowed(r) for r in rows] * 2
+    with pytest.raises(ValueError, match=message):
+        lattice_search(["qu", "dai"], positions[:n_positions], width, HANZI, HANZI_ID,
+                       WordLM.train(TOY, LISTED), k=3)
