@@ -112,8 +112,7 @@ class WordLM:
                 raise ValueError("a reading refers to a word index out of range")
         if len(long) and (long.min() < 0 or long.max() > len(self.syllables)):
             raise ValueError("a reading refers to a syllable out of range")
-        if len(keys) and (keys[0] <= 0 or keys[-1] >= _READING_BASE ** _KEY_SYLLABLES
-                          or np.any(keys[1:] < keys[:-1])):
+        if len(keys) and (keys[0] <= 0 or np.any(keys[1:] < keys[:-1])):
             raise ValueError("reading keys are not sorted, or not keys")
         self.reading_keys, self.reading_words = keys, smallest_int(words)
         self._long_readings: dict[tuple[int, ...], list[int]] = defaultdict(list)
