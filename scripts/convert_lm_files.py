@@ -72,25 +72,20 @@ def convert_wordlm(model_dir: Path) -> bool:
 
 
 def upgrade(path: Path, model, old_format: str) -> bool:
-    """A format-2 file (`model`: CharNgram or WordLM) -> the current format, if it checks out:
-    the same bigram/n-gram tables and reading index, read back from the new file."""
+    """A format-2 file (`model`: CharNgram or WordLM) -> the current format, if the model read
+    back from the new file writes the same arrays again."""
     if not path.is_file():
         return False
     with np.load(path, allow_pickle=False) as data:
         if bytes(data["format"]).decode() != old_format:
             return False
-    lm = model.load(path)
-    tmp = path.with_name(f".{path.name}.converted")
-    lm.save(tmp)
-    loaded = model.load(tmp)
-    same = all(np.array_equal(getattr(a, name), getattr(b, name))
-               for a, b in zip(loaded.tables if model is CharNgram else [loaded.bigrams],
-                               lm.tables if model is CharNgram else [lm.bigrams])
-               for name in ("rows", "next", "counts", "d"))
-    if model is WordLM:
-        same &= (np.array_equal(loaded.reading_keys, lm.reading_keys)
-                 and np.array_equal(loaded.reading_words, lm.reading_words)
-                 and loaded._long_readings == lm._long_readings)
+    tmp, again = (path.with_name(f".{path.name}.{x}") for x in ("converted", "again"))
+    model.load(path).save(tmp)
+    model.load(tmp).save(again)
+    with np.load(tmp) as first, np.load(again) as second:
+        same = first.files == second.files and all(
+            np.array_equal(first[name], second[name]) for name in first.files)
+    again.unlink()
     if not same:
         tmp.unlink()
         raise SystemExit(f"{tmp}: does not load back to the model in {path}")

@@ -470,3 +470,38 @@ def test_lattice_needs_candidates_for_every_syllable(n_positions, width, message
     with pytest.raises(ValueError, match=message):
         lattice_search(["qu", "dai"], positions[:n_positions], width, HANZI, HANZI_ID,
                        WordLM.train(TOY, LISTED), k=3)
+
+
+def test_format_2_files_upgrade_to_the_same_models(tmp_path):
+    """scripts/convert_lm_files.py rewrites format-2 files in the current format (which loads
+    without rebuilding the tables), with the same probabilities; then there is nothing to do."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from convert_lm_files import upgrade
+
+    from pinyin_hanzi import ngram, wordlm
+
+    word_lm = WordLM.train(TOY, LISTED + [LONG])
+    char_lm = CharNgram.train(["我们喜欢银行", "取代了", "行走"], 3)
+    (tmp_path / WORDLM_FILE).write_bytes(npz_bytes(**old_wordlm_file(word_lm)))
+    grams = {f"grams_{k}": char_lm.grams(k)[0].astype(np.uint16) for k in (1, 2, 3)}
+    (tmp_path / NGRAM_FILE).write_bytes(npz_bytes(
+        format=np.frombuffer(b"pinyin-hanzi-ngram/2", dtype=np.uint8), order=np.array([3]),
+        chars=np.frombuffer(char_lm.chars.encode(), dtype=np.uint8), **grams,
+        **{f"counts_{k}": char_lm.grams(k)[1] for k in (1, 2, 3)}))
+    assert upgrade(tmp_path / WORDLM_FILE, WordLM, wordlm.OLD_FORMAT)
+    assert upgrade(tmp_path / NGRAM_FILE, CharNgram, ngram.OLD_FORMAT)
+    assert not upgrade(tmp_path / WORDLM_FILE, WordLM, wordlm.OLD_FORMAT)
+    for name, current in ((WORDLM_FILE, wordlm.FORMAT), (NGRAM_FILE, ngram.FORMAT)):
+        with np.load(tmp_path / name) as data:
+            assert bytes(data["format"]).decode() == current
+    loaded = WordLM.load(tmp_path / WORDLM_FILE)
+    assert loaded._long_readings == word_lm._long_readings
+    for h in range(len(word_lm)):
+        assert list(loaded.logprobs(h, np.arange(-1, len(word_lm)))) == list(
+            word_lm.logprobs(h, np.arange(-1, len(word_lm))))
+    loaded_chars = CharNgram.load(tmp_path / NGRAM_FILE)
+    for text, char in [("", "我"), ("我们", "喜"), ("取代", "了"), ("龘", "$")]:
+        assert loaded_chars.logprob(text, char) == char_lm.logprob(text, char)
