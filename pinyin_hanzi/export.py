@@ -11,9 +11,9 @@ The graph maps (input_ids, attention_mask) to the encoder's last hidden states; 
 layer runs over each syllable's candidates only (`OutputHead`, compiled in _head.pyx): a
 syllable has ~50 of the 8,000 hanzi, and the full output layer was ~40 % of the graph's work
 and most of its output. Both backends hand the decoder the same thing: per position,
-log-probs over that syllable's candidates only (`log_probs`). `OnnxEncoder` needs only onnxruntime and numpy: a
-service that runs it never imports torch. `TorchEncoder` keeps the model's own full, masked
-logits.
+log-probs over that syllable's candidates only (`log_probs`). `OnnxEncoder` needs only
+onnxruntime and numpy: a service that runs it never imports torch. `TorchEncoder` keeps the
+model's own full, masked logits.
 """
 
 from __future__ import annotations
@@ -186,7 +186,7 @@ class TorchEncoder:
 
 
 class OnnxEncoder:
-    """The exported graph on onnxruntime; the output layer (`head`) in numpy."""
+    """The exported graph on onnxruntime; the output layer (`head`) compiled (_head.pyx)."""
 
     name = "onnxruntime"
 

@@ -92,7 +92,7 @@ class CharNgram:
             raise ValueError(f"n-gram order must be >= 1, got {order}")
         if len(grams) != order or len(counts) != order:
             raise ValueError(f"expected grams and counts for {order} orders")
-        base, tables = len(chars) + 1, []
+        base, keys = len(chars) + 1, []
         for k, (ids, count) in enumerate(zip(grams, counts), 1):
             ids, count = np.asarray(ids), np.asarray(count)
             if (ids.ndim != 2 or ids.shape[1] != k or count.shape != ids.shape[:1]
@@ -101,17 +101,22 @@ class CharNgram:
                                  "integer counts")
             if len(ids) and (ids.min() < 0 or ids.max() >= len(chars)):
                 raise ValueError(f"a {k}-gram has a character id out of range")
-            if k == 1:
-                unigrams = ids[:, 0], count
-                continue
-            history = ids[:, 0].astype(np.int64)
-            for column in ids.T[1:-1]:
-                history *= base
-                history += column
-            tables.append(CountTable(history, np.ascontiguousarray(ids[:, -1]), count,
-                                     dense=base if k == 2 else 0))
-            del history
-        return cls(order, chars, unigrams, tables)
+            key = ids[:, 0].astype(np.int64)
+            for column in ids.T[1:]:
+                key *= base
+                key += column
+            keys.append(key)
+        return cls._from_keys(order, chars, keys, [np.asarray(c) for c in counts])
+
+    @classmethod
+    def _from_keys(cls, order: int, chars: str, keys: list[np.ndarray],
+                   counts: list[np.ndarray]) -> "CharNgram":
+        """keys[k - 1], counts[k - 1]: the k-grams as sorted integer keys (their ids in base
+        len(chars) + 1, oldest first), and their counts."""
+        base = len(chars) + 1
+        tables = [CountTable(*np.divmod(key, base), count, dense=base if k == 2 else 0)
+                  for k, (key, count) in enumerate(zip(keys[1:], counts[1:]), 2)]
+        return cls(order, chars, (keys[0], counts[0]), tables)
 
     @classmethod
     def from_counts(cls, order: int, counts: dict[str, int]) -> "CharNgram":
@@ -129,12 +134,12 @@ class CharNgram:
             for c in gram:
                 key = key * base + ids[c]
             by_order[len(gram) - 1].append((key, int(n)))
-        grams, values = [], []
-        for k, pairs in enumerate(by_order, 1):
+        keys, values = [], []
+        for pairs in by_order:
             pairs.sort()
-            grams.append(_id_rows(np.array([key for key, _ in pairs], dtype=np.int64), k, base))
+            keys.append(np.array([key for key, _ in pairs], dtype=np.int64))
             values.append(np.array([n for _, n in pairs], dtype=np.int64))
-        return cls.from_grams(order, chars, grams, values)
+        return cls._from_keys(order, chars, keys, values)
 
     def to_counts(self) -> dict[str, int]:
         """The counts as k-gram strings (for inspection and tests; the model uses arrays)."""
@@ -242,7 +247,7 @@ class CharNgram:
 
 def _id_rows(keys: np.ndarray, k: int, base: int) -> np.ndarray:
     """Integer keys of k >= 1 character ids in base `base` -> rows of those ids, oldest
-    first (CharNgram.__init__ combines them back into history keys)."""
+    first (what CharNgram.from_grams combines back into keys)."""
     columns = []
     for _ in range(k):
         keys, column = np.divmod(keys, base)
