@@ -477,6 +477,14 @@ def utf8(text: str) -> np.ndarray:
     return np.frombuffer(text.encode(), dtype=np.uint8)
 
 
+def bigram_file(rows, nexts, counts) -> bytes:
+    """A current-format (3) bigram model over "ab" with this 2-gram table."""
+    return npz_bytes(format=utf8("pinyin-hanzi-ngram/3"), order=np.array([2]), chars=utf8("ab"),
+                     unigram_ids=np.array([0, 1]), unigram_counts=np.array([1, 2]),
+                     table_2_rows=np.array(rows), table_2_next=np.array(nexts),
+                     table_2_counts=np.array(counts))
+
+
 @pytest.mark.parametrize(
     "content, error, message",
     [
@@ -499,30 +507,15 @@ def utf8(text: str) -> np.ndarray:
                    counts_2=np.array([1, 1])),
          ValueError, "n-grams are not sorted by"),
         # the current format: the tables as kept
-        (npz_bytes(format=utf8("pinyin-hanzi-ngram/3"), order=np.array([2]), chars=utf8("ab"),
-                   unigram_ids=np.array([0, 1]), unigram_counts=np.array([1, 2]),
-                   table_2_rows=np.array([0, 1, 2]), table_2_next=np.array([1, 0]),
-                   table_2_counts=np.array([1, 1])),
+        (bigram_file(rows=[0, 1, 2], nexts=[1, 0], counts=[1, 1]),
          ValueError, "needs rows by character id, one per character"),
-        (npz_bytes(format=utf8("pinyin-hanzi-ngram/3"), order=np.array([2]), chars=utf8("ab"),
-                   unigram_ids=np.array([0, 1]), unigram_counts=np.array([1, 2]),
-                   table_2_rows=np.array([0, 1, 3, 2]), table_2_next=np.array([1, 0]),
-                   table_2_counts=np.array([1, 1])),
+        (bigram_file(rows=[0, 1, 3, 2], nexts=[1, 0], counts=[1, 1]),
          ValueError, "do not fit together"),
-        (npz_bytes(format=utf8("pinyin-hanzi-ngram/3"), order=np.array([2]), chars=utf8("ab"),
-                   unigram_ids=np.array([0, 1]), unigram_counts=np.array([1, 2]),
-                   table_2_rows=np.array([0, 2, 2, 2]), table_2_next=np.array([1, 0]),
-                   table_2_counts=np.array([1, 1])),
+        (bigram_file(rows=[0, 2, 2, 2], nexts=[1, 0], counts=[1, 1]),
          ValueError, "not sorted by"),
-        (npz_bytes(format=utf8("pinyin-hanzi-ngram/3"), order=np.array([2]), chars=utf8("ab"),
-                   unigram_ids=np.array([0, 1]), unigram_counts=np.array([1, 2]),
-                   table_2_rows=np.array([0, 1, 2, 2]), table_2_next=np.array([1, 7]),
-                   table_2_counts=np.array([1, 1])),
+        (bigram_file(rows=[0, 1, 2, 2], nexts=[1, 7], counts=[1, 1]),
          ValueError, "the 2-grams have a character id out of range"),
-        (npz_bytes(format=utf8("pinyin-hanzi-ngram/3"), order=np.array([2]), chars=utf8("ab"),
-                   unigram_ids=np.array([0, 1]), unigram_counts=np.array([1, 2]),
-                   table_2_rows=np.array([0, 1, 2, 2]), table_2_next=np.array([1, 0]),
-                   table_2_counts=np.array([1, 0])),
+        (bigram_file(rows=[0, 1, 2, 2], nexts=[1, 0], counts=[1, 0]),
          ValueError, "counted 0"),
     ],
 )
