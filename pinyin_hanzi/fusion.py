@@ -21,6 +21,7 @@ from .api import Converter, DecodeConfig
 from .data.export_tsv import clause_pairs, spread
 from .evaluate import char_errors
 from .ngram import NGRAM_FILE, CharNgram, training_clauses
+from .priors import wordfreq_prior
 from .vocab import atomic_write_text
 from .wordlm import WORDLM_FILE, WordLM, listed_words, training_words
 
@@ -28,13 +29,17 @@ from .wordlm import WORDLM_FILE, WordLM, listed_words, training_words
 # from the search logged in docs/EXPERIMENTS.md.
 GRID = tuple([DecodeConfig(lm_weight=c) for c in (0.8, 1.3)] + [
     DecodeConfig(lm_weight=c, word_weight=w, word_bonus=b)
-    for w in (0.6, 0.8, 1.0) for b in (-3.0, -2.0) for c in (0.3, 0.5)])
+    for w in (0.6, 0.8, 1.0) for b in (-3.0, -2.0) for c in (0.3, 0.5)] + [
+    DecodeConfig(lm_weight=c, word_weight=w, word_bonus=-4.0)
+    for w in (1.2, 1.5) for c in (0.5, 0.7)])
 
 
 def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 3,
         prune: int = 2, word_prune: int = 1, dev_clauses: int = 1000,
-        grid: tuple[DecodeConfig, ...] = GRID, log: Callable[[str], None] = print) -> dict:
-    """Train, tune and install; returns {"decode": best settings, "scores": per setting}."""
+        grid: tuple[DecodeConfig, ...] = GRID, log: Callable[[str], None] = print,
+        prior_weight: float = 0.0) -> dict:
+    """Train, tune and install; returns {"decode": best settings, "scores": per setting}.
+    prior_weight > 0 adds wordfreq's word frequencies to the word model (priors.py)."""
     model_dir = Path(model_dir)
     conv = Converter.load(model_dir)
     # Tuned per source (so a big one does not drown a small one); no sources = all as one.
@@ -49,8 +54,9 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
         f"({', '.join(sources) or 'all sources'})")
     char_lm = CharNgram.train(training_clauses(data_dir, sources), order, prune)
     log("training the word model (jieba words of the training text + listed words)")
+    prior = wordfreq_prior() if prior_weight > 0 else None
     word_lm = WordLM.train(training_words(data_dir, sources), listed_words(data_dir),
-                           word_prune)
+                           word_prune, prior=prior, prior_weight=prior_weight)
     log(f"  {len(char_lm):,} character n-grams; {len(word_lm):,} words, "
         f"{len(word_lm.bigrams):,} word bigrams")
 

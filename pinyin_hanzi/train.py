@@ -134,16 +134,20 @@ def _precision(name: str) -> dict:
     return {"bf16": name == "bf16", "fp16": name == "fp16"}
 
 
-def load_examples(data_dir: Path, split: str, vocab, sources, max_len: int, limit: int = 0):
+def load_examples(data_dir: Path, split: str, vocab, sources, max_len: int, limit: int = 0,
+                  spread_out: bool = False):
+    """The split's examples; with `limit`, the first that many, or (spread_out, for dev sets)
+    that many taken evenly across the whole split, so that every source is in them."""
+    from .data.export_tsv import spread
     from .data.prepare import iter_records
     from .objectives import clause_examples
 
     examples = []
     for record in iter_records(data_dir, split, sources):
         examples.extend(clause_examples(record, vocab, max_len))
-        if limit and len(examples) >= limit:
+        if limit and not spread_out and len(examples) >= limit:
             return examples[:limit]
-    return examples
+    return spread(examples, limit)
 
 
 def conversion_metrics(eval_pred) -> dict:
@@ -275,7 +279,7 @@ def train(config: TrainConfig) -> dict:
         "pretrain" if config.objective == "pretrain" else "convert")
     dev_set = ExampleDataset(
         load_examples(config.data_dir, "dev", vocab, config.sources, max_len,
-                      config.eval_examples), "convert")
+                      config.eval_examples, spread_out=True), "convert")
     if not len(train_set) or not len(dev_set):
         raise ValueError(f"{config.data_dir}: no train or dev examples for sources "
                          f"{config.sources}")

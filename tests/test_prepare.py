@@ -120,3 +120,24 @@ def test_export_tsv_writes_benchmark_format(prepared, tmp_path):
 def test_config_errors_name_the_option(kwargs, message):
     with pytest.raises(ValueError, match=message):
         PrepareConfig(**kwargs)
+
+
+def test_exclude_files_keep_a_users_eval_text_out(tmp_path):
+    """--exclude: clauses of a .tsv or a plain text file reach no split, like benchmarks."""
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(CORPUS) + "\n", encoding="utf-8")
+    mine = tmp_path / "mine.txt"  # plain text: its hanzi runs of 4 or more are kept out
+    mine.write_text("我们今天去银行办事。短句\n", encoding="utf-8")
+    mine_tsv = tmp_path / "mine.tsv"
+    mine_tsv.write_text("ta zhong xin kai shi le\t他重新开始了\n", encoding="utf-8")
+    config = PrepareConfig(out_dir=tmp_path / "data", sources=(), user_files=(str(corpus),),
+                           bench_files=(mine_tsv,),
+                           exclude_files=(mine, mine_tsv), workers=1, min_hanzi_count=1)
+    manifest = prepare(config, progress=False)
+    texts = [r["text"] for r in all_records(config.out_dir)]
+    assert texts and not [t for t in texts if "我们今天去银行办事" in t or "他重新开始了" in t]
+    assert "行走在大街上" in texts  # the rest of that line stays
+    assert set(manifest["exclude_files"]) == {str(mine), str(mine_tsv)}
+    with pytest.raises(ValueError, match="--exclude: no such file"):
+        PrepareConfig(sources=(), user_files=(str(corpus),),
+                      exclude_files=(tmp_path / "missing.txt",))

@@ -63,6 +63,24 @@ def test_word_model_prefers_what_it_saw():
         math.log((lm.counts[i["我们"]] + lm.alpha) / lm.denominator))
 
 
+def test_a_frequency_prior_raises_listed_words_and_adds_missing_ones():
+    """prior_weight 1: the prior counts as much as the corpus (10 words in TOY)."""
+    prior = {"模拟": 0.3, "鼠标": 0.2, "我们": 0.6, "长长久久的日子里啊": 0.1}
+    plain = WordLM.train(TOY, LISTED)
+    lm = WordLM.train(TOY, LISTED, prior=prior, prior_weight=1.0)
+    assert lm.counts[lm.word_id("模拟")] == 3 and plain.counts[plain.word_id("模拟")] == 0
+    assert lm.counts[lm.word_id("我们")] == plain.counts[plain.word_id("我们")] + 6
+    # A word only the prior knows joins the lexicon, read by pypinyin; one too long does not.
+    assert plain.word_id("鼠标") == UNKNOWN
+    assert [lm.word(w) for _, _, w in lm.lexicon(["shu", "biao"])] == ["鼠标"]
+    assert lm.word_id("长长久久的日子里啊") == UNKNOWN
+    assert lm.logprob(BOUNDARY, lm.word_id("模拟")) > plain.logprob(BOUNDARY,
+                                                                   plain.word_id("模拟"))
+    # Weight 0 is no prior at all.
+    same = WordLM.train(TOY, LISTED, prior=prior, prior_weight=0.0)
+    assert np.array_equal(same.counts, plain.counts) and len(same) == len(plain)
+
+
 @pytest.mark.parametrize(
     "syllables, found",
     [

