@@ -23,7 +23,19 @@ $PH finetune --data runs/data --out runs/small2 --init runs/small/model --source
 $PH finetune --data runs/data --out runs/small3 --init runs/small2/model \
   --sources pd98,reviews,lexicon --max-steps 8000 --lr 5e-4 --warmup-steps 200 \
   --eval-steps 1000 --patience 0
-$PH lm --model runs/small3/model --data runs/data --sources pd98,reviews
+# Phase 4 (session 7): every source but the poems, the reserved evaluation text kept out
+# (bench/heldout.py), 9,000 steps; then the LMs on the same text, pruned to the memory budget.
+.venv/bin/python bench/heldout.py
+[ -f runs/data_all/manifest.json ] || $PH prepare --out runs/data_all \
+  --sources pd98,reviews,lexicon,fiction,ted,hk,pd2013,tatoeba,dictionary,manpages,lohelp,kernel \
+  --exclude runs/heldout/reserved.txt --exclude runs/heldout/debian_test.tsv \
+  --exclude runs/heldout/hsk_test.tsv
+$PH finetune --data runs/data_all --out runs/general --init runs/small3/model \
+  --sources pd98,reviews,lexicon,fiction,ted,hk,pd2013,tatoeba,dictionary,manpages,lohelp,kernel \
+  --max-steps 9000 --lr 5e-4 --warmup-steps 200 --eval-steps 1000 --patience 0
+$PH lm --model runs/general/model --data runs/data_all --dev-clauses 300 \
+  --sources pd98,reviews,fiction,ted,hk,tatoeba,dictionary,manpages,lohelp,kernel \
+  --prune 4 --word-prune 3 --prior-weight 1
 .venv/bin/python - <<'PY'
 from pinyin_hanzi.api import DEFAULT_MODEL
 from pinyin_hanzi.checkpoint import load_model, save_model
@@ -32,7 +44,7 @@ from pinyin_hanzi.wordlm import WORDLM_FILE
 import json
 from pathlib import Path
 
-src = Path("runs/small3/model")
+src = Path("runs/general/model")
 model, vocab = load_model(src)
 extra = [src / name for name in (NGRAM_FILE, WORDLM_FILE, "decode.json") if (src / name).is_file()]
 save_model(model, vocab, DEFAULT_MODEL, half=True,
