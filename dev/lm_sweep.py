@@ -6,13 +6,12 @@ python dev/lm_sweep.py --model DIR --data runs/data_all --out runs/sweep.jsonl \
 import argparse
 import json
 import re
-import sys
 import time
 from pathlib import Path
 
 from pinyin_hanzi.api import Converter, DecodeConfig
 from pinyin_hanzi.data.export_tsv import clause_pairs, spread
-from pinyin_hanzi.evaluate import char_errors
+from pinyin_hanzi.fusion import dev_accuracy
 from pinyin_hanzi.ngram import CharNgram, training_clauses
 from pinyin_hanzi.priors import wordfreq_prior
 from pinyin_hanzi.wordlm import WordLM, listed_words, training_words
@@ -61,13 +60,8 @@ for variant in args.variants.split(","):
         conv.decode, conv.lm, conv.wordlm = config, char_lm, word_lm
         res = {}
         for s, pairs in dev.items():
-            right = errors = chars = 0
-            for (syl, gold), x in zip(pairs, scores[s]):
-                best = conv.decode_scores(syl, x, 1)[0].text
-                right += best == gold
-                errors += char_errors(best, gold)
-                chars += len(gold)
-            res[s] = (round(100 * (1 - errors / chars), 2), round(100 * right / len(pairs), 1))
+            acc = dev_accuracy(conv, pairs, scores[s])
+            res[s] = (round(100 * acc["char_acc"], 2), round(100 * acc["top1"], 1))
         mean = (round(sum(v[0] for v in res.values()) / len(res), 2),
                 round(sum(v[1] for v in res.values()) / len(res), 2))
         row = {"variant": variant, "decode": [config.word_weight, config.word_bonus,

