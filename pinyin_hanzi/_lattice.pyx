@@ -55,33 +55,53 @@ cdef const int32_t *i32(list keep, object array, str what) except? NULL:
     return &view[0] if view.shape[0] else NULL
 
 
-# An integer array of the language models' tables (csr.py), read in place at its width.
+# An integer array of the language models' tables (csr.py), read in place at its width;
+# with `values`, its entries are 8-bit codes of those values (csr.quantize_counts).
 cdef struct Column:
     const void *data
-    int width  # 2 (uint16), 4 (int32) or 8 (int64)
+    int width  # 1 (uint8), 2 (uint16), 3 (csr.compact_ids' 3 bytes), 4 (int32) or 8 (int64)
     int64_t size
+    const int64_t *values
 
 
-cdef Column column(list keep, object array) except *:
-    """A view of a csr.smallest_int array (any other integer type is copied to int64)."""
+cdef Column column(list keep, object array, object values=None) except *:
+    """A view of a csr.smallest_int or csr.compact_ids array (any other integer type is
+    copied to int64), and of the values of its codes if given."""
     array = np.asarray(array)
-    if array.dtype not in (np.uint16, np.int32, np.int64):
-        array = array.astype(np.int64)
+    cdef int width = 3 if array.ndim == 2 and array.shape[1] == 3 else array.dtype.itemsize
+    if width != 3 and array.dtype not in (np.uint8, np.uint16, np.int32, np.int64):
+        array, width = array.astype(np.int64), 8
     array = np.ascontiguousarray(array)
     cdef const uint8_t[::1] raw = array.view(np.uint8).reshape(-1)
     keep.append(raw)
     cdef Column c
     c.data = &raw[0] if raw.shape[0] else NULL
-    c.width, c.size = array.dtype.itemsize, len(array)
+    c.width, c.size, c.values = width, len(array), NULL
+    cdef const int64_t[::1] codebook
+    if values is not None:
+        codebook = np.ascontiguousarray(values, dtype=np.int64)
+        keep.append(codebook)
+        c.values = &codebook[0]
     return c
 
 
 cdef inline int64_t at(Column c, int64_t j) noexcept nogil:
+    cdef const uint8_t *p
     if c.width == 2:
         return (<const uint16_t *> c.data)[j]
     if c.width == 4:
         return (<const int32_t *> c.data)[j]
+    if c.width == 3:
+        p = <const uint8_t *> c.data + 3 * j
+        return p[0] | (<int64_t> p[1]) << 8 | (<int64_t> p[2]) << 16
+    if c.width == 1:
+        return (<const uint8_t *> c.data)[j]
     return (<const int64_t *> c.data)[j]
+
+
+cdef inline int64_t value(Column c, int64_t j) noexcept nogil:
+    """A counts column's j-th count: its code's value, or the entry itself."""
+    return c.values[at(c, j)] if c.values != NULL else at(c, j)
 
 
 cdef inline int64_t lower(Column c, int64_t lo, int64_t hi, int64_t key) noexcept nogil:
@@ -210,7 +230,8 @@ cdef CountTable count_table(list keep, object table) except *:
     t.dense = table.histories is None
     t.histories = column(keep, np.zeros(0, dtype=np.int64) if t.dense else table.histories)
     t.rows, t.next = column(keep, table.rows), column(keep, table.next)
-    t.counts, t.d = column(keep, table.counts), column(keep, table.d)
+    t.counts = column(keep, table.counts, table.count_values)
+    t.d = column(keep, table.d)
     return t
 
 
@@ -233,7 +254,7 @@ cdef inline Counted lookup(const CountTable *table, int64_t history, int64_t nex
         out.count, out.t, out.d = 0, 1, 1
         return out
     found = find(table.next, lo, hi, next)
-    out.count = at(table.counts, found) if found >= 0 else 0
+    out.count = value(table.counts, found) if found >= 0 else 0
     out.t, out.d = hi - lo, at(table.d, j)
     return out
 
@@ -296,7 +317,7 @@ cdef class Lattice:
         self.text = &text[0] if text.shape[0] else NULL
         self.starts = i32(keep, word_lm._starts, "word starts")
         self.n_words = len(word_lm._starts) - 1
-        self.counts = column(keep, word_lm.counts)
+        self.counts = column(keep, word_lm.counts, word_lm.count_values)
         self.bigrams = count_table(keep, word_lm.bigrams)
         self.alpha = word_lm.alpha
         self.denominator = float(word_lm.denominator)
@@ -362,7 +383,7 @@ cdef class Lattice:
         return memo.logprob
 
     cdef inline double _word_logprob(self, int64_t previous, int64_t word) noexcept nogil:
-        cdef double lower = ((at(self.counts, word) if word >= 0 else 0) + self.alpha) \
+        cdef double lower = ((value(self.counts, word) if word >= 0 else 0) + self.alpha) \
             / self.denominator
         cdef Counted n = lookup(&self.bigrams, previous, word)
         return log((n.count + n.t * lower) / n.d)

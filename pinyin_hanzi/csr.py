@@ -5,9 +5,13 @@ An n-gram table groups its n-grams by history, as compressed sparse rows: `rows[
 `rows[j + 1]` are history j's n-grams, their next tokens (`next`, ascending) and counts. A
 history's number of distinct next tokens (Witten-Bell's T(h)) is then its row's length, and
 nothing needs a combined (history, next) key. Every integer array takes the smallest of
-uint16, int32 and int64 that holds its values; the compiled search (_lattice.pyx) reads those
-three widths in place. Model files keep these arrays as they are (`arrays`, `from_rows`), so
-loading a table is reading it.
+uint16, int32 and int64 that holds its values, except two, which hold most of a model's bytes:
+next tokens beyond uint16 take 3 bytes each (`compact_ids`: an (n, 3) uint8 array, little
+endian), and counts are 8-bit codes into a table of at most 256 values (`quantize_counts`:
+exact up to EXACT_COUNTS, log-spaced above, as libime and KenLM quantize their
+probabilities). The compiled search (_lattice.pyx) reads every one of these widths in place.
+Model files keep these arrays as they are (`arrays`, `from_rows`), so loading a table is
+reading it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,54 @@ def smallest_int(values) -> np.ndarray:
     top = int(values.max(initial=0))
     dtype = np.uint16 if top < 2 ** 16 else np.int32 if top < 2 ** 31 else np.int64
     return values.astype(dtype, copy=False)
+
+
+EXACT_COUNTS = 128  # counts below this keep their exact value in an 8-bit code
+CODES = 256
+
+
+def quantize_counts(counts) -> tuple[np.ndarray, np.ndarray]:
+    """Non-negative counts as (uint8 codes, int64 values), count ~ values[code]. Lossless
+    when the counts take at most 256 distinct values; else exact below EXACT_COUNTS and in
+    log-spaced bins above, each bin's value the mean of its counts (so a row's total, which
+    normalizes Witten-Bell, barely moves: a bin spans a few per cent)."""
+    counts = np.asarray(counts, dtype=np.int64)
+    if counts.size and counts.min() < 0:
+        raise ValueError("a count is negative")
+    distinct = np.unique(counts)
+    if len(distinct) <= CODES:
+        return np.searchsorted(distinct, counts).astype(np.uint8), distinct
+    edges = np.unique(np.r_[np.arange(EXACT_COUNTS), np.geomspace(
+        EXACT_COUNTS, distinct[-1] + 1, CODES - EXACT_COUNTS, endpoint=False).astype(np.int64)])
+    codes = np.searchsorted(edges, counts, "right") - 1
+    members = np.bincount(codes, minlength=len(edges))
+    sums = np.bincount(codes, weights=counts, minlength=len(edges))
+    values = np.where(members > 0, np.rint(sums / np.maximum(members, 1)), edges)
+    return codes.astype(np.uint8), values.astype(np.int64)
+
+
+def compact_ids(values) -> np.ndarray:
+    """Non-negative ids as uint16 when they fit, else 3 bytes each ((n, 3) uint8, little
+    endian) below 2^24, else smallest_int."""
+    values = np.asarray(values)
+    top = int(values.max(initial=0))
+    if values.ndim != 1 or top < 2 ** 16 or top >= 2 ** 24:
+        return smallest_int(values)
+    if values.min() < 0:
+        raise ValueError("a table value is negative")
+    return np.ascontiguousarray(values.astype("<u4").view(np.uint8).reshape(-1, 4)[:, :3])
+
+
+def ids(array: np.ndarray) -> np.ndarray:
+    """compact_ids' array as one integer per entry (a copy for the 3-byte form)."""
+    array = np.asarray(array)
+    if array.ndim == 1:
+        return array
+    return (array[:, 0].astype(np.int32) | array[:, 1].astype(np.int32) << 8
+            | array[:, 2].astype(np.int32) << 16)
+
+
+_CHUNK = 1 << 16  # entries decoded at once, where a whole decoded copy would cost too much
 
 
 class CountTable:
@@ -49,51 +101,69 @@ class CountTable:
             rows, keys = np.r_[0, np.cumsum(lengths)], None
         else:
             rows, keys = np.r_[starts, len(nexts)], histories[starts]
-        self._set(keys, rows, nexts, counts)
+        self._set(keys, rows, compact_ids(nexts), *quantize_counts(counts))
 
     @classmethod
     def from_rows(cls, histories: np.ndarray | None, rows: np.ndarray, nexts: np.ndarray,
-                  counts: np.ndarray) -> "CountTable":
+                  counts: np.ndarray, count_values: np.ndarray | None = None) -> "CountTable":
         """The table from its own arrays (`arrays()`, as a model file keeps them), checked:
         histories None for a dense table (rows by history), else ascending with a non-empty
-        row each; within a row, next tokens ascending; counts positive."""
+        row each; within a row, next tokens ascending; counts positive (count_values: the
+        values of 8-bit count codes, None when the counts are stored as they are)."""
         rows, nexts, counts = np.asarray(rows), np.asarray(nexts), np.asarray(counts)
         histories = None if histories is None else np.asarray(histories)
         lengths = np.diff(rows.astype(np.int64)) if rows.ndim == 1 else None
-        if (lengths is None or len(rows) < 1 or nexts.shape != counts.shape
-                or nexts.ndim != 1 or rows[0] != 0 or rows[-1] != len(nexts)
-                or np.any(lengths < 0)
-                or (histories is not None and histories.shape != lengths.shape)):
+        three_bytes = nexts.ndim == 2 and nexts.shape[1:] == (3,) and nexts.dtype == np.uint8
+        if (lengths is None or len(rows) < 1 or len(nexts) != len(counts)
+                or counts.ndim != 1 or not (nexts.ndim == 1 or three_bytes)
+                or rows[0] != 0 or rows[-1] != len(nexts) or np.any(lengths < 0)
+                or (histories is not None and histories.shape != lengths.shape)
+                or count_values is not None and (
+                    counts.dtype != np.uint8 or np.ndim(count_values) != 1
+                    or len(count_values) > CODES
+                    or len(counts) and int(counts.max()) >= len(count_values))):
             raise ValueError("n-gram rows, next tokens and counts do not fit together")
-        rising = np.ones(len(nexts), dtype=bool)  # next tokens rise, except where a row starts
-        rising[1:] = nexts[1:] > nexts[:-1]
-        rising[rows[:-1][lengths > 0]] = True
-        if (not rising.all() or np.any(counts <= 0)
+        positive = counts
+        if count_values is not None:  # the values of the codes in use
+            count_values = np.asarray(count_values, dtype=np.int64)
+            positive = count_values[code_histogram(counts, len(count_values)) > 0]
+        if (not _rising_in_rows(nexts, rows, lengths) or np.any(positive <= 0)
                 or histories is not None and (np.any(lengths == 0)
                                               or np.any(histories[1:] <= histories[:-1]))):
             raise ValueError("n-grams are not sorted by (history, next), repeat, or are "
                              "counted 0")
         table = cls.__new__(cls)
-        table._set(histories, rows, nexts, counts)
+        table._set(histories, rows, nexts if three_bytes else smallest_int(nexts), counts,
+                   count_values)
         return table
 
-    def _set(self, histories, rows, nexts, counts):
+    def _set(self, histories, rows, nexts, counts, count_values):
         self.histories = None if histories is None else smallest_int(histories)
         self.rows = smallest_int(rows)
-        self.next = smallest_int(nexts)
-        self.counts = smallest_int(counts)
+        self.next = nexts
+        self.counts = counts if count_values is not None else smallest_int(counts)
+        self.count_values = count_values  # None: `counts` are the counts themselves
+        self.max_next = max((int(chunk.max()) for chunk in _chunks(nexts)), default=0)
         # Witten-Bell's d(h) = c(h) + T(h): c(h) the row's total count, T(h) its length. An
         # unseen history (only in a dense table) has t = d = 1, which keeps the lower order's p.
-        self.d = smallest_int(_witten_bell_d(self.counts, self.rows))
+        self.d = smallest_int(_witten_bell_d(self.counts, self.rows, count_values))
         self._keys = None  # see _row_keys
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
-        """What `from_rows` takes, by name (`prefix` + histories, rows, next, counts)."""
+        """What `from_rows` takes, by name (`prefix` + histories, rows, next, counts,
+        count_values)."""
         out = {prefix + "rows": self.rows, prefix + "next": self.next,
                prefix + "counts": self.counts}
+        if self.count_values is not None:
+            out[prefix + "count_values"] = self.count_values
         if self.histories is not None:
             out[prefix + "histories"] = self.histories
         return out
+
+    def count(self, at) -> np.ndarray:
+        """The counts of the n-grams at these places."""
+        codes = self.counts[at]
+        return codes if self.count_values is None else self.count_values[codes]
 
     def __len__(self) -> int:
         return len(self.next)
@@ -103,17 +173,18 @@ class CountTable:
         lengths = np.diff(self.rows.astype(np.int64))
         keys = (np.arange(len(lengths)) if self.histories is None
                 else self.histories.astype(np.int64))
-        return np.repeat(keys, lengths), self.next.astype(np.int64), self.counts
+        return np.repeat(keys, lengths), ids(self.next).astype(np.int64), self.count(
+            slice(None))
 
     def _row_keys(self) -> tuple[np.ndarray, int]:
         """Each n-gram as row index * span + next (ascending), built on first use: one
         searchsorted then answers a whole batch. Only the numpy lookups (the n-gram baseline,
         beam search without a word model) build it; the compiled search reads the rows."""
         if self._keys is None:
-            span = int(self.next.max()) + 1
+            span = self.max_next + 1
             rows = np.repeat(np.arange(len(self.rows) - 1),
                              np.diff(self.rows.astype(np.int64)))
-            self._keys = rows * span + self.next, span
+            self._keys = rows * span + ids(self.next), span
         return self._keys
 
     def lookup(self, histories, nexts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -137,7 +208,7 @@ class CountTable:
         query = np.where(found & (nexts >= 0) & (nexts < span), j * span + nexts, -1)
         at = np.searchsorted(keys, query)
         hit = keys.take(at, mode="clip") == query
-        count = np.where(hit, self.counts.take(at, mode="clip"), 0)
+        count = np.where(hit, self.count(np.clip(at, 0, len(self.next) - 1)), 0)
         seen = hi > lo
         t = np.where(seen, hi - lo, 1)
         d = np.where(seen, self.d.take(j, mode="clip"), 1)
@@ -147,17 +218,50 @@ class CountTable:
 _ROWS_AT_ONCE = 4096
 
 
-def _witten_bell_d(counts: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def _chunks(array: np.ndarray):
+    """compact_ids' array, _CHUNK entries at a time, as integers."""
+    for a in range(0, len(array), _CHUNK):
+        yield ids(array[a:a + _CHUNK])
+
+
+def _rising_in_rows(nexts: np.ndarray, rows: np.ndarray, lengths: np.ndarray) -> bool:
+    """Whether next tokens rise within every row (a row may start lower), in chunks."""
+    starts = rows[:-1][lengths > 0].astype(np.int64)
+    previous = None
+    for a, chunk in zip(range(0, len(nexts), _CHUNK), _chunks(nexts)):
+        chunk = chunk.astype(np.int64)
+        before = np.r_[chunk[:1] - 1 if previous is None else previous, chunk[:-1]]
+        rising = chunk > before
+        here = starts[np.searchsorted(starts, a):np.searchsorted(starts, a + len(chunk))]
+        rising[here - a] = True
+        if not rising.all():
+            return False
+        previous = chunk[-1:]
+    return True
+
+
+def code_histogram(codes: np.ndarray, n_values: int) -> np.ndarray:
+    """How often each 8-bit code occurs, in chunks (np.bincount alone copies the codes to
+    int64 first: eight times their size at load)."""
+    histogram = np.zeros(n_values, dtype=np.int64)
+    for a in range(0, len(codes), _CHUNK):
+        histogram += np.bincount(codes[a:a + _CHUNK], minlength=n_values)
+    return histogram
+
+
+def _witten_bell_d(counts: np.ndarray, rows: np.ndarray,
+                   values: np.ndarray | None = None) -> np.ndarray:
     """d(h) = c(h) + T(h) per row (1 for an empty row), a few thousand rows at a time: done
     at once, the int64 copies of the counts and rows (np.add.reduceat with dtype=int64 makes
-    one) would cost at load several times the table itself."""
+    one) would cost at load several times the table itself. values: of 8-bit count codes."""
     d = np.ones(len(rows) - 1, dtype=np.int64)
     for a in range(0, len(d), _ROWS_AT_ONCE):
         bounds = rows[a:a + _ROWS_AT_ONCE + 1].astype(np.int64)
         lengths = np.diff(bounds)
         seen = np.flatnonzero(lengths)
         if len(seen):
-            sums = np.add.reduceat(counts[bounds[0]:bounds[-1]].astype(np.int64),
-                                   bounds[seen] - bounds[0])
+            part = counts[bounds[0]:bounds[-1]]
+            part = part.astype(np.int64) if values is None else values[part]
+            sums = np.add.reduceat(part, bounds[seen] - bounds[0])
             d[a + seen] = lengths[seen] + sums
     return d

@@ -69,7 +69,7 @@ class CharNgram:
             if (table.histories is None) != (k == 1) or k == 1 and len(table.rows) != base + 1:
                 raise ValueError(f"the {k + 1}-gram table needs rows by "
                                  + ("character id, one per character" if k == 1 else "key"))
-            if (table.next.max(initial=0) >= self.unknown
+            if (table.max_next >= self.unknown
                     or k > 1 and table.histories.max(initial=0) >= base ** k):
                 raise ValueError(f"the {k + 1}-grams have a character id out of range")
         # Witten-Bell, per history h: c(h), the times h was followed by anything, and T(h), the
@@ -240,7 +240,8 @@ class CharNgram:
                                       [data[f"counts_{k}"] for k in range(1, order + 1)])
             tables = [CountTable.from_rows(
                 data[f"table_{n}_histories"] if n > 2 else None, data[f"table_{n}_rows"],
-                data[f"table_{n}_next"], data[f"table_{n}_counts"])
+                data[f"table_{n}_next"], data[f"table_{n}_counts"],
+                data.get(f"table_{n}_count_values"))
                 for n in range(2, order + 1)]
             return cls(order, chars, (data["unigram_ids"], data["unigram_counts"]), tables)
 

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from ._lattice import Lattice
-from .csr import CountTable, smallest_int
+from .csr import CountTable, code_histogram, quantize_counts, smallest_int
 from .decode import Candidate
 from .npz import read_arrays, save_arrays, utf8
 
@@ -56,7 +56,8 @@ class WordLM:
         them and the model keeps them:
 
         * words: the words' UTF-8, joined by newlines; word 0, the clause boundary, is empty;
-        * counts[i]: how often word i was seen (counts[0]: clauses);
+        * counts[i]: how often word i was seen (counts[0]: clauses), or with count_values
+          (csr.quantize_counts) its 8-bit code;
         * bigram_histories, bigram_rows, bigram_next, bigram_counts: the bigrams by previous
           word (csr.CountTable.from_rows);
         * syllables: the readings' syllables, UTF-8, joined by newlines;
@@ -69,12 +70,22 @@ class WordLM:
         self._starts = _line_starts(self._text)  # word i is text[starts[i]:starts[i + 1] - 1]
         n = len(self._starts) - 1
         counts = np.asarray(arrays["counts"])
+        values = arrays.get("count_values")
         if counts.shape != (n,) or counts.dtype.kind not in "iu":
             raise ValueError(f"{n} words but {len(counts)} counts")
+        if values is not None:
+            values = np.asarray(values, dtype=np.int64)
+            if (counts.dtype != np.uint8 or values.ndim != 1
+                    or len(counts) and int(counts.max()) >= len(values) or np.any(values < 0)):
+                raise ValueError("word count codes and their values do not fit together")
+            total = int(code_histogram(counts, len(values)) @ values)
+        else:
+            total = int(counts.sum(dtype=np.int64))
         self.alpha = float(np.asarray(arrays["alpha"]).ravel()[0])
-        self.denominator = counts.sum(dtype=np.int64) + self.alpha * n
+        self.denominator = total + self.alpha * n
         self.floor = self.alpha / self.denominator
-        self.counts = smallest_int(counts)
+        self.counts = counts if values is not None else smallest_int(counts)
+        self.count_values = values  # None: `counts` are the counts themselves
         del counts
         # Witten-Bell, per history h: c(h), the times h was followed by a kept bigram, and
         # T(h), the distinct words that followed it (so each history still sums to 1):
@@ -82,9 +93,9 @@ class WordLM:
         # (and UNKNOWN) gets t = d = 1, which leaves p = lower exactly (its count is 0).
         self.bigrams = CountTable.from_rows(
             arrays["bigram_histories"], arrays["bigram_rows"], arrays["bigram_next"],
-            arrays["bigram_counts"])
+            arrays["bigram_counts"], arrays.get("bigram_count_values"))
         if (self.bigrams.histories.max(initial=0) >= n
-                or self.bigrams.next.max(initial=0) >= n):
+                or self.bigrams.max_next >= n):
             raise ValueError("a bigram refers to a word index out of range")
         self.syllables = _lines(arrays["syllables"])
         if len(self.syllables) >= _READING_BASE:
@@ -148,7 +159,8 @@ class WordLM:
         pairs = np.lexsort((nxt, prev))
         bigrams = CountTable(prev[pairs], nxt[pairs],
                              np.asarray(pair_counts, dtype=np.int64)[pairs])
-        return cls({"words": utf8("\n".join(words)), "counts": np.asarray(counts, np.int64),
+        codes, values = quantize_counts(counts)
+        return cls({"words": utf8("\n".join(words)), "counts": codes, "count_values": values,
                     **bigrams.arrays("bigram_"),
                     "syllables": utf8("\n".join(syllables)),
                     "reading_keys": np.array([k for k, _ in short], dtype=np.int64),
@@ -206,6 +218,11 @@ class WordLM:
         """The number of words, the clause boundary included."""
         return len(self.counts)
 
+    def count(self, words) -> np.ndarray:
+        """How often these words (by index) were seen."""
+        codes = self.counts[words]
+        return codes if self.count_values is None else self.count_values[codes]
+
     def word(self, i: int) -> str:
         return self._text[self._starts[i]:self._starts[i + 1] - 1].tobytes().decode("utf-8")
 
@@ -256,7 +273,7 @@ class WordLM:
         previous = np.asarray(previous, dtype=np.int64)
         words = np.asarray(words, dtype=np.int64)
         known = words >= 0
-        lower = (np.where(known, self.counts.take(np.where(known, words, 0)), 0)
+        lower = (np.where(known, self.count(np.where(known, words, 0)), 0)
                  + self.alpha) / self.denominator
         count, t, d = self.bigrams.lookup(previous, words)
         return np.log((count + t * lower) / d)
@@ -269,6 +286,7 @@ class WordLM:
         long = sorted((digits, w) for digits, ws in self._long_readings.items() for w in ws)
         save_arrays(path, FORMAT, {
             "alpha": np.array([self.alpha]), "words": self._text, "counts": self.counts,
+            **({} if self.count_values is None else {"count_values": self.count_values}),
             **self.bigrams.arrays("bigram_"), "syllables": utf8("\n".join(self.syllables)),
             "reading_keys": self.reading_keys, "reading_words": self.reading_words,
             "long_readings": _digit_rows([d for d, _ in long]),

@@ -55,12 +55,12 @@ def test_word_model_prefers_what_it_saw():
     assert lm.logprob(BOUNDARY, i["我们"]) > lm.logprob(BOUNDARY, i["模拟"])
     # A listed-only word is in the lexicon with count 0: it lives on the add-alpha mass, the
     # floor that a lone hanzi the lexicon does not list also gets.
-    assert lm.counts[i["模拟"]] == 0 and lm.word_id("长") == UNKNOWN
+    assert lm.count(i["模拟"]) == 0 and lm.word_id("长") == UNKNOWN
     assert lm.logprob(BOUNDARY, i["模拟"]) == pytest.approx(lm.logprob(BOUNDARY, UNKNOWN))
     # After a hanzi the lexicon does not list, words get their unigram probabilities.
     assert lm.logprob(UNKNOWN, i["模拟"]) == pytest.approx(math.log(lm.floor))
     assert lm.logprob(UNKNOWN, i["我们"]) == pytest.approx(
-        math.log((lm.counts[i["我们"]] + lm.alpha) / lm.denominator))
+        math.log((lm.count(i["我们"]) + lm.alpha) / lm.denominator))
 
 
 def test_a_frequency_prior_raises_listed_words_and_adds_missing_ones():
@@ -68,8 +68,8 @@ def test_a_frequency_prior_raises_listed_words_and_adds_missing_ones():
     prior = {"模拟": 0.3, "鼠标": 0.2, "我们": 0.6, "长长久久的日子里啊": 0.1}
     plain = WordLM.train(TOY, LISTED)
     lm = WordLM.train(TOY, LISTED, prior=prior, prior_weight=1.0)
-    assert lm.counts[lm.word_id("模拟")] == 3 and plain.counts[plain.word_id("模拟")] == 0
-    assert lm.counts[lm.word_id("我们")] == plain.counts[plain.word_id("我们")] + 6
+    assert lm.count(lm.word_id("模拟")) == 3 and plain.count(plain.word_id("模拟")) == 0
+    assert lm.count(lm.word_id("我们")) == plain.count(plain.word_id("我们")) + 6
     # A word only the prior knows joins the lexicon, read by pypinyin; one too long does not.
     assert plain.word_id("鼠标") == UNKNOWN
     assert [lm.word(w) for _, _, w in lm.lexicon(["shu", "biao"])] == ["鼠标"]
@@ -78,7 +78,7 @@ def test_a_frequency_prior_raises_listed_words_and_adds_missing_ones():
                                                                    plain.word_id("模拟"))
     # Weight 0 is no prior at all.
     same = WordLM.train(TOY, LISTED, prior=prior, prior_weight=0.0)
-    assert np.array_equal(same.counts, plain.counts) and len(same) == len(plain)
+    assert np.array_equal(same.count(slice(None)), plain.count(slice(None))) and len(same) == len(plain)
 
 
 @pytest.mark.parametrize(
@@ -108,7 +108,7 @@ def test_save_load_round_trip(tmp_path):
     assert loaded._long_readings == lm._long_readings
     for mine, theirs in zip(loaded.bigrams.pairs(), lm.bigrams.pairs()):
         assert list(mine) == list(theirs)
-    assert list(loaded.counts) == list(lm.counts)
+    assert list(loaded.count(slice(None))) == list(lm.count(slice(None)))
     for h in range(len(lm)):
         for w in (BOUNDARY, 1, lm.word_id("模拟"), UNKNOWN):
             assert loaded.logprob(h, w) == lm.logprob(h, w)
@@ -188,7 +188,7 @@ def old_wordlm_file(lm: WordLM) -> dict:
         row[:len(d)] = d
     prev, nxt, pair_counts = lm.bigrams.pairs()
     return {"format": np.frombuffer(b"pinyin-hanzi-wordlm/2", dtype=np.uint8),
-            "alpha": np.array([lm.alpha]), "words": lm._text, "counts": lm.counts,
+            "alpha": np.array([lm.alpha]), "words": lm._text, "counts": lm.count(slice(None)),
             "prev": prev, "next": nxt, "pair_counts": pair_counts,
             "syllables": np.frombuffer("\n".join(lm.syllables).encode(), dtype=np.uint8),
             "readings": rows,
@@ -523,3 +523,32 @@ def test_format_2_files_upgrade_to_the_same_models(tmp_path):
     loaded_chars = CharNgram.load(tmp_path / NGRAM_FILE)
     for text, char in [("", "我"), ("我们", "喜"), ("取代", "了"), ("龘", "$")]:
         assert loaded_chars.logprob(text, char) == char_lm.logprob(text, char)
+
+
+def test_lattice_matches_the_reference_on_a_large_lexicon():
+    """Over 65,536 words (next-word ids in 3 bytes) and over 256 distinct counts (8-bit
+    codes), as on a large corpus: the compiled search reads those arrays as the numpy
+    reference does."""
+    rng = np.random.default_rng(1)
+    real = ["我们", "喜欢", "银行", "行走", "取代", "了"]
+    readings = [["wo men"], ["xi huan"], ["yin hang"], ["xing zou"], ["qu dai"], ["le"]]
+    fillers = [f"词{i}" for i in range(70_000)]  # no readings: never in a lattice
+    words = ["", *fillers, *real]
+    n = len(words)
+    counts = np.r_[1000, rng.integers(0, 5000, len(fillers)), [9000, 700, 4000, 300, 150, 80]]
+    prev = np.r_[rng.integers(0, n, 4000), [0, n - 6, n - 5, n - 6, n - 2, n - 1]]
+    nxt = np.r_[rng.integers(0, n, 4000), [n - 6, n - 5, n - 4, n - 3, n - 1, n - 4]]
+    pairs = sorted(set(zip(prev.tolist(), nxt.tolist())))
+    lm = WordLM.from_lists(words, counts, [[]] * (1 + len(fillers)) + readings,
+                           [p for p, _ in pairs], [x for _, x in pairs],
+                           rng.integers(1, 3000, len(pairs)))
+    assert lm.bigrams.next.shape[1:] == (3,) and lm.bigrams.count_values is not None
+    assert lm.count_values is not None and len(np.unique(counts)) > 256
+    hanzi = ["<unk>", *"我们喜欢银行取代了走"]
+    hanzi_id = {h: i for i, h in enumerate(hanzi)}
+    syllables = "wo men xi huan qu dai le yin hang".split()
+    rows = rng.choice([-0.5, -1.0, -2.0], size=(len(syllables), len(hanzi))).astype(np.float32)
+    singles = [top_candidates(*allowed(r), 5) for r in rows]
+    args = (hanzi, hanzi_id, lm, 5, 8, 0.7, -1.0, None, 0.0)
+    assert_same_candidates(lattice_search(syllables, [allowed(r) for r in rows], 5, *args),
+                           reference_lattice(syllables, rows, singles, *args))
