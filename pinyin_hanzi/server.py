@@ -14,7 +14,8 @@ Bad input is answered with 4xx and {"detail": ...}: invalid pinyin -> 422 with t
 the 0-based position and the offending span (plus the input's index for a batch); empty,
 too long, top_k out of range or unknown fields -> 422 from pydantic; a body over
 MAX_BODY_BYTES -> 413, also when it is sent chunked (FastAPI's `max_body_size` counts what
-is read, not the Content-Length header).
+is read, not the Content-Length header). Text that cannot be UTF-8 (a lone surrogate such as
+U+D800 sent as a JSON escape) is echoed back escaped, so even its 422 can be sent.
 
 An idle keep-alive connection is closed after KEEP_ALIVE_SECONDS, longer than clients keep
 theirs (httpx: 5 s). With uvicorn's default of 5 s, server and client closed an idle connection
@@ -27,13 +28,16 @@ Converter is thread-safe.
 
 from __future__ import annotations
 
+import json
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
 import anyio.to_thread
-from fastapi import FastAPI, HTTPException
-from fastapi.responses import HTMLResponse
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from .api import DEFAULT_MODEL, Converter
@@ -79,6 +83,18 @@ class BatchResponse(BaseModel):
     results: list[ConvertResponse] = Field(description="One per input, in order.")
 
 
+class SafeJSONResponse(JSONResponse):
+    """JSON as UTF-8, or ASCII-escaped when the content holds a lone surrogate (which has no
+    UTF-8 form: the plain JSONResponse raised, and a bad request became a 500)."""
+
+    def render(self, content) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, allow_nan=False,
+                              separators=(",", ":")).encode("ascii")
+
+
 def _response(pinyin: str, candidates) -> ConvertResponse:
     return ConvertResponse(pinyin=pinyin, candidates=[
         CandidateOut(text=c.text, score=round(float(c.score), 4)) for c in candidates])
@@ -107,8 +123,20 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
     app = FastAPI(title="pinyin-hanzi", version="1",
                   summary="Pinyin -> hanzi conversion with a Transformer.",
                   lifespan=lifespan, max_body_size=MAX_BODY_BYTES,
-                  docs_url=None, redoc_url=None)  # both load their JS from a CDN
+                  docs_url=None, redoc_url=None,  # both load their JS from a CDN
+                  default_response_class=SafeJSONResponse)
     app.state.converter = converter
+
+    # FastAPI's own handlers answer with the plain JSONResponse; these only swap the class.
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        return SafeJSONResponse(status_code=422,
+                                content={"detail": jsonable_encoder(exc.errors())})
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        return SafeJSONResponse(status_code=exc.status_code, content={"detail": exc.detail},
+                                headers=getattr(exc, "headers", None))
 
     def loaded() -> Converter:
         if app.state.converter is None:  # only before the lifespan has run

@@ -158,3 +158,24 @@ def test_the_page_is_served_and_loads_nothing_from_elsewhere(client):
     assert response.headers["content-type"].startswith("text/html")
     assert 'id="pinyin"' in response.text and "/v1/convert" in response.text
     assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", response.text, re.I)
+
+
+@pytest.mark.parametrize("body", [
+    b'{"pinyin": "\\ud800"}', b'{"pinyin": "ni\\udc80hao"}', b'{"pinyin": "\xed\xa0\x80"}'])
+@pytest.mark.parametrize("path, field", [("/v1/convert", "pinyin"),
+                                         ("/v1/convert/batch", "inputs")])
+def test_a_lone_surrogate_is_422_not_500(client, body, path, field):
+    """Valid JSON (or raw bytes ED A0 80) for text with no UTF-8 form: the error that echoes
+    it back must still be sent (it raised UnicodeEncodeError and became a 500)."""
+    if field == "inputs":
+        body = body.replace(b'"pinyin": ', b'"inputs": [').replace(b'}', b']}')
+    r = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"][:2] == ["body", field]
+    assert "unicode" in r.json()["detail"][0]["msg"]
+
+
+def test_an_error_echoing_a_surrogate_in_a_wrong_field_is_422(client):
+    r = client.post("/v1/convert/batch", content=b'{"pinyin": "\\ud800"}',
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["detail"][0]["type"] == "missing"
