@@ -226,13 +226,15 @@ def lm(
     dev_clauses: int = typer.Option(1000, help="Dev clauses per source for tuning."),
     prior_weight: float = typer.Option(0.0, help="Weight of wordfreq's word frequencies in "
                                        "the word model (0 = none; 1 = as much as the corpus)."),
+    tune_only: bool = typer.Option(False, help="Keep the LMs already in --model and only "
+                                   "choose their weights on dev (e.g. after a new encoder)."),
 ):
     """Fit the character n-gram and word model fused into decoding; tune weights on dev."""
     from .fusion import fit
 
     try:
         result = fit(model, data, _names(sources), order, prune, word_prune, dev_clauses,
-                     log=typer.echo, prior_weight=prior_weight)
+                     log=typer.echo, prior_weight=prior_weight, tune_only=tune_only)
     except USER_ERRORS as e:
         _fail(e)
     typer.echo(json.dumps(result["decode"]))

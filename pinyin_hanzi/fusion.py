@@ -37,9 +37,11 @@ GRID = tuple([DecodeConfig(lm_weight=c) for c in (0.8, 1.3)] + [
 def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 3,
         prune: int = 2, word_prune: int = 1, dev_clauses: int = 1000,
         grid: tuple[DecodeConfig, ...] = GRID, log: Callable[[str], None] = print,
-        prior_weight: float = 0.0) -> dict:
+        prior_weight: float = 0.0, tune_only: bool = False) -> dict:
     """Train, tune and install; returns {"decode": best settings, "scores": per setting}.
-    prior_weight > 0 adds wordfreq's word frequencies to the word model (priors.py)."""
+    prior_weight > 0 adds wordfreq's word frequencies to the word model (priors.py).
+    tune_only: keep the LMs already in model_dir (fit for another encoder on the same text,
+    say) and choose only their weights."""
     model_dir = Path(model_dir)
     conv = Converter.load(model_dir)
     # Tuned per source (so a big one does not drown a small one); no sources = all as one.
@@ -50,13 +52,18 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
     if not dev:
         raise ValueError(f"{data_dir}/dev: no clauses of 4-32 hanzi from "
                          f"{', '.join(sources) or 'any source'}")
-    log(f"training the character {order}-gram on {data_dir}/train "
-        f"({', '.join(sources) or 'all sources'})")
-    char_lm = CharNgram.train(training_clauses(data_dir, sources), order, prune)
-    log("training the word model (jieba words of the training text + listed words)")
-    prior = wordfreq_prior() if prior_weight > 0 else None
-    word_lm = WordLM.train(training_words(data_dir, sources), listed_words(data_dir),
-                           word_prune, prior=prior, prior_weight=prior_weight)
+    if tune_only:
+        log(f"tuning the weights of {model_dir}'s {NGRAM_FILE} and {WORDLM_FILE}")
+        char_lm = CharNgram.load(model_dir / NGRAM_FILE)
+        word_lm = WordLM.load(model_dir / WORDLM_FILE)
+    else:
+        log(f"training the character {order}-gram on {data_dir}/train "
+            f"({', '.join(sources) or 'all sources'})")
+        char_lm = CharNgram.train(training_clauses(data_dir, sources), order, prune)
+        log("training the word model (jieba words of the training text + listed words)")
+        prior = wordfreq_prior() if prior_weight > 0 else None
+        word_lm = WordLM.train(training_words(data_dir, sources), listed_words(data_dir),
+                               word_prune, prior=prior, prior_weight=prior_weight)
     log(f"  {len(char_lm):,} character n-grams; {len(word_lm):,} words, "
         f"{len(word_lm.bigrams):,} word bigrams")
 
@@ -78,9 +85,10 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
         return sum(v[key] for v in scores.values()) / len(scores)
 
     best = max(results, key=lambda r: (mean(r[1], "top1"), mean(r[1], "char_acc")))[0]
-    char_lm.save(model_dir / NGRAM_FILE)
-    if best.word_weight:
-        word_lm.save(model_dir / WORDLM_FILE)
+    if not tune_only:
+        char_lm.save(model_dir / NGRAM_FILE)
+        if best.word_weight:
+            word_lm.save(model_dir / WORDLM_FILE)
     atomic_write_text(model_dir / "decode.json", json.dumps(asdict(best)))
     log(f"best on dev: {_describe(best)}; written to {model_dir}/decode.json")
     return {"decode": asdict(best),

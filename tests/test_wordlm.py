@@ -429,6 +429,19 @@ def test_lm_command_fits_tunes_and_installs(tmp_path_factory, tmp_path):
     assert "best on dev" in result.output
     Converter.load(model_dir).convert("wo men", 3)
 
+    # --tune-only keeps the fitted files and chooses the same weights again.
+    (model_dir / "decode.json").write_text(json.dumps({"lm_weight": 2.0}))
+    fitted = {name: (model_dir / name).read_bytes() for name in (NGRAM_FILE, WORDLM_FILE)
+              if (model_dir / name).is_file()}
+    again = CliRunner().invoke(app, ["lm", "--model", str(model_dir), "--data", str(data),
+                                     "--sources", "", "--dev-clauses", "40", "--tune-only"])
+    if WORDLM_FILE not in fitted:
+        assert again.exit_code == 2 and WORDLM_FILE in again.output
+    else:
+        assert again.exit_code == 0, again.output
+        assert json.loads((model_dir / "decode.json").read_text()) == decode
+        assert {n: (model_dir / n).read_bytes() for n in fitted} == fitted
+
 
 def test_lm_command_names_a_missing_model(tmp_path, tmp_path_factory):
     result = CliRunner().invoke(app, ["lm", "--model", str(tmp_path / "none"),
