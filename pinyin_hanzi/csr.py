@@ -53,6 +53,17 @@ def quantize_counts(counts) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.uint8), values.astype(np.int64)
 
 
+def codes_fit(codes: np.ndarray, values) -> bool:
+    """Whether `codes` are 8-bit codes into `values` (quantize_counts' pair, as read back)."""
+    return (codes.dtype == np.uint8 and np.ndim(values) == 1 and len(values) <= CODES
+            and not (len(codes) and int(codes.max()) >= len(values)))
+
+
+def decoded(codes: np.ndarray, values: np.ndarray | None, at) -> np.ndarray:
+    """The counts at these places of an array of counts, or of codes into `values`."""
+    return codes[at] if values is None else values[codes[at]]
+
+
 def compact_ids(values) -> np.ndarray:
     """Non-negative ids as uint16 when they fit, else 3 bytes each ((n, 3) uint8, little
     endian) below 2^24, else smallest_int."""
@@ -118,10 +129,7 @@ class CountTable:
                 or counts.ndim != 1 or not (nexts.ndim == 1 or three_bytes)
                 or rows[0] != 0 or rows[-1] != len(nexts) or np.any(lengths < 0)
                 or (histories is not None and histories.shape != lengths.shape)
-                or count_values is not None and (
-                    counts.dtype != np.uint8 or np.ndim(count_values) != 1
-                    or len(count_values) > CODES
-                    or len(counts) and int(counts.max()) >= len(count_values))):
+                or count_values is not None and not codes_fit(counts, count_values)):
             raise ValueError("n-gram rows, next tokens and counts do not fit together")
         positive = counts
         if count_values is not None:  # the values of the codes in use
@@ -143,7 +151,9 @@ class CountTable:
         self.next = nexts
         self.counts = counts if count_values is not None else smallest_int(counts)
         self.count_values = count_values  # None: `counts` are the counts themselves
-        self.max_next = max((int(chunk.max()) for chunk in _chunks(nexts)), default=0)
+        # Next tokens rise within a row, so the largest is among the rows' last ones.
+        ends = self.rows[1:][np.diff(self.rows.astype(np.int64)) > 0].astype(np.int64) - 1
+        self.max_next = int(ids(nexts[ends]).max(initial=0))
         # Witten-Bell's d(h) = c(h) + T(h): c(h) the row's total count, T(h) its length. An
         # unseen history (only in a dense table) has t = d = 1, which keeps the lower order's p.
         self.d = smallest_int(_witten_bell_d(self.counts, self.rows, count_values))
@@ -162,8 +172,7 @@ class CountTable:
 
     def count(self, at) -> np.ndarray:
         """The counts of the n-grams at these places."""
-        codes = self.counts[at]
-        return codes if self.count_values is None else self.count_values[codes]
+        return decoded(self.counts, self.count_values, at)
 
     def __len__(self) -> int:
         return len(self.next)

@@ -36,7 +36,8 @@ from pathlib import Path
 import numpy as np
 
 from ._lattice import Lattice
-from .csr import CountTable, code_histogram, quantize_counts, smallest_int
+from .csr import (CountTable, code_histogram, codes_fit, decoded, quantize_counts,
+                  smallest_int)
 from .decode import Candidate
 from .npz import read_arrays, save_arrays, utf8
 
@@ -75,8 +76,7 @@ class WordLM:
             raise ValueError(f"{n} words but {len(counts)} counts")
         if values is not None:
             values = np.asarray(values, dtype=np.int64)
-            if (counts.dtype != np.uint8 or values.ndim != 1
-                    or len(counts) and int(counts.max()) >= len(values) or np.any(values < 0)):
+            if not codes_fit(counts, values) or np.any(values < 0):
                 raise ValueError("word count codes and their values do not fit together")
             total = int(code_histogram(counts, len(values)) @ values)
         else:
@@ -220,8 +220,7 @@ class WordLM:
 
     def count(self, words) -> np.ndarray:
         """How often these words (by index) were seen."""
-        codes = self.counts[words]
-        return codes if self.count_values is None else self.count_values[codes]
+        return decoded(self.counts, self.count_values, words)
 
     def word(self, i: int) -> str:
         return self._text[self._starts[i]:self._starts[i + 1] - 1].tobytes().decode("utf-8")
