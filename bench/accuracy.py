@@ -4,8 +4,8 @@ and every domain's test split.
     python bench/accuracy.py [--model DIR] [--data runs/data_all] [--heldout runs/heldout]
                              [--domains fiction,ted,...] [--orders 2,3] [--peers /tmp/peers]
 
-Files scored, one clause at a time (scoring of ../shared/bench/README.md, evaluate.py):
-- the public benchmarks pd98_test / reviews_test (../shared/bench);
+Files scored, one clause at a time (scoring of bench/data/README.md, evaluate.py):
+- the public benchmarks pd98_test / reviews_test (bench/data);
 - `--heldout`: debian_test / hsk_test from bench/heldout.py (Debian's documentation and HSK
   sentences: reserved for evaluation, kept out of training by `prepare --exclude`);
 - `--domains`: each source's test split of `--data`, exported as 2,000 clauses of 4-32 hanzi
@@ -28,15 +28,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import command, git_revision, machine, write_section  # noqa: E402
 
-from pinyin_hanzi.api import DEFAULT_MODEL, Converter  # noqa: E402
+from pinyin_hanzi.data.decontaminate import benchmark_dir  # noqa: E402
 from pinyin_hanzi.data.export_tsv import export_tsv  # noqa: E402
 from pinyin_hanzi.evaluate import evaluate  # noqa: E402
-from pinyin_hanzi.ngram import (CharNgram, NgramConverter, pair_counts_from,  # noqa: E402
-                                training_clauses)
+from pinyin_hanzi.decode.hmm import NgramConverter  # noqa: E402
+from pinyin_hanzi.lm.corpus import pair_counts, training_clauses  # noqa: E402
+from pinyin_hanzi.lm.ngram import CharNgram  # noqa: E402
+from pinyin_hanzi.runtime.converter import DEFAULT_MODEL, Converter  # noqa: E402
 from pinyin_hanzi.vocab import Vocab  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH = Path(os.environ.get("PINYIN_HANZI_BENCH_DIR", ROOT.parent / "shared" / "bench"))
+BENCH = benchmark_dir()
 PUBLIC = ("pd98_test.tsv", "reviews_test.tsv")
 HELDOUT = ("debian_test.tsv", "hsk_test.tsv")
 BASELINE_SOURCES = ("pd98", "reviews")
@@ -101,14 +103,14 @@ def main():
     files = test_files(args)
     rows, details = [], {}
     conv = Converter.load(args.model)
-    name = (f"ours: {conv.label}" + (", word lattice" if conv.wordlm else "")
-            + (f", {conv.lm.order}-gram fusion" if conv.lm else ""))
+    name = (f"ours: {conv.label}" + (", word lattice" if conv.config.word_weight else "")
+            + (f", {conv.char_lm.order}-gram fusion" if conv.char_lm else ""))
     details[name] = {f: evaluate(lambda xs: conv.convert_many(xs, 5), p)
                      for f, p in files.items()}
     for order in filter(None, args.orders.split(",")):
         lm = CharNgram.train(training_clauses(args.data, BASELINE_SOURCES), int(order))
         vocab = Vocab.load(args.data / "vocab.json")
-        baseline = NgramConverter(lm, vocab, pair_counts_from(args.data, BASELINE_SOURCES))
+        baseline = NgramConverter(lm, vocab, pair_counts(args.data, BASELINE_SOURCES))
         details[f"baseline: char {order}-gram HMM, pd98 + reviews training split"] = {
             f: evaluate(lambda xs: baseline.convert_many(xs, 5), p) for f, p in files.items()}
     notes = []

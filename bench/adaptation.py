@@ -1,4 +1,4 @@
-"""Tables and the data-size plot of issue 5's experiments (scripts/adaptation_experiments.sh).
+"""Tables and the data-size plot of issue 5's experiments (dev/adaptation_experiments.sh).
 
     python bench/adaptation.py --out runs/exp5 [--plot docs/img/finetune_data_curve.png]
 
@@ -17,7 +17,7 @@ from pathlib import Path
 DOMAINS = {"reviews_1k": "reviews_test", "reviews_10k": "reviews_test",
            "tang_5k": "tang_test", "tang_20k": "tang_test"}
 METHODS = ("full", "freeze", "lora")
-# Session 4's rows (scripts/adaptation_experiments.sh): label, eval name, run directory.
+# Session 4's rows (dev/adaptation_experiments.sh): label, eval name, run directory.
 MORE_ROWS = {
     "reviews_10k": [(f"+ full, interpolated {w}", f"wise_reviews_10k-full_{w}", None)
                     for w in ("0.85", "0.7", "0.5")] + [

@@ -2,7 +2,7 @@
 
     python bench/heldout.py [--out runs/heldout] [--cache .cache/heldout] [--no-fetch]
 
-Builds, in exactly the format of ../shared/bench/*.tsv (`toneless pinyin TAB hanzi clause`):
+Builds, in exactly the format of bench/data/*.tsv (`toneless pinyin TAB hanzi clause`):
 
 - `debian_test.tsv`: Debian's own Simplified Chinese documentation (debian-reference,
   maint-guide, debian-faq, debian-handbook, the installation guide, the Debian Edu manual),

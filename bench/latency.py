@@ -5,8 +5,8 @@
 
 Each backend runs in a fresh process pinned to one core with one encoder thread: it imports
 the package and loads the model (cold start), converts 50 warm-up clauses of
-../shared/bench/pd98_test.tsv, then times `convert(clause, top_k=5)` one clause at a time
-(../shared/bench/README.md's protocol). Memory is that process's peak resident set, and its
+bench/data/pd98_test.tsv, then times `convert(clause, top_k=5)` one clause at a time
+(bench/data/README.md's protocol). Memory is that process's peak resident set, and its
 resident set after the timed clauses (what an input method holds while it runs). The
 table goes to docs/BENCHMARKS.md; the machines are shared, so compare rows of one run, and
 `--repeats N` measures each backend N times, interleaved, one row each, to show the spread.
@@ -26,18 +26,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import command, git_revision, machine, write_section  # noqa: E402
 
-BENCH = Path(os.environ.get("PINYIN_HANZI_BENCH_DIR",
-                            Path(__file__).resolve().parents[2] / "shared" / "bench"))
 WARMUP = 50
-# Issue 4's targets, and libime's figures on the same file (../shared/bench/README.md).
+# Issue 4's targets, and libime's figures on the same file (bench/data/README.md).
 TARGETS = {"median_ms": 3.0, "p95_ms": 8.0, "rss_mb": 80, "cold_s": 1.5}
 LIBIME = "3.0 ms / 8.4 ms / 29 MB"
 
 
-def worker(model: str | None, backend: str, clauses: int) -> dict:
+def worker(model: str | None, backend: str, clauses: int, clause_file: Path) -> dict:
     """Runs inside the pinned child process; prints one JSON line."""
     start = time.perf_counter()
-    from pinyin_hanzi.api import Converter
+    from pinyin_hanzi.runtime.converter import Converter
 
     conv = Converter.load(model, backend=backend, threads=1)
     cold = time.perf_counter() - start
@@ -45,7 +43,7 @@ def worker(model: str | None, backend: str, clauses: int) -> dict:
         import torch
 
         torch.set_num_threads(1)
-    lines = (BENCH / "pd98_test.tsv").read_text(encoding="utf-8").splitlines()
+    lines = clause_file.read_text(encoding="utf-8").splitlines()
     queries = [line.split("\t")[0] for line in lines][:WARMUP + clauses]
     for q in queries[:WARMUP]:
         conv.convert(q, 5)
@@ -80,16 +78,21 @@ def main():
     parser.add_argument("--clauses", type=int, default=500)
     parser.add_argument("--core", type=int, default=0, help="CPU core to pin the child to")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--clause-file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=1, help="runs per backend")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.model, args.worker, args.clauses)))
+        print(json.dumps(worker(args.model, args.worker, args.clauses, args.clause_file)))
         return
 
     rows = []
     for backend in args.backends.split(",") * args.repeats:
-        cmd = [sys.executable, __file__, "--worker", backend, "--clauses", str(args.clauses)]
+        # The parent finds the file, so the measured child imports nothing but the runtime.
+        from pinyin_hanzi.data.decontaminate import benchmark_dir
+
+        cmd = [sys.executable, __file__, "--worker", backend, "--clauses", str(args.clauses),
+               "--clause-file", str(benchmark_dir() / "pd98_test.tsv")]
         if args.model:
             cmd += ["--model", args.model]
         env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")

@@ -5,7 +5,7 @@
 Starts `pinyin-hanzi serve` (shipped model unless --model) in a subprocess on a free 127.0.0.1
 port, then CLIENTS concurrent clients (one asyncio loop, httpx) POST one clause each to
 /v1/convert, back to back, for SECONDS; the clauses are the pinyin column of
-../shared/bench/pd98_test.tsv (PINYIN_HANZI_BENCH_DIR overrides the directory), taken in turn.
+bench/data/pd98_test.tsv (PINYIN_HANZI_BENCH_DIR overrides the directory), taken in turn.
 Client and server share the machine, so this measures the whole box. Writes the table to
 docs/BENCHMARKS.md (section "load") unless --no-write.
 """
@@ -28,9 +28,9 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import command, git_revision, machine, write_section  # noqa: E402
 
-BENCH = Path(os.environ.get("PINYIN_HANZI_BENCH_DIR",
-                            Path(__file__).resolve().parents[2] / "shared" / "bench"))
-CLAUSES = BENCH / "pd98_test.tsv"
+from pinyin_hanzi.data.decontaminate import benchmark_dir  # noqa: E402
+
+CLAUSES = benchmark_dir() / "pd98_test.tsv"
 WARMUP_REQUESTS = 20
 
 

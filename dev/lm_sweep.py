@@ -1,4 +1,4 @@
-"""Experiment driver (docs/EXPERIMENTS.md, session 7): sweep LM settings (pruning, prior weight) and decoding weights on dev; one encoder.
+"""Experiment driver (dev/EXPERIMENTS.md, session 7): sweep LM settings (pruning, prior weight) and decoding weights on dev; one encoder.
 
 python dev/lm_sweep.py --model DIR --data runs/data_all --out runs/sweep.jsonl \
     --variants "c2w1p0,c3w2p0,..."   (c = char trigram prune, w = word bigram prune, p = prior)
@@ -9,12 +9,14 @@ import re
 import time
 from pathlib import Path
 
-from pinyin_hanzi.api import Converter, DecodeConfig
 from pinyin_hanzi.data.export_tsv import clause_pairs, spread
-from pinyin_hanzi.fusion import dev_accuracy
-from pinyin_hanzi.ngram import CharNgram, training_clauses
-from pinyin_hanzi.priors import wordfreq_prior
-from pinyin_hanzi.wordlm import WordLM, listed_words, training_words
+from pinyin_hanzi.decode import DecodeConfig, make_decoder
+from pinyin_hanzi.decode.tune import dev_accuracy
+from pinyin_hanzi.lm.corpus import listed_words, training_clauses, training_words
+from pinyin_hanzi.lm.ngram import CharNgram
+from pinyin_hanzi.lm.priors import wordfreq_prior
+from pinyin_hanzi.lm.words import WordLM
+from pinyin_hanzi.runtime.converter import Converter
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--model", type=Path, required=True)
@@ -54,13 +56,13 @@ for variant in args.variants.split(","):
         return sum(a.nbytes for a in (t.rows, t.next, t.counts, t.d, t.histories)
                    if a is not None) / 1e6
     char_mb = sum(table_mb(t) for t in char_lm.tables)
-    word_mb = (table_mb(word_lm.bigrams) + (word_lm._text.nbytes + word_lm.counts.nbytes
+    word_mb = (table_mb(word_lm.bigrams) + (word_lm.text.nbytes + word_lm.counts.nbytes
                + word_lm.reading_keys.nbytes + word_lm.reading_words.nbytes) / 1e6)
     for config in grid:
-        conv.decode, conv.lm, conv.wordlm = config, char_lm, word_lm
+        decoder = make_decoder(conv.vocab, config, word_lm, char_lm)
         res = {}
         for s, pairs in dev.items():
-            acc = dev_accuracy(conv, pairs, scores[s])
+            acc = dev_accuracy(decoder, pairs, scores[s])
             res[s] = (round(100 * acc["char_acc"], 2), round(100 * acc["top1"], 1))
         mean = (round(sum(v[0] for v in res.values()) / len(res), 2),
                 round(sum(v[1] for v in res.values()) / len(res), 2))

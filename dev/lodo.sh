@@ -1,5 +1,5 @@
 #!/bin/sh
-# Experiment driver (docs/EXPERIMENTS.md, session 8); run from the repository root.
+# Experiment driver (dev/EXPERIMENTS.md, session 8); run from the repository root.
 # LM leave-one-domain-out with the shipped (pd98 + reviews) encoder
 ALL="pd98 reviews fiction ted hk pd2013 tatoeba dictionary manpages lohelp kernel"
 for X in fiction ted hk tatoeba; do

@@ -84,7 +84,7 @@ def distillation_loss(student, teacher, input_ids, attention_mask, labels):
 def save_adapter(peft_model, out_dir: Path, base_dir: Path):
     """Write the adapter (only the LoRA weights) and which base model it belongs to, as one
     atomic directory (checkpoint.atomic_dir)."""
-    from .checkpoint import atomic_dir
+    from .files import atomic_dir
 
     config = json.loads((Path(base_dir) / "config.json").read_text())
     with atomic_dir(out_dir) as tmp:

@@ -5,6 +5,9 @@ A model directory holds plain, safe files, enough to rebuild the model with no t
     model.safetensors    the weights
     vocab.json           vocabularies and candidate table (vocab.py)
     training.json        the resolved training config that produced it (informational)
+and, once exported and fitted, what the runtime loads:
+    model.int8.onnx, model.int8.head.npz   the int8 engine and its output layer (export.py)
+    ngram.npz, wordlm.npz, decode.json     the language models and how to decode (lm/, decode/)
 It is written into `<dir>.tmp-<pid>` and renamed into place, so a crash never leaves half a
 model. `load_model` names every missing or corrupt file.
 
@@ -19,16 +22,19 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from .files import atomic_dir
 
 if TYPE_CHECKING:
     from .vocab import Vocab
 
 FORMAT = "pinyin-hanzi-model/1"
 COMPLETE = "COMPLETE"
+ONNX_FILE, INT8_FILE = "model.onnx", "model.int8.onnx"
+HEAD_FILE = "model.int8.head.npz"
+NGRAM_FILE, WORDLM_FILE, DECODE_FILE = "ngram.npz", "wordlm.npz", "decode.json"
 
 
 class ModelDirError(ValueError):
@@ -54,25 +60,6 @@ def save_model(model, vocab, out_dir: Path, training: dict | None = None, half: 
             (tmp / "training.json").write_text(json.dumps(training, indent=1, default=str))
         for path in extra_files:
             shutil.copyfile(path, tmp / Path(path).name)
-
-
-@contextmanager
-def atomic_dir(out_dir: Path) -> Iterator[Path]:
-    """A temporary directory beside `out_dir` to fill; on success its files are fsynced and
-    it replaces `out_dir` by rename, so readers see the old directory or the new, never half."""
-    out_dir = Path(out_dir)
-    tmp = out_dir.with_name(f"{out_dir.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    yield tmp
-    for path in tmp.iterdir():
-        with open(path, "rb") as f:
-            os.fsync(f.fileno())
-    old = out_dir.with_name(f"{out_dir.name}.old-{os.getpid()}")
-    if out_dir.exists():
-        os.replace(out_dir, old)
-    os.replace(tmp, out_dir)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def read_model_meta(model_dir: Path, *weights: str) -> tuple[dict, "Vocab"]:

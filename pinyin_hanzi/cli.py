@@ -153,7 +153,6 @@ def finetune(
     warmup_steps: int = 500, eval_steps: int = 1000, patience: int = 5, seed: int = 0,
     max_minutes: float = typer.Option(0, help="Stop after this many minutes (0 = no limit)."),
     train_examples: int = typer.Option(0, help="Use only this many examples (0 = all)."),
-    freeze_encoder: bool = typer.Option(False, help="Same as --method freeze."),
     general: Optional[Path] = typer.Option(None, help="Prepared general data (e.g. runs/data) "
                                                       "to mix in while adapting and to score "
                                                       "beside the domain: bounds forgetting."),
@@ -175,7 +174,7 @@ def finetune(
                    batch_size=batch_size, lr=lr, warmup_steps=warmup_steps,
                    eval_steps=eval_steps, patience=patience, seed=seed,
                    train_examples=train_examples, max_minutes=max_minutes,
-                   method="freeze" if freeze_encoder else method, general_dir=general,
+                   method=method, general_dir=general,
                    general_sources=_names(general_sources), general_share=general_share,
                    distill=distill, interpolate=interpolate, resume=resume)
 
@@ -204,7 +203,8 @@ def ngram(
     sources: str = typer.Option("pd98,reviews", help="Train on these sources only."),
 ):
     """Train the character n-gram model (the baseline, and the fusion partner)."""
-    from .ngram import CharNgram, training_clauses
+    from .lm.corpus import training_clauses
+    from .lm.ngram import CharNgram
 
     try:
         lm = CharNgram.train(training_clauses(data, _names(sources)),
@@ -230,7 +230,7 @@ def lm(
                                    "choose their weights on dev (e.g. after a new encoder)."),
 ):
     """Fit the character n-gram and word model fused into decoding; tune weights on dev."""
-    from .fusion import fit
+    from .runtime.fit_lms import fit
 
     try:
         result = fit(model, data, _names(sources), order, prune, word_prune, dev_clauses,
@@ -258,7 +258,7 @@ def export(
 
 def _converter(model: Optional[Path], backend: str = "auto", threads: int = 0,
                adapter: Optional[Path] = None):
-    from .api import Converter
+    from .runtime.converter import Converter
 
     return Converter.load(model, backend=backend, threads=threads or None, adapter=adapter)
 
@@ -378,8 +378,8 @@ def serve(
     """HTTP service (/v1/convert, /v1/convert/batch, /health) and a web input method at /."""
     import uvicorn
 
-    from .api import DEFAULT_MODEL
-    from .server import KEEP_ALIVE_SECONDS, create_app
+    from .runtime.converter import DEFAULT_MODEL
+    from .runtime.server import KEEP_ALIVE_SECONDS, create_app
 
     try:
         # Loaded here so a bad --model is one line, not a traceback.

@@ -1,4 +1,4 @@
-"""Scoring a converter on `pinyin TAB hanzi` files, as ../shared/bench/README.md defines it.
+"""Scoring a converter on `pinyin TAB hanzi` files, as bench/data/README.md defines it.
 
 * character accuracy = 1 - errors / gold characters; errors are position-wise when the output
   has the gold length, otherwise the Levenshtein distance;

@@ -1,4 +1,4 @@
-"""ONNX export of a saved model directory, and the two encoder backends the Converter runs.
+"""ONNX export of a saved model directory.
 
     pinyin-hanzi export --model DIR [--no-int8]
 
@@ -8,29 +8,17 @@ per row). Export always starts from the saved directory, never from a live train
 model still holding bf16 casts from training would export graphs onnxruntime rejects).
 
 The graph maps (input_ids, attention_mask) to the encoder's last hidden states; the output
-layer runs over each syllable's candidates only (`OutputHead`, compiled in _head.pyx): a
-syllable has ~50 of the 8,000 hanzi, and the full output layer was ~40 % of the graph's work
-and most of its output. Both backends hand the decoder the same thing: per position,
-log-probs over that syllable's candidates only (`log_probs`). `OnnxEncoder` needs only
-onnxruntime and numpy: a service that runs it never imports torch. `TorchEncoder` keeps the
-model's own full, masked logits.
+layer is saved apart (runtime/encoders.OutputHead) and runs over each syllable's candidates
+only: a syllable has ~50 of the 8,000 hanzi, and the full output layer was ~40 % of the graph's
+work and most of its output.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import numpy as np
-
-from ._head import candidate_log_probs
-
-ONNX_FILE, INT8_FILE = "model.onnx", "model.int8.onnx"
-HEAD_FILE = "model.int8.head.npz"  # the output layer of the int8 engine
-HEAD_FORMAT = "pinyin-hanzi-head/1"
-# One clause at a time is IME work: more threads than this buy nothing and, on a shared
-# machine, oversubscription costs far more than it gives.
-DEFAULT_THREADS = min(2, os.cpu_count() or 1)
+from .checkpoint import HEAD_FILE, INT8_FILE, ONNX_FILE
+from .files import atomic_file
 
 
 def export_onnx(model_dir: Path, int8: bool = True) -> list[Path]:
@@ -47,20 +35,20 @@ def export_onnx(model_dir: Path, int8: bool = True) -> list[Path]:
     batch = torch.export.Dim("batch")
     seq = torch.export.Dim("seq", max=model.config.max_len)
     out = model_dir / ONNX_FILE
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    torch.onnx.export(wrapper, (ids, mask), tmp, dynamo=True, external_data=False,
-                      input_names=["input_ids", "attention_mask"], output_names=["hidden"],
-                      dynamic_shapes={"input_ids": {0: batch, 1: seq},
-                                      "attention_mask": {0: batch, 1: seq}})
-    os.replace(tmp, out)
+    with atomic_file(out) as tmp:
+        torch.onnx.export(wrapper, (ids, mask), tmp, dynamo=True, external_data=False,
+                          input_names=["input_ids", "attention_mask"], output_names=["hidden"],
+                          dynamic_shapes={"input_ids": {0: batch, 1: seq},
+                                          "attention_mask": {0: batch, 1: seq}})
     written = [out]
     if int8:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
+        from .runtime.encoders import OutputHead
+
         quantized = model_dir / INT8_FILE
-        tmp = quantized.with_name(f".{quantized.name}.tmp-{os.getpid()}")
-        quantize_dynamic(out, tmp, weight_type=QuantType.QInt8)
-        os.replace(tmp, quantized)
+        with atomic_file(quantized) as tmp:
+            quantize_dynamic(out, tmp, weight_type=QuantType.QInt8)
         head = model.tok_emb.weight.detach()[model.hanzi_offset:].float().numpy()
         OutputHead.quantize(head, model.head_bias.detach().float().numpy()).save(
             model_dir / HEAD_FILE)
@@ -87,127 +75,3 @@ def _hidden_module(model):
             return self.model.hidden(input_ids, attention_mask)
 
     return Hidden()
-
-
-class OutputHead:
-    """The output layer (the hanzi embeddings, tied, and a bias) as int8 rows with one scale
-    each, applied to each position's candidates only."""
-
-    def __init__(self, weight: np.ndarray, scale: np.ndarray, bias: np.ndarray):
-        if (weight.dtype != np.int8 or weight.ndim != 2
-                or not scale.shape == bias.shape == (len(weight),)):
-            raise ValueError("an output head is int8 rows (n_hanzi, d_model) with a scale "
-                             "and a bias per row")
-        self.weight, self.scale = np.ascontiguousarray(weight), scale.astype(np.float32)
-        self.bias = bias.astype(np.float32)
-
-    @classmethod
-    def quantize(cls, weight: np.ndarray, bias: np.ndarray) -> "OutputHead":
-        """Symmetric per-row int8: each hanzi's row keeps its own range."""
-        scale = np.abs(weight).max(axis=1) / 127
-        scale[scale == 0] = 1
-        return cls(np.clip(np.rint(weight / scale[:, None]), -127, 127).astype(np.int8),
-                   scale, bias)
-
-    def save(self, path: Path):
-        from .npz import save_arrays
-
-        save_arrays(path, HEAD_FORMAT,
-                    {"weight": self.weight, "scale": self.scale, "bias": self.bias})
-
-    @classmethod
-    def load(cls, path: Path, n_hanzi: int, d_model: int) -> "OutputHead":
-        from .npz import read_arrays
-
-        with read_arrays(path, HEAD_FORMAT, "output head",
-                         missing_hint=" (re-run `pinyin-hanzi export`)") as data:
-            head = cls(data["weight"], data["scale"], data["bias"])
-        if head.weight.shape != (n_hanzi, d_model):
-            raise ValueError(f"{path}: output head of shape {head.weight.shape}, the model "
-                             f"has {n_hanzi} hanzi of width {d_model}")
-        return head
-
-    def log_probs(self, hidden: np.ndarray, candidates: list[np.ndarray]) -> np.ndarray:
-        """(T, d_model) states and each position's candidate hanzi ids -> the log-softmax
-        over each position's candidates, all positions' concatenated (float32)."""
-        ids = (np.concatenate(candidates).astype(np.int64, copy=False) if len(candidates)
-               else np.zeros(0, dtype=np.int64))
-        starts = np.zeros(len(candidates) + 1, dtype=np.int64)
-        np.cumsum([len(c) for c in candidates], out=starts[1:])
-        return candidate_log_probs(self.weight, self.scale, self.bias,
-                                   np.ascontiguousarray(hidden, dtype=np.float32), ids, starts)
-
-
-def log_softmax_runs(x: np.ndarray, lengths: list[int]) -> np.ndarray:
-    """Log-softmax within each run of `x` (consecutive, of these lengths), float32."""
-    x = np.asarray(x, dtype=np.float32)
-    lengths = np.asarray(lengths, dtype=np.int64)
-    if not len(x):
-        return x
-    starts = np.r_[0, np.cumsum(lengths)[:-1]][lengths > 0]
-    run = np.repeat(np.arange(len(starts)), lengths[lengths > 0])
-    shifted = x - np.maximum.reduceat(x, starts)[run]
-    return shifted - np.log(np.add.reduceat(np.exp(shifted), starts))[run]
-
-
-class TorchEncoder:
-    """The PyTorch model: full logits, masked to the candidates."""
-
-    name = "torch"
-
-    def __init__(self, model, threads: int | None = None):
-        import torch
-
-        self.model, self._torch = model, torch
-        self.device = next(model.parameters()).device
-        if threads:
-            torch.set_num_threads(threads)  # process-wide: torch has no per-model setting
-
-    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """(batch, time) -> hanzi logits (batch, time, n_hanzi)."""
-        torch = self._torch
-        with torch.inference_mode():
-            out = self.model(torch.from_numpy(ids).to(self.device),
-                             torch.from_numpy(mask).to(self.device))["logits"]
-        return out.float().cpu().numpy()
-
-    def log_probs(self, ids: np.ndarray, mask: np.ndarray,
-                  candidates: list[list[np.ndarray]]) -> list[np.ndarray]:
-        """Per batch row b, whose first len(candidates[b]) positions are real: the
-        log-softmax over each position's candidate hanzi ids, concatenated (float32)."""
-        logits = self(ids, mask)
-        out = []
-        for b, row in enumerate(candidates):
-            lengths = [len(c) for c in row]
-            at = np.repeat(np.arange(len(row)), lengths)
-            cols = np.concatenate(row) if row else np.zeros(0, dtype=np.int64)
-            out.append(log_softmax_runs(logits[b, at, cols], lengths))
-        return out
-
-
-class OnnxEncoder:
-    """The exported graph on onnxruntime; the output layer (`head`) compiled (_head.pyx)."""
-
-    name = "onnxruntime"
-
-    def __init__(self, path: Path, threads: int | None = None, head: OutputHead | None = None):
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or DEFAULT_THREADS
-        options.inter_op_num_threads = 1
-        self.path, self.head = Path(path), head
-        self.session = ort.InferenceSession(str(path), options,
-                                            providers=["CPUExecutionProvider"])
-
-    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """(batch, time) -> last hidden states (batch, time, d_model)."""
-        return self.session.run(["hidden"], {"input_ids": ids, "attention_mask": mask})[0]
-
-    def log_probs(self, ids: np.ndarray, mask: np.ndarray,
-                  candidates: list[list[np.ndarray]]) -> list[np.ndarray]:
-        """As TorchEncoder.log_probs (the head over the hidden states)."""
-        if self.head is None:
-            raise ValueError(f"{self.path}: no output head given (export writes {HEAD_FILE})")
-        hidden = self(ids, mask)
-        return [self.head.log_probs(hidden[b, :len(c)], c) for b, c in enumerate(candidates)]

@@ -71,14 +71,14 @@ class TrainConfig:
     """Sources of general_dir to replay and score."""
     general_share: float = 0.8
     """Share of the training examples drawn from general_dir (at 0.5 a news model adapted to
-    reviews lost 2.3 points on news, at 0.8 0.2: docs/EXPERIMENTS.md)."""
+    reviews lost 2.3 points on news, at 0.8 0.2: dev/EXPERIMENTS.md)."""
     distill: float = 0.0
     """With --general: weight of a distillation loss on the replayed clauses, KL from the
     starting model's distribution over each syllable's hanzi (adapt.distillation_loss)."""
     interpolate: float = 1.0
     """With --init: keep this share of what training changed and (1 - it) of the starting
     weights (WiSE-FT, a weight-space ensemble; for lora the adapter is scaled). Below 1 it
-    trades some of the domain gain for less forgetting (docs/EXPERIMENTS.md, session 4)."""
+    trades some of the domain gain for less forgetting (dev/EXPERIMENTS.md, session 4)."""
     precision: str = "auto"
     """"auto" (bf16 where the device supports it), "bf16", "fp16" or "fp32"."""
     seed: int = 0

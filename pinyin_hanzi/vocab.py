@@ -12,11 +12,13 @@
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from .files import atomic_write_text
 from .pinyin import SYLLABLES, to_toneless
 
 PAD, UNK, MASK = "<pad>", "<unk>", "<mask>"
@@ -37,6 +39,7 @@ class Vocab:
         self.hanzi_id = {h: i for i, h in enumerate(self.hanzi)}
         self.syllable_offset = len(SPECIALS)
         self.hanzi_offset = self.syllable_offset + len(self.syllables)
+        self._candidate_arrays: dict[str, np.ndarray] = {}
 
     @property
     def input_size(self) -> int:
@@ -53,6 +56,15 @@ class Vocab:
 
     def candidate_ids(self, syllable: str) -> list[int]:
         return [self.hanzi_id[h] for h in self.candidates.get(syllable, ())]
+
+    def candidate_array(self, syllable: str) -> np.ndarray:
+        """The hanzi ids a syllable may be, ascending and distinct: the order in which the
+        encoders score a syllable's candidates and the decoders read those scores."""
+        ids = self._candidate_arrays.get(syllable)
+        if ids is None:
+            ids = self._candidate_arrays[syllable] = np.array(
+                sorted(set(self.candidate_ids(syllable))), dtype=np.int64)
+        return ids
 
     @classmethod
     def build(cls, hanzi_counts: Counter, pairs: Counter, min_count: int = 2) -> "Vocab":
@@ -105,17 +117,3 @@ class Vocab:
             raise ValueError(f"{path}: candidate table names hanzi not in the vocabulary: "
                              f"{unknown[:5]}")
         return vocab
-
-
-def atomic_write_text(path: Path, text: str):
-    """Write to a temporary file beside `path`, fsync, then rename: readers never see half."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_bytes(path: Path, data: bytes):
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)

@@ -2,12 +2,12 @@
 # The main job on the built-in corpora, sized to finish in under 30 minutes on 2 CPU cores:
 # prepare -> pretrain -> fine-tune -> decoding language models (character n-gram, word lexicon
 # + bigram, weights tuned on dev) -> evaluate on the public benchmarks -> plot -> convert.
-# The shipped default model was trained the same way with more steps (docs/EXPERIMENTS.md).
+# The shipped default model was trained the same way with more steps (dev/EXPERIMENTS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PH=.venv/bin/pinyin-hanzi
 RUNS=${RUNS:-runs/quickstart}
-BENCH=${PINYIN_HANZI_BENCH_DIR:-../shared/bench}
+BENCH=${PINYIN_HANZI_BENCH_DIR:-bench/data}
 PRETRAIN_STEPS=${PRETRAIN_STEPS:-400}
 FINETUNE_STEPS=${FINETUNE_STEPS:-1200}
 

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # How the shipped default model (pinyin_hanzi/assets/default_model) is trained, end to end,
 # on the built-in corpora with 2 CPU cores (about 12 hours over several sessions, each phase
-# resumable with --resume; docs/EXPERIMENTS.md has the log).
+# resumable with --resume; dev/EXPERIMENTS.md has the log).
 # Phase 1 trains from scratch; phase 2 continues from it with a fresh, lower cosine schedule;
 # phase 3 continues with the lexicon's words mixed in; phases 4-5 train on every source
 # (phase 5 replaying the news and reviews); then `pinyin-hanzi lm` fits the
 # decoding models on the same training split (a character trigram, and the word lexicon +
 # bigram) and tunes their weights on the dev split; the encoder weights are stored in fp16
 # (half the size, same accuracy) and exported to int8 ONNX for onnxruntime.
-# As run for the shipped model (docs/EXPERIMENTS.md): phases 1-2 read a runs/data prepared
+# As run for the shipped model (dev/EXPERIMENTS.md): phases 1-2 read a runs/data prepared
 # without the lexicon (vocab of pd98, reviews, tang, songci), phase 3 and `lm` a copy with it;
 # this script prepares one runs/data with all five sources, so its vocabulary is a little
 # larger.
@@ -47,16 +47,14 @@ $PH lm --model runs/mix/model --data runs/data_all --dev-clauses 300 \
   --sources pd98,reviews,fiction,ted,hk,tatoeba,dictionary,manpages,lohelp,kernel \
   --prune 4 --word-prune 1 --prior-weight 1
 .venv/bin/python - <<'PY'
-from pinyin_hanzi.api import DEFAULT_MODEL
-from pinyin_hanzi.checkpoint import load_model, save_model
-from pinyin_hanzi.ngram import NGRAM_FILE
-from pinyin_hanzi.wordlm import WORDLM_FILE
+from pinyin_hanzi.checkpoint import DECODE_FILE, NGRAM_FILE, WORDLM_FILE, load_model, save_model
+from pinyin_hanzi.runtime.converter import DEFAULT_MODEL
 import json
 from pathlib import Path
 
 src = Path("runs/mix/model")
 model, vocab = load_model(src)
-extra = [src / name for name in (NGRAM_FILE, WORDLM_FILE, "decode.json") if (src / name).is_file()]
+extra = [src / name for name in (NGRAM_FILE, WORDLM_FILE, DECODE_FILE) if (src / name).is_file()]
 save_model(model, vocab, DEFAULT_MODEL, half=True,
            training=json.loads((src / "training.json").read_text()), extra_files=extra)
 print(f"shipped {src} -> {DEFAULT_MODEL}")

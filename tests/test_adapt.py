@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from pinyin_hanzi.api import Converter
+from pinyin_hanzi.runtime.converter import Converter
 from pinyin_hanzi.cli import app
 from pinyin_hanzi.train import TrainConfig, load_examples, train
 from tiny_run import TINY, one_thread, shared_run
@@ -86,7 +86,7 @@ def test_adapter_loads_back_to_the_accuracy_the_run_measured(adapted, base):
     examples = load_examples(run / "data", "dev", conv.vocab, (), conv.max_len)
     inverse = {conv.vocab.syllable_token(s): s for s in conv.vocab.syllables}
     inputs = [[inverse[t] for t in syl] for syl, _, _ in examples]
-    right = sum(int(conv.candidates_of(s)[x.argmax()] == label)
+    right = sum(int(conv.vocab.candidate_array(s)[x.argmax()] == label)
                 for syllables, scores, (_, _, labels) in zip(
                     inputs, conv.candidate_scores(inputs), examples)
                 for s, x, label in zip(syllables, scores, labels))

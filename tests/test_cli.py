@@ -257,7 +257,7 @@ def test_finetune_user_errors(tmp_path_factory, tmp_path, args, fragments):
 
 
 def test_ngram_command_writes_a_loadable_model(tmp_path_factory, tmp_path):
-    from pinyin_hanzi.ngram import CharNgram
+    from pinyin_hanzi.lm.ngram import CharNgram
 
     out = tmp_path / "ngram.npz"
     result = invoke("ngram", "--data", shared_data(tmp_path_factory), "--out", out,

@@ -1,6 +1,6 @@
 """Tests for pinyin_hanzi.export: ONNX export, the onnxruntime backend and its parity with
-PyTorch (on the tiny model always; on the shipped model over the public benchmarks when
-../shared/bench is present)."""
+PyTorch (on the tiny model always; on the shipped model over the public benchmarks in
+bench/data)."""
 
 import os
 import shutil
@@ -12,18 +12,18 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from pinyin_hanzi.api import DEFAULT_MODEL, Converter
-from pinyin_hanzi.checkpoint import ModelDirError
+from pinyin_hanzi.checkpoint import HEAD_FILE, INT8_FILE, ONNX_FILE, ModelDirError
 from pinyin_hanzi.cli import app
+from pinyin_hanzi.data.decontaminate import benchmark_dir
 from pinyin_hanzi.evaluate import evaluate, read_tsv
-from pinyin_hanzi.export import HEAD_FILE, INT8_FILE, ONNX_FILE, OutputHead, log_softmax_runs
+from pinyin_hanzi.runtime.converter import DEFAULT_MODEL, Converter
+from pinyin_hanzi.runtime.encoders import OutputHead, log_softmax_runs
 from tiny_run import one_thread, shared_run
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
 
-BENCH = Path(os.environ.get("PINYIN_HANZI_BENCH_DIR",
-                            Path(__file__).resolve().parents[2] / "shared" / "bench"))
+BENCH = benchmark_dir()
 INPUTS = ["ni hao", "wo men jin tian xue xi", "yin hang", "cheng shi", "zhong guo"]
 
 
@@ -50,7 +50,7 @@ def test_onnx_backend_needs_the_head(exported, tmp_path):
     assert Converter.load(model_dir).encoder.name == "torch"  # auto falls back
     with pytest.raises(ModelDirError, match=HEAD_FILE):
         Converter.load(model_dir, backend="onnx")
-    from pinyin_hanzi.export import OnnxEncoder
+    from pinyin_hanzi.runtime.encoders import OnnxEncoder
 
     ids = np.ones((1, 2), dtype=np.int64)
     with pytest.raises(ValueError, match="no output head"):
@@ -127,7 +127,7 @@ def test_onnx_scores_match_torch(exported):
         for row, s in enumerate(syllables):
             ids[row, :len(s)] = [torch_conv.vocab.syllable_token(x) for x in s]
             mask[row, :len(s)] = 1
-        from pinyin_hanzi.export import OnnxEncoder
+        from pinyin_hanzi.runtime.encoders import OnnxEncoder
 
         import torch
 
@@ -152,7 +152,7 @@ def test_log_softmax_runs_normalises_each_run():
 
 
 def test_onnx_backend_does_not_import_torch(exported):
-    code = (f"from pinyin_hanzi.api import Converter; c = Converter.load({str(exported)!r}); "
+    code = (f"from pinyin_hanzi.runtime.converter import Converter; c = Converter.load({str(exported)!r}); "
             "c.convert('ni hao'); import sys; assert 'torch' not in sys.modules, 'torch'; "
             "print(c.encoder.name)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -1,7 +1,7 @@
 """Helpers (not tests) for the test files that need prepared data or a trained tiny model.
 
 Hermetic: a seeded corpus of common words is written under a pytest temporary directory and put
-through the real `prepare`; the built-in corpora and ../shared/bench are never read. The words
+through the real `prepare`; the built-in corpora and bench/data are never read. The words
 include polyphones (银行/行走, 重要/重新, 长大/长度) and homophones (城市/诚实, 权利/权力), so the
 tiny model has something to learn beyond the candidate table.
 
@@ -59,7 +59,7 @@ def prepare_data(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     corpus = root / "corpus.txt"
     corpus.write_text("\n".join(corpus_lines()) + "\n", encoding="utf-8")
-    bench = root / "bench.tsv"  # one unrelated clause: keeps ../shared/bench out of it
+    bench = root / "bench.tsv"  # one unrelated clause: keeps bench/data out of it
     bench.write_text("zhe shi ce shi\t这是测试\n", encoding="utf-8")
     prepare(PrepareConfig(out_dir=root / "data", sources=(), user_files=(str(corpus),),
                           user_traditional=False, bench_files=(bench,), workers=1,

@@ -1,6 +1,6 @@
 """Keeps the public benchmarks out of training text.
 
-The rule of ../shared/bench/README.md: the lines a benchmark was drawn from are dropped whole
+The rule of bench/data/README.md: the lines a benchmark was drawn from are dropped whole
 (People's Daily paragraphs whose 0-based line number is divisible by 50; review lines whose
 0-based number in their own file is divisible by 20), and every clause of any other line that
 contains a benchmark clause is cut.
@@ -68,10 +68,13 @@ class Benchmarks:
         return False
 
 
-def default_benchmark_files() -> list[Path]:
-    """`../shared/bench/*.tsv` next to the repository, or $PINYIN_HANZI_BENCH_DIR."""
+def benchmark_dir() -> Path:
+    """The public benchmarks: the repository's bench/data, or $PINYIN_HANZI_BENCH_DIR."""
     import os
 
-    here = Path(__file__).resolve().parents[2]
-    bench_dir = Path(os.environ.get("PINYIN_HANZI_BENCH_DIR", here.parent / "shared" / "bench"))
-    return sorted(bench_dir.glob("*.tsv"))
+    return Path(os.environ.get("PINYIN_HANZI_BENCH_DIR",
+                               Path(__file__).resolve().parents[2] / "bench" / "data"))
+
+
+def default_benchmark_files() -> list[Path]:
+    return sorted(benchmark_dir().glob("*.tsv"))

@@ -1,6 +1,6 @@
 """Write one split of prepared data as a `pinyin TAB hanzi` file, the benchmarks' format.
 
-Each maximal hanzi run of 4 to 32 characters becomes one line, as in ../shared/bench, so a
+Each maximal hanzi run of 4 to 32 characters becomes one line, as in bench/data, so a
 held-out split (or one source of it) is scored by the same `pinyin-hanzi evaluate`.
 
     python -m pinyin_hanzi.data.export_tsv DATA_DIR SPLIT OUT.tsv [SOURCE ...]

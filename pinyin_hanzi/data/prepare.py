@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import time
 import warnings
 from collections import Counter, defaultdict
@@ -28,6 +27,7 @@ from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
 
+from ..files import atomic_dir
 from .annotate import annotate
 from .clean import CleanConfig, normalize, split_clauses
 from .decontaminate import Benchmarks, default_benchmark_files
@@ -52,7 +52,7 @@ class PrepareConfig:
     cache_dir: Path = Path(".cache/corpora")
     """Where the setup step put chinese-poetry's npm package."""
     bench_files: tuple[Path, ...] = ()
-    """Benchmark TSVs kept out of training; empty means ../shared/bench/*.tsv."""
+    """Benchmark TSVs kept out of training; empty means bench/data/*.tsv."""
     exclude_files: tuple[Path, ...] = ()
     """More text kept out of every split, as the benchmarks are: `pinyin TAB hanzi` files
     (.tsv) or plain text, e.g. a user's own evaluation set."""
@@ -172,91 +172,86 @@ def prepare(config: PrepareConfig, progress: bool = True) -> dict:
     started = time.time()
     bench_files = config.bench_files or tuple(default_benchmark_files())
     if not bench_files:
-        warnings.warn("no benchmark files found (../shared/bench/*.tsv or "
+        warnings.warn("no benchmark files found (bench/data/*.tsv or "
                       "$PINYIN_HANZI_BENCH_DIR): training text is not decontaminated")
     tsv = [p for p in config.exclude_files if p.suffix == ".tsv"]
     benchmarks = Benchmarks.load(list(bench_files) + tsv,
                                  [p for p in config.exclude_files if p.suffix != ".tsv"])
     source_hashes = _source_files(config)
 
-    out_dir = config.out_dir
-    tmp = out_dir.with_name(f"{out_dir.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    writer = _ShardWriter(tmp, config.shard_lines)
-    counts: dict[str, Counter] = defaultdict(Counter)
-    deduper = Deduper()
-    hanzi_counts: Counter = Counter()
-    pairs: Counter = Counter()
+    with atomic_dir(config.out_dir) as tmp:
+        writer = _ShardWriter(tmp, config.shard_lines)
+        counts: dict[str, Counter] = defaultdict(Counter)
+        deduper = Deduper()
+        hanzi_counts: Counter = Counter()
+        pairs: Counter = Counter()
 
-    lines = read_sources(list(config.sources), config.cache_dir, list(config.user_files),
-                         config.user_traditional)
-    bar = tqdm(desc="prepare (lines)", unit=" lines", disable=None if progress else True)
+        lines = read_sources(list(config.sources), config.cache_dir, list(config.user_files),
+                             config.user_traditional)
+        bar = tqdm(desc="prepare (lines)", unit=" lines", disable=None if progress else True)
 
-    def kept_lines() -> Iterator[Line]:
-        for line in lines:
-            if not counts[line.source]:  # a new source: name it on the bar
-                bar.set_description(f"prepare {line.source}")
-            bar.update()
-            c = counts[line.source]
-            c["lines read"] += 1
-            if benchmarks.is_source_line(line):
-                c["lines dropped: benchmark source"] += 1
-                continue
-            yield line
-
-    workers = config.workers or os.cpu_count() or 1
-    jobs = ((batch, config.clean, benchmarks) for batch in _batches(kept_lines(), _BATCH))
-    pool = get_context("spawn").Pool(workers) if workers > 1 else None
-    try:
-        results = pool.imap(_process, jobs, chunksize=1) if pool else map(_process, jobs)
-        for batch_result in results:
-            for key, records, cut, n_chars in batch_result:
-                if not records and not cut:
+        def kept_lines() -> Iterator[Line]:
+            for line in lines:
+                if not counts[line.source]:  # a new source: name it on the bar
+                    bar.set_description(f"prepare {line.source}")
+                bar.update()
+                c = counts[line.source]
+                c["lines read"] += 1
+                if benchmarks.is_source_line(line):
+                    c["lines dropped: benchmark source"] += 1
                     continue
-                source = records[0]["source"] if records else None
-                if not deduper.first_time_key(key):
-                    if source:
-                        counts[source]["lines dropped: duplicate"] += 1
-                    continue
-                for record in records:
-                    c = counts[record["source"]]
-                    split = assign_split(record["doc"], config.seed, config.dev_fraction,
-                                         config.test_fraction)
-                    writer.write(split, record)
-                    c[f"clauses {split}"] += 1
-                    c[f"hanzi {split}"] += sum(p is not None for p in record["pinyin"])
-                    if split == "train":
-                        for char, syl in zip(record["text"], record["pinyin"]):
-                            if syl is not None:
-                                hanzi_counts[char] += 1
-                                pairs[(syl, char)] += 1
-                if records:
-                    counts[records[0]["source"]]["clauses cut: contain a benchmark clause"] += cut
-    finally:
-        if pool:
-            pool.close()
-            pool.join()
-        bar.close()
-        writer.close()
+                yield line
 
-    vocab = Vocab.build(hanzi_counts, pairs, min_count=config.min_hanzi_count)
-    vocab.save(tmp / "vocab.json")
-    manifest = {
-        "config": _jsonable(asdict(config)),
-        "benchmark_files": {str(p): file_sha256(p) for p in bench_files},
-        "exclude_files": {str(p): file_sha256(p) for p in config.exclude_files},
-        "source_files": source_hashes,
-        "counts": {source: dict(c) for source, c in sorted(counts.items())},
-        "splits": dict(writer.counts),
-        "vocab": {"hanzi": len(vocab.hanzi), "syllables": len(vocab.syllables),
-                  "candidate_pairs": sum(len(v) for v in vocab.candidates.values())},
-        "seconds": round(time.time() - started, 1),
-    }
-    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
-                                       encoding="utf-8")
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    os.replace(tmp, out_dir)
+        workers = config.workers or os.cpu_count() or 1
+        jobs = ((batch, config.clean, benchmarks) for batch in _batches(kept_lines(), _BATCH))
+        pool = get_context("spawn").Pool(workers) if workers > 1 else None
+        try:
+            results = pool.imap(_process, jobs, chunksize=1) if pool else map(_process, jobs)
+            for batch_result in results:
+                for key, records, cut, n_chars in batch_result:
+                    if not records and not cut:
+                        continue
+                    source = records[0]["source"] if records else None
+                    if not deduper.first_time_key(key):
+                        if source:
+                            counts[source]["lines dropped: duplicate"] += 1
+                        continue
+                    for record in records:
+                        c = counts[record["source"]]
+                        split = assign_split(record["doc"], config.seed, config.dev_fraction,
+                                             config.test_fraction)
+                        writer.write(split, record)
+                        c[f"clauses {split}"] += 1
+                        c[f"hanzi {split}"] += sum(p is not None for p in record["pinyin"])
+                        if split == "train":
+                            for char, syl in zip(record["text"], record["pinyin"]):
+                                if syl is not None:
+                                    hanzi_counts[char] += 1
+                                    pairs[(syl, char)] += 1
+                    if records:
+                        counts[records[0]["source"]]["clauses cut: contain a benchmark clause"] += cut
+        finally:
+            if pool:
+                pool.close()
+                pool.join()
+            bar.close()
+            writer.close()
+
+        vocab = Vocab.build(hanzi_counts, pairs, min_count=config.min_hanzi_count)
+        vocab.save(tmp / "vocab.json")
+        manifest = {
+            "config": _jsonable(asdict(config)),
+            "benchmark_files": {str(p): file_sha256(p) for p in bench_files},
+            "exclude_files": {str(p): file_sha256(p) for p in config.exclude_files},
+            "source_files": source_hashes,
+            "counts": {source: dict(c) for source, c in sorted(counts.items())},
+            "splits": dict(writer.counts),
+            "vocab": {"hanzi": len(vocab.hanzi), "syllables": len(vocab.syllables),
+                      "candidate_pairs": sum(len(v) for v in vocab.candidates.values())},
+            "seconds": round(time.time() - started, 1),
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
+                                           encoding="utf-8")
     return manifest
 
 

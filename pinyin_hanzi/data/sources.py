@@ -5,7 +5,7 @@ A source never downloads anything: the built-in ones read files shipped by insta
 `.cache/corpora/`), and user files are read as given. Licenses are listed in docs/DATA.md.
 
 `Line.number` is the 0-based line number in the source file; the benchmark decontamination rule
-(../shared/bench/README.md) is stated in those numbers.
+(bench/data/README.md) is stated in those numbers.
 """
 
 from __future__ import annotations

@@ -1,0 +1,222 @@
+"""Converter: the one inference object behind the CLI, the evaluation and the server.
+
+    from pinyin_hanzi import Converter
+    conv = Converter.load()                 # the shipped default model
+    conv.convert("ni hao", top_k=5)         # -> [Candidate(text='你好', score=-0.01), ...]
+
+Input may be syllables separated by spaces or apostrophes, or run together (`nihao`,
+`xi'an`); invalid pinyin raises `PinyinError` (a ValueError) naming the span and position.
+Ambiguous splits (`fangan`: fan gan / fang an) are all scored and their candidates merged.
+Inputs longer than the model's window are scored in overlapping windows (`windows`), each
+position taking its scores from the window where it sits furthest from an edge, so nothing is
+ever truncated. The scores are decoded as the model directory's decode.json says (decode/).
+
+`convert` is safe to call from several threads at once: the model runs under `no_grad` in
+eval mode and holds no per-call state.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..checkpoint import DECODE_FILE, HEAD_FILE, INT8_FILE, NGRAM_FILE, WORDLM_FILE
+from ..decode import Candidate, DecodeConfig, make_decoder
+from ..pinyin import PinyinError
+from ..segment import MAX_INPUT_CHARS, segment
+
+DEFAULT_MODEL = Path(__file__).parents[1] / "assets" / "default_model"
+WINDOW_OVERLAP = 16
+MAX_SPLITS = 3  # alternative segmentations scored per input
+
+
+class Converter:
+    def __init__(self, encoder, vocab, max_len: int, config: DecodeConfig | None = None,
+                 word_lm=None, char_lm=None, label: str = ""):
+        """`encoder`: runtime.encoders.TorchEncoder or OnnxEncoder (`log_probs` per batch);
+        the language models as `config` weights them (lm/words.py, lm/ngram.py)."""
+        self.encoder, self.vocab, self.max_len = encoder, vocab, max_len
+        self.config = config or DecodeConfig()
+        self.word_lm, self.char_lm = word_lm, char_lm
+        self.label = label
+        self.decoder = make_decoder(vocab, self.config, word_lm, char_lm)
+
+    def with_config(self, config: DecodeConfig) -> "Converter":
+        """The same encoder and language models, decoding as `config` says."""
+        return Converter(self.encoder, self.vocab, self.max_len, config, self.word_lm,
+                         self.char_lm, self.label)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, device: str = "cpu", backend: str = "auto",
+             threads: int | None = None, adapter: str | Path | None = None) -> "Converter":
+        """Load a model directory (default: the shipped model), optionally with a LoRA
+        adapter (a `finetune --method lora` run's adapter/ directory) merged into it.
+
+        backend: "onnx" runs model.int8.onnx on onnxruntime (no torch import), "torch" runs
+        model.safetensors, "auto" picks onnx when onnxruntime is installed, the directory has
+        the int8 export and the device is the CPU. threads: the encoder's thread cap (default
+        export.DEFAULT_THREADS for onnxruntime; torch's own setting otherwise)."""
+        from ..lm.ngram import CharNgram
+        from ..lm.words import WordLM
+        from .encoders import OnnxEncoder, OutputHead, TorchEncoder
+
+        model_dir = Path(path) if path is not None else DEFAULT_MODEL
+        if backend not in ("auto", "onnx", "torch"):
+            raise ValueError(f"backend must be auto, onnx or torch, got {backend!r}")
+        if backend == "auto":
+            backend = "onnx" if (device == "cpu" and (model_dir / INT8_FILE).is_file()
+                                 and (model_dir / HEAD_FILE).is_file()
+                                 and _has_onnxruntime() and adapter is None) else "torch"
+        if backend == "onnx" and adapter is not None:
+            raise ValueError("an adapter is merged into the PyTorch weights: use backend "
+                             "'torch' (or export the merged model)")
+        if backend == "onnx":
+            from ..checkpoint import read_model_meta
+
+            if not _has_onnxruntime():
+                raise ValueError("backend 'onnx' needs onnxruntime (pip install onnxruntime)")
+            fields, vocab = read_model_meta(model_dir, INT8_FILE, HEAD_FILE)
+            head = OutputHead.load(model_dir / HEAD_FILE, fields["n_hanzi"], fields["d_model"])
+            encoder = OnnxEncoder(model_dir / INT8_FILE, threads, head)
+            max_len = fields["max_len"]
+        else:
+            from ..checkpoint import load_model
+
+            model, vocab = load_model(model_dir, device)
+            if adapter is not None:
+                from ..adapt import load_adapter
+
+                model = load_adapter(model, model_dir, adapter)
+            encoder, max_len = TorchEncoder(model, threads), model.config.max_len
+        config_file = model_dir / DECODE_FILE
+        config = DecodeConfig.read(config_file) if config_file.is_file() else DecodeConfig()
+        char_lm = CharNgram.load(model_dir / NGRAM_FILE) if config.lm_weight else None
+        word_lm = WordLM.load(model_dir / WORDLM_FILE) if config.word_weight else None
+        label = model_dir.name + (f" + adapter {Path(adapter).parent.name}" if adapter else "")
+        converter = cls(encoder, vocab, max_len, config, word_lm, char_lm,
+                        label=f"{label} ({encoder.name})")
+        _return_freed_memory()
+        return converter
+
+    def convert(self, text: str, top_k: int = 5) -> list[Candidate]:
+        """Pinyin as typed -> up to `top_k` distinct hanzi candidates, best first."""
+        return self.convert_many([text], top_k)[0]
+
+    def convert_many(self, texts: list[str], top_k: int = 5, batch_size: int = 256
+                     ) -> list[list[Candidate]]:
+        """Many inputs at once (batched through the model); one candidate list per input.
+        Raises PinyinError on the first invalid input."""
+        if top_k < 1:
+            raise ValueError(f"top_k must be >= 1, got {top_k}")
+        splits_per_text = []
+        for text in texts:
+            seg = segment(text, max_len=None if len(text) <= MAX_INPUT_CHARS else len(text))
+            for syllable, (a, b) in zip(seg.syllables, seg.spans):
+                if not self.vocab.candidates.get(syllable):
+                    raise PinyinError(f"no hanzi in this model reads {syllable!r} "
+                                      f"(at position {a}: {text[a:b]!r})", a, text[a:b])
+            if len(seg.syllables) == seg.normalized.count("'") + 1:
+                # One syllable per chunk (as in `ni hao`): any other split has more syllables.
+                splits = [seg.syllables]
+            else:
+                splits = [s for s in seg.all_splits(limit=16) if len(s) == len(seg.syllables)
+                          and all(self.vocab.candidates.get(x) for x in s)]
+            splits_per_text.append(splits[:MAX_SPLITS])
+        flat = [list(s) for splits in splits_per_text for s in splits]
+        scored = self.convert_syllables(flat, top_k, batch_size)
+        results, i = [], 0
+        for splits in splits_per_text:
+            merged: dict[str, float] = {}
+            for cands in scored[i:i + len(splits)]:
+                for c in cands:
+                    merged[c.text] = max(c.score, merged.get(c.text, float("-inf")))
+            i += len(splits)
+            best = sorted(merged.items(), key=lambda kv: -kv[1])[:top_k]
+            results.append([Candidate(t, s) for t, s in best])
+        return results
+
+    def convert_syllables(self, inputs: list[list[str]], top_k: int = 5,
+                          batch_size: int = 256) -> list[list[Candidate]]:
+        """Already-segmented canonical syllables -> candidates, one list per input."""
+        return [self.decode_scores(syllables, scores, top_k) for syllables, scores
+                in zip(inputs, self.candidate_scores(inputs, batch_size))]
+
+    def decode_scores(self, syllables: list[str], scores: list[np.ndarray], top_k: int
+                      ) -> list[Candidate]:
+        """One input's candidate scores (`candidate_scores`) -> its `top_k` candidates."""
+        return self.decoder.decode(syllables, scores, top_k)
+
+    def candidate_scores(self, inputs: list[list[str]], batch_size: int = 256
+                         ) -> list[list[np.ndarray]]:
+        """Per input, per syllable: the model's log-probs over that syllable's candidate
+        hanzi (`vocab.candidate_array`), float32. Only candidates: an input method asks this on every
+        keystroke, and a syllable has ~50 of the 8,000 hanzi."""
+        vocab = self.vocab
+        # Every input becomes one or more windows of at most max_len syllables.
+        pieces, owners = [], []
+        for syllables in inputs:
+            spans = windows(len(syllables), self.max_len, WINDOW_OVERLAP)
+            first = len(pieces)
+            pieces.extend(syllables[a:b] for a, b in spans)
+            owners.append([(first + w, off) for w, off in owner_of_positions(len(syllables),
+                                                                              spans)])
+        scores: list[list[np.ndarray]] = [None] * len(pieces)
+        order = sorted(range(len(pieces)), key=lambda i: len(pieces[i]))
+        for start in range(0, len(order), batch_size):
+            batch = [order[j] for j in range(start, min(start + batch_size, len(order)))]
+            T = max(len(pieces[i]) for i in batch)
+            ids = np.zeros((len(batch), T), dtype=np.int64)
+            mask = np.zeros((len(batch), T), dtype=np.int64)
+            for row, i in enumerate(batch):
+                ids[row, :len(pieces[i])] = [vocab.syllable_token(s) for s in pieces[i]]
+                mask[row, :len(pieces[i])] = 1
+            allowed = [[vocab.candidate_array(s) for s in pieces[i]] for i in batch]
+            for i, cands, flat in zip(batch, allowed, self.encoder.log_probs(ids, mask, allowed)):
+                ends = np.cumsum([len(c) for c in cands]).tolist()
+                scores[i] = [flat[a:b] for a, b in zip([0] + ends, ends)]
+        return [[scores[w][off] for w, off in owner] for owner in owners]
+
+
+def windows(n: int, size: int, overlap: int) -> list[tuple[int, int]]:
+    """Spans [start, end) of length <= size covering range(n), neighbours sharing `overlap`."""
+    if n <= size:
+        return [(0, n)]
+    if not 0 <= overlap < size:
+        raise ValueError(f"overlap must be in [0, {size}), got {overlap}")
+    step = size - overlap
+    spans = [(s, min(s + size, n)) for s in range(0, n - overlap, step)]
+    if spans[-1][1] < n:
+        spans.append((n - size, n))
+    return spans
+
+
+def owner_of_positions(n: int, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """For each position, (window index, offset in that window) of the window in which it is
+    furthest from an edge: context on both sides is what the encoder needs."""
+    owners = []
+    for i in range(n):
+        best = max(
+            (min(i - a, b - 1 - i), w) for w, (a, b) in enumerate(spans) if a <= i < b)
+        owners.append((best[1], i - spans[best[1]][0]))
+    return owners
+
+
+def _return_freed_memory():
+    """Loading builds and drops ~8 MB of scratch arrays, and glibc keeps freed heap pages
+    resident until asked to give them back: an input method would carry them for as long
+    as it runs. Elsewhere (no glibc) there is nothing to ask."""
+    import ctypes
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None).malloc_trim(0)
+        except (OSError, AttributeError):  # another C library
+            pass
+
+
+def _has_onnxruntime() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None

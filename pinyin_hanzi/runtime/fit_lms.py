@@ -1,0 +1,72 @@
+"""Fit a model directory's language models and choose its decode weights:
+
+    pinyin-hanzi lm --model DIR --data runs/data
+
+On the training split only, it trains a character n-gram (lm/ngram.py) and the word lexicon +
+bigram (lm/words.py); then it decodes dev clauses (4-32 hanzi, as the benchmarks) with every
+setting of a small grid (decode/tune.py) and writes the best into the model directory as
+decode.json, beside ngram.npz and wordlm.npz. The public benchmarks are never used here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from ..checkpoint import DECODE_FILE, NGRAM_FILE, WORDLM_FILE
+from ..data.export_tsv import clause_pairs, spread
+from ..decode.config import DecodeConfig
+from ..decode.tune import GRID, describe, tune
+from ..lm.corpus import listed_words, training_clauses, training_words
+from ..lm.ngram import CharNgram
+from ..lm.priors import wordfreq_prior
+from ..lm.words import WordLM
+from .converter import Converter
+
+
+def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 3,
+        prune: int = 2, word_prune: int = 1, dev_clauses: int = 1000,
+        grid: tuple[DecodeConfig, ...] = GRID, log: Callable[[str], None] = print,
+        prior_weight: float = 0.0, tune_only: bool = False) -> dict:
+    """Train, tune and install; returns {"decode": best settings, "scores": per setting}.
+    prior_weight > 0 adds wordfreq's word frequencies to the word model (lm/priors.py).
+    tune_only: keep the LMs already in model_dir (fit for another encoder on the same text,
+    say) and choose only their weights."""
+    model_dir = Path(model_dir)
+    conv = Converter.load(model_dir)
+    # Tuned per source (so a big one does not drown a small one); no sources = all as one.
+    groups = {s: (s,) for s in sources} or {"dev": None}
+    dev = {name: spread(clause_pairs(data_dir, "dev", group), dev_clauses)
+           for name, group in groups.items()}
+    dev = {name: pairs for name, pairs in dev.items() if pairs}
+    if not dev:
+        raise ValueError(f"{data_dir}/dev: no clauses of 4-32 hanzi from "
+                         f"{', '.join(sources) or 'any source'}")
+    if tune_only:
+        log(f"tuning the weights of {model_dir}'s {NGRAM_FILE} and {WORDLM_FILE}")
+        char_lm = CharNgram.load(model_dir / NGRAM_FILE)
+        word_lm = WordLM.load(model_dir / WORDLM_FILE)
+    else:
+        log(f"training the character {order}-gram on {data_dir}/train "
+            f"({', '.join(sources) or 'all sources'})")
+        char_lm = CharNgram.train(training_clauses(data_dir, sources), order, prune)
+        log("training the word model (jieba words of the training text + listed words)")
+        prior = wordfreq_prior() if prior_weight > 0 else None
+        word_lm = WordLM.train(training_words(data_dir, sources), listed_words(data_dir),
+                               word_prune, prior=prior, prior_weight=prior_weight)
+    log(f"  {len(char_lm):,} character n-grams; {len(word_lm):,} words, "
+        f"{len(word_lm.bigrams):,} word bigrams")
+
+    # The encoder's scores are computed once and shared by every setting.
+    scored = {source: (pairs, conv.candidate_scores([s for s, _ in pairs]))
+              for source, pairs in dev.items()}
+    best, results = tune(conv.vocab, word_lm, char_lm, scored, grid, log)
+    if not tune_only:
+        char_lm.save(model_dir / NGRAM_FILE)
+        if best.word_weight:
+            word_lm.save(model_dir / WORDLM_FILE)
+    best.write(model_dir / DECODE_FILE)
+    log(f"best on dev: {describe(best)}; written to {model_dir}/{DECODE_FILE}")
+    return {"decode": asdict(best),
+            "scores": [{"decode": asdict(c), "dev": s} for c, s in results]}

@@ -1,0 +1,184 @@
+"""The HTTP service around one Converter, and the web input-method page.
+
+    pinyin-hanzi serve [--model DIR] [--host 127.0.0.1] [--port 8000] [--threads N]
+    uvicorn --factory pinyin_hanzi.server:create_app --timeout-keep-alive 30  # shipped model
+
+Routes:
+    GET  /                    the web input-method page (web/index.html; no CDN, works offline)
+    GET  /health              {"status": "ok", "model_loaded": true, "model": "<dir>"}
+    POST /v1/convert          {"pinyin": "nihao", "top_k": 5} -> {"pinyin", "candidates"}
+    POST /v1/convert/batch    {"inputs": ["nihao", ...], "top_k": 5} -> {"results": [...]}
+    GET  /openapi.json        the contract (the /docs and /redoc pages load JS from a CDN: off)
+
+Bad input is answered with 4xx and {"detail": ...}: invalid pinyin -> 422 with the message,
+the 0-based position and the offending span (plus the input's index for a batch); empty,
+too long, top_k out of range or unknown fields -> 422 from pydantic; a body over
+MAX_BODY_BYTES -> 413, also when it is sent chunked (FastAPI's `max_body_size` counts what
+is read, not the Content-Length header). Text that cannot be UTF-8 (a lone surrogate such as
+U+D800 sent as a JSON escape) is echoed back escaped, so even its 422 can be sent.
+
+An idle keep-alive connection is closed after KEEP_ALIVE_SECONDS, longer than clients keep
+theirs (httpx: 5 s). With uvicorn's default of 5 s, server and client closed an idle connection
+at the same moment, and a request sent on it just then was reset (1-2 in 5,000 under
+bench/load.py).
+
+Endpoints are plain `def`, so FastAPI runs the blocking conversion in its threadpool;
+Converter is thread-safe.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated
+
+import anyio.to_thread
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..pinyin import PinyinError
+from .converter import DEFAULT_MODEL, Converter
+
+MAX_PINYIN_CHARS = 256  # the parser's own cap (segment.py); one clause is far shorter
+MAX_BATCH = 64
+TOP_K_MIN, TOP_K_MAX = 1, 20
+# A full batch of maximal ASCII inputs is ~17 KB of JSON; anything far beyond is not a request.
+MAX_BODY_BYTES = 64 * 1024
+KEEP_ALIVE_SECONDS = 30  # uvicorn's timeout_keep_alive; see the module docstring
+
+PAGE = Path(__file__).parent / "web" / "index.html"
+
+Pinyin = Annotated[str, Field(min_length=1, max_length=MAX_PINYIN_CHARS,
+                              examples=["nihao", "xi'an", "wo men"])]
+TopK = Annotated[int, Field(ge=TOP_K_MIN, le=TOP_K_MAX, description="Candidates per input.")]
+
+
+class ConvertRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    pinyin: Pinyin
+    top_k: TopK = 5
+
+
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    inputs: list[Pinyin] = Field(min_length=1, max_length=MAX_BATCH)
+    top_k: TopK = 5
+
+
+class CandidateOut(BaseModel):
+    text: str
+    score: float = Field(description="Log-probability of the clause; higher is better.")
+
+
+class ConvertResponse(BaseModel):
+    pinyin: str
+    candidates: list[CandidateOut] = Field(description="Best first.")
+
+
+class BatchResponse(BaseModel):
+    results: list[ConvertResponse] = Field(description="One per input, in order.")
+
+
+class SafeJSONResponse(JSONResponse):
+    """JSON as UTF-8, or ASCII-escaped when the content holds a lone surrogate (which has no
+    UTF-8 form: the plain JSONResponse raised, and a bad request became a 500)."""
+
+    def render(self, content) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, allow_nan=False,
+                              separators=(",", ":")).encode("ascii")
+
+
+def _response(pinyin: str, candidates) -> ConvertResponse:
+    return ConvertResponse(pinyin=pinyin, candidates=[
+        CandidateOut(text=c.text, score=round(float(c.score), 4)) for c in candidates])
+
+
+def _bad_input(error: ValueError, **extra) -> HTTPException:
+    detail = {"message": str(error), **extra}
+    if isinstance(error, PinyinError):
+        detail.update(position=error.position, span=error.span)
+    return HTTPException(status_code=422, detail=detail)
+
+
+def create_app(model_dir: str | Path | None = None, converter: Converter | None = None
+               ) -> FastAPI:
+    """The app. `converter` is used as given (tests, the CLI); otherwise the model in
+    `model_dir` (default: the shipped one) is loaded once, at startup."""
+    label = str(model_dir) if model_dir is not None else (
+        str(DEFAULT_MODEL) if converter is None else "injected converter")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if app.state.converter is None:
+            app.state.converter = await anyio.to_thread.run_sync(Converter.load, model_dir)
+        yield
+
+    app = FastAPI(title="pinyin-hanzi", version="1",
+                  summary="Pinyin -> hanzi conversion with a Transformer.",
+                  lifespan=lifespan, max_body_size=MAX_BODY_BYTES,
+                  docs_url=None, redoc_url=None,  # both load their JS from a CDN
+                  default_response_class=SafeJSONResponse)
+    app.state.converter = converter
+
+    # FastAPI's own handlers answer with the plain JSONResponse; these only swap the class.
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        return SafeJSONResponse(status_code=422,
+                                content={"detail": jsonable_encoder(exc.errors())})
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        return SafeJSONResponse(status_code=exc.status_code, content={"detail": exc.detail},
+                                headers=getattr(exc, "headers", None))
+
+    def loaded() -> Converter:
+        if app.state.converter is None:  # only before the lifespan has run
+            raise HTTPException(status_code=503, detail={"message": "model not loaded yet"})
+        return app.state.converter
+
+    page = PAGE.read_text(encoding="utf-8")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index():
+        return page
+
+    @app.get("/health")
+    def health():
+        return {"status": "ok", "model_loaded": app.state.converter is not None,
+                "model": label}
+
+    @app.post("/v1/convert", response_model=ConvertResponse)
+    def convert(request: ConvertRequest):
+        """Pinyin as typed (`nihao`, `ni hao`, `xi'an`, `nü3`) -> hanzi candidates."""
+        conv = loaded()
+        try:
+            candidates = conv.convert(request.pinyin, request.top_k)
+        except ValueError as e:
+            raise _bad_input(e) from None
+        return _response(request.pinyin, candidates)
+
+    @app.post("/v1/convert/batch", response_model=BatchResponse)
+    def convert_batch(request: BatchRequest):
+        """Many inputs in one model pass; the first invalid one fails the whole request."""
+        conv = loaded()
+        try:
+            results = conv.convert_many(request.inputs, request.top_k)
+        except ValueError:
+            # convert_many does not say which input failed. Find it one at a time: the
+            # checks come before the model runs, so this costs at most one more batch.
+            for index, text in enumerate(request.inputs):
+                try:
+                    conv.convert(text, 1)
+                except ValueError as e:
+                    raise _bad_input(e, index=index) from None
+            raise
+        return BatchResponse(results=[_response(p, c) for p, c in zip(request.inputs, results)])
+
+    return app

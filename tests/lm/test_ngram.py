@@ -1,0 +1,116 @@
+"""Tests for pinyin_hanzi.lm.ngram: the character n-gram's counts, probabilities and file."""
+
+import io
+import math
+
+import numpy as np
+import pytest
+
+from pinyin_hanzi.checkpoint import NGRAM_FILE
+from pinyin_hanzi.lm.ngram import EOS, CharNgram
+
+
+@pytest.mark.parametrize(
+    "clauses, order, counts",
+    [
+        (["我好"], 1, {"我": 1, "好": 1, EOS: 1}),
+        (["我好"], 2, {"我": 1, "好": 1, EOS: 1, "^我": 1, "我好": 1, "好$": 1}),
+        (["好好", "好"], 2, {"好": 3, EOS: 2, "^好": 2, "好好": 1, "好$": 2}),
+    ],
+)
+def test_ngram_counts(clauses, order, counts):
+    assert CharNgram.train(clauses, order).to_counts() == counts
+
+
+TOY = ["我们好", "你们好", "我好", "好好学习", "银行行走"]
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+@pytest.mark.parametrize("text", ["", "我", "我们", "好好", "银行", "龘"])
+def test_ngram_distributions_sum_to_one(order, text):
+    """Over every seen character and the end marker, plus one bucket for any unseen character
+    (the add-one unigram's extra mass, which Witten-Bell passes up through every order), the
+    probabilities of the next character sum to exactly 1."""
+    lm = CharNgram.train(TOY, order)
+    seen = [g for g in lm.to_counts() if len(g) == 1]
+    assert EOS in seen
+    total_seen = sum(math.exp(lm.logprob(text, c)) for c in seen)
+    unseen = math.exp(lm.logprob(text, "龘"))
+    assert 0.9 < total_seen < 1
+    assert total_seen + unseen == pytest.approx(1, abs=1e-12)
+    assert math.exp(lm.end_logprob(text)) == pytest.approx(math.exp(lm.logprob(text, EOS)))
+
+
+def test_ngram_prefers_what_it_saw():
+    lm = CharNgram.train(TOY, 2)
+    assert lm.logprob("银", "行") > lm.logprob("银", "走")
+    assert lm.logprob("", "好") > lm.logprob("", "学")
+
+
+def test_ngram_save_load_round_trip(tmp_path):
+    lm = CharNgram.train(TOY, 3)
+    lm.save(tmp_path / NGRAM_FILE)
+    loaded = CharNgram.load(tmp_path / NGRAM_FILE)
+    assert (loaded.order, loaded.to_counts()) == (lm.order, lm.to_counts())
+    for text, char in [("", "我"), ("我们", "好"), ("银行", "行"), ("龘", EOS)]:
+        assert loaded.logprob(text, char) == lm.logprob(text, char)
+    with np.load(tmp_path / NGRAM_FILE, allow_pickle=False) as data:  # the tables' arrays
+        assert data["table_3_next"].shape == (len(lm.grams(3)[0]),)
+
+
+def npz_bytes(**arrays) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def utf8(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode(), dtype=np.uint8)
+
+
+def unigram_file(order, ids) -> bytes:
+    """A current-format model over "ab" with these 1-grams and no higher tables."""
+    return npz_bytes(format=utf8("pinyin-hanzi-ngram/3"), order=np.array([order]),
+                     chars=utf8("ab"), unigram_ids=np.array(ids), unigram_counts=np.array([1, 2]))
+
+
+def bigram_file(rows, nexts, counts) -> bytes:
+    """A current-format (3) bigram model over "ab" with this 2-gram table."""
+    return npz_bytes(format=utf8("pinyin-hanzi-ngram/3"), order=np.array([2]), chars=utf8("ab"),
+                     unigram_ids=np.array([0, 1]), unigram_counts=np.array([1, 2]),
+                     table_2_rows=np.array(rows), table_2_next=np.array(nexts),
+                     table_2_counts=np.array(counts))
+
+
+@pytest.mark.parametrize(
+    "content, error, message",
+    [
+        (None, FileNotFoundError, "ngram.npz: n-gram model file is missing"),
+        (b"not a zip file", ValueError, "ngram.npz: not a valid n-gram model file"),
+        (npz_bytes(format=utf8("other")), ValueError, "expected 'pinyin-hanzi-ngram/3'"),
+        (npz_bytes(format=utf8("pinyin-hanzi-ngram/3"), order=np.array([1])), ValueError,
+         "ngram.npz: not a valid n-gram model file"),
+        (unigram_file(order=0, ids=[0, 1]), ValueError, "n-gram order must be >= 1"),
+        (unigram_file(order=1, ids=[1, 0]), ValueError,
+         "not distinct character ids in range, ascending"),
+        (unigram_file(order=1, ids=[0, 2]), ValueError,
+         "not distinct character ids in range, ascending"),
+        # the current format: the tables as kept
+        (bigram_file(rows=[0, 1, 2], nexts=[1, 0], counts=[1, 1]),
+         ValueError, "needs rows by character id, one per character"),
+        (bigram_file(rows=[0, 1, 3, 2], nexts=[1, 0], counts=[1, 1]),
+         ValueError, "do not fit together"),
+        (bigram_file(rows=[0, 2, 2, 2], nexts=[1, 0], counts=[1, 1]),
+         ValueError, "not sorted by"),
+        (bigram_file(rows=[0, 1, 2, 2], nexts=[1, 7], counts=[1, 1]),
+         ValueError, "the 2-grams have a character id out of range"),
+        (bigram_file(rows=[0, 1, 2, 2], nexts=[1, 0], counts=[1, 0]),
+         ValueError, "counted 0"),
+    ],
+)
+def test_ngram_load_errors(tmp_path, content, error, message):
+    path = tmp_path / NGRAM_FILE
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(error, match=message):
+        CharNgram.load(path)

@@ -1,0 +1,226 @@
+"""Tests for pinyin_hanzi.runtime.converter: the Converter on a tiny model trained once per
+session, and the windows long inputs are scored in."""
+
+import json
+import math
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from pinyin_hanzi.checkpoint import NGRAM_FILE, ModelDirError
+from pinyin_hanzi.decode.config import Candidate
+from pinyin_hanzi.lm.corpus import training_clauses
+from pinyin_hanzi.lm.ngram import CharNgram
+from pinyin_hanzi.pinyin import PinyinError
+from pinyin_hanzi.runtime.converter import Converter, owner_of_positions, windows
+from tiny_run import one_thread, shared_data, shared_run
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    with one_thread():
+        yield
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return shared_run(tmp_path_factory) / "model"
+
+
+@pytest.fixture(scope="module")
+def converter(model_dir):
+    return Converter.load(model_dir)
+
+
+# --- Converter -------------------------------------------------------------------------------
+
+INPUTS = ["ni hao", "zhong guo", "cheng shi", "quan li", "hui yi", "yin hang", "xing zou",
+          "zhong yao", "chong xin", "wo men jin tian xue xi"]
+
+
+def assert_legal(converter, syllables: list[str], candidates: list[Candidate]):
+    for c in candidates:
+        assert len(c.text) == len(syllables)
+        for char, syllable in zip(c.text, syllables):
+            assert char in converter.vocab.candidates[syllable], (char, syllable)
+
+
+@pytest.mark.parametrize("text", INPUTS)
+def test_convert_gives_distinct_legal_candidates_best_first(converter, text):
+    syllables = text.split()
+    cands = converter.convert(text, top_k=3)
+    assert all(isinstance(c, Candidate) for c in cands)
+    # Every combination of candidates is a clause, so there are exactly min(3, their number).
+    width = converter.config.width
+    combinations = math.prod(min(width, len(converter.vocab.candidates[s])) for s in syllables)
+    assert combinations >= 1  # a syllable without candidates would give [], and prove nothing
+    assert len(cands) == min(3, combinations)
+    assert len({c.text for c in cands}) == len(cands)
+    assert [c.score for c in cands] == sorted((c.score for c in cands), reverse=True)
+    assert all(c.score <= 0 for c in cands)  # log-probabilities
+    assert_legal(converter, syllables, cands)
+
+
+def test_convert_has_something_to_choose(converter):
+    # The table above would pass on a model with one candidate per syllable; these do not.
+    assert len(converter.convert("cheng shi", top_k=3)) == 3
+    assert len(converter.convert("quan li", top_k=3)) == 3
+
+
+@pytest.mark.parametrize(
+    "text, position, message",
+    [
+        ("ni好", 2, "not pinyin at position 2: '好'"),
+        ("", 0, "empty input"),
+        ("   ", 0, "empty input"),
+        ("xyz", 0, "at position 0: 'xy'"),
+        ("nihaox", 5, "incomplete syllable at position 5: 'x'"),
+        ("ni hao, zhong guo", 6, "not pinyin at position 6: ','"),
+    ],
+)
+def test_convert_rejects_invalid_pinyin_with_its_position(converter, text, position, message):
+    with pytest.raises(PinyinError) as error:
+        converter.convert(text)
+    assert isinstance(error.value, ValueError)
+    assert error.value.position == position
+    assert message in str(error.value)
+
+
+def test_a_syllable_no_hanzi_reads_is_an_error_not_an_empty_answer(converter):
+    unreadable = sorted(s for s, cands in converter.vocab.candidates.items() if not cands)
+    assert unreadable, "the tiny vocabulary covers every syllable: pick another input"
+    text = f"ni hao {unreadable[0]}"
+    with pytest.raises(PinyinError) as error:
+        converter.convert(text)
+    assert error.value.position == 7
+    assert repr(unreadable[0]) in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "typed, spaced",
+    [
+        ("nihao", "ni hao"),
+        ("zhongguo", "zhong guo"),
+        ("yinhang", "yin hang"),
+        ("NiHao", "ni hao"),
+        ("nǐhǎo", "ni hao"),
+        ("zhong1guo2", "zhong guo"),
+        ("wo'men", "wo men"),
+    ],
+)
+def test_typed_forms_convert_like_spaced_syllables(converter, typed, spaced):
+    assert converter.convert(typed, top_k=5) == converter.convert(spaced, top_k=5)
+
+
+def test_input_longer_than_the_window_is_not_truncated(converter):
+    assert converter.max_len == 64
+    syllables = ("wo men zhong guo cheng shi yin hang hui yi " * 15).split()
+    assert len(syllables) == 150
+    cands = converter.convert(" ".join(syllables), top_k=2)
+    assert len(cands) == 2
+    assert [len(c.text) for c in cands] == [150, 150]
+    assert_legal(converter, syllables, cands)
+
+
+def test_convert_many_equals_convert_one_by_one(converter):
+    many = converter.convert_many(INPUTS, top_k=4, batch_size=3)
+    one_by_one = [converter.convert(text, top_k=4) for text in INPUTS]
+    assert [[c.text for c in cands] for cands in many] == [
+        [c.text for c in cands] for cands in one_by_one]
+    # Scores agree up to float rounding: a batch pads inputs to a common length.
+    for a, b in zip(many, one_by_one):
+        assert [c.score for c in a] == pytest.approx([c.score for c in b], abs=1e-5)
+
+
+def test_concurrent_calls_give_the_sequential_results(converter):
+    sequential = [converter.convert(text, top_k=3) for text in INPUTS]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(3):
+            assert list(pool.map(lambda t: converter.convert(t, top_k=3), INPUTS)) == sequential
+
+
+def test_top_k_must_be_positive(converter):
+    with pytest.raises(ValueError, match="top_k must be >= 1"):
+        converter.convert("ni hao", top_k=0)
+
+
+def test_load_names_a_missing_model(tmp_path):
+    with pytest.raises(ModelDirError, match="nothing-here"):
+        Converter.load(tmp_path / "nothing-here")
+
+
+def test_decode_json_fuses_the_ngram_model(model_dir, tmp_path_factory, tmp_path):
+    fused = tmp_path / "model"
+    shutil.copytree(model_dir, fused)
+    lm = CharNgram.train(training_clauses(shared_data(tmp_path_factory), ()), order=2)
+    lm.save(fused / NGRAM_FILE)
+    (fused / "decode.json").write_text(json.dumps({"lm_weight": 0.5, "beam": 8, "width": 4}))
+    conv = Converter.load(fused)
+    assert conv.char_lm is not None and conv.config.width == 4
+    plain = Converter.load(model_dir)
+    for text in ("cheng shi", "hui yi", "quan li"):
+        fused_cands, plain_cands = conv.convert(text, 3), plain.convert(text, 3)
+        assert_legal(conv, text.split(), fused_cands)
+        assert [c.score for c in fused_cands] != [c.score for c in plain_cands]
+
+    (fused / "decode.json").write_text(json.dumps({"lm_wieght": 0.5}))
+    with pytest.raises(ValueError, match="decode.json"):
+        Converter.load(fused)
+
+
+# --- windows ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "n, size, overlap, spans",
+    [
+        (10, 64, 16, [(0, 10)]),
+        (64, 64, 16, [(0, 64)]),
+        (65, 64, 16, [(0, 64), (48, 65)]),
+        (100, 64, 16, [(0, 64), (48, 100)]),
+        (150, 64, 16, [(0, 64), (48, 112), (96, 150)]),
+        (3, 1, 0, [(0, 1), (1, 2), (2, 3)]),
+    ],
+)
+def test_windows(n, size, overlap, spans):
+    assert windows(n, size, overlap) == spans
+
+
+@pytest.mark.parametrize("size, overlap", [(64, 16), (8, 0), (8, 7), (5, 2)])
+def test_windows_cover_every_position(size, overlap):
+    for n in range(1, 300):
+        spans = windows(n, size, overlap)
+        assert spans[0][0] == 0 and spans[-1][1] == n
+        assert all(0 < b - a <= size for a, b in spans)
+        assert all(b1 - a2 >= overlap for (_, b1), (a2, _) in zip(spans, spans[1:]))
+
+
+@pytest.mark.parametrize("overlap", [-1, 64, 100])
+def test_windows_reject_a_bad_overlap(overlap):
+    with pytest.raises(ValueError, match="overlap"):
+        windows(100, 64, overlap)
+
+
+@pytest.mark.parametrize(
+    "position, owner",
+    [
+        (0, (0, 0)),
+        (47, (0, 47)),
+        (55, (0, 55)),  # 8 from window 0's end, 7 from window 1's start
+        (56, (1, 8)),
+        (99, (1, 51)),
+    ],
+)
+def test_owner_of_positions(position, owner):
+    assert owner_of_positions(100, [(0, 64), (48, 100)])[position] == owner
+
+
+def test_owner_is_the_window_where_the_position_is_furthest_from_an_edge():
+    for n in (10, 100, 150, 299):
+        spans = windows(n, 64, 16)
+        for i, (w, offset) in enumerate(owner_of_positions(n, spans)):
+            a, b = spans[w]
+            assert a + offset == i and a <= i < b
+            margin = min(i - a, b - 1 - i)
+            assert all(min(i - a2, b2 - 1 - i) <= margin for a2, b2 in spans if a2 <= i < b2)

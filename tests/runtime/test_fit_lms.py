@@ -1,0 +1,75 @@
+"""Tests for pinyin_hanzi.runtime.fit_lms (`pinyin-hanzi lm`: fitting and tuning the decoding
+models) and the Converter decoding with what it installs."""
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from pinyin_hanzi.checkpoint import NGRAM_FILE, WORDLM_FILE
+from pinyin_hanzi.cli import app
+from pinyin_hanzi.lm.corpus import training_words
+from pinyin_hanzi.lm.words import WordLM
+from pinyin_hanzi.runtime.converter import Converter
+from tiny_run import one_thread, shared_data, shared_run
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    with one_thread():
+        yield
+
+
+def test_converter_decodes_over_the_word_lattice(tmp_path_factory, tmp_path):
+    model_dir = shared_run(tmp_path_factory) / "model"
+    fused = tmp_path / "model"
+    shutil.copytree(model_dir, fused)
+    WordLM.train(training_words(shared_data(tmp_path_factory), ())).save(fused / WORDLM_FILE)
+    (fused / "decode.json").write_text(json.dumps({"word_weight": 0.7, "word_bonus": -1}))
+    conv = Converter.load(fused)
+    assert conv.word_lm is not None and conv.char_lm is None
+    for text in ("cheng shi", "yin hang", "wo men jin tian xue xi"):
+        cands = conv.convert(text, 5)
+        assert cands and len({c.text for c in cands}) == len(cands)
+        for c in cands:
+            for char, syllable in zip(c.text, text.split()):
+                assert char in conv.vocab.candidates[syllable]
+    (fused / WORDLM_FILE).unlink()
+    with pytest.raises(FileNotFoundError, match=WORDLM_FILE):
+        Converter.load(fused)
+
+
+def test_lm_command_fits_tunes_and_installs(tmp_path_factory, tmp_path):
+    model_dir = tmp_path / "model"
+    shutil.copytree(shared_run(tmp_path_factory) / "model", model_dir)
+    data = shared_data(tmp_path_factory)
+    result = CliRunner().invoke(app, ["lm", "--model", str(model_dir), "--data", str(data),
+                                      "--sources", "", "--dev-clauses", "40"])
+    assert result.exit_code == 0, result.output
+    decode = json.loads((model_dir / "decode.json").read_text())
+    assert decode["lm_weight"] > 0
+    assert (model_dir / NGRAM_FILE).is_file()
+    assert (model_dir / WORDLM_FILE).is_file() == (decode["word_weight"] > 0)
+    assert "best on dev" in result.output
+    Converter.load(model_dir).convert("wo men", 3)
+
+    # --tune-only keeps the fitted files and chooses the same weights again.
+    (model_dir / "decode.json").write_text(json.dumps({"lm_weight": 2.0}))
+    fitted = {name: (model_dir / name).read_bytes() for name in (NGRAM_FILE, WORDLM_FILE)
+              if (model_dir / name).is_file()}
+    again = CliRunner().invoke(app, ["lm", "--model", str(model_dir), "--data", str(data),
+                                     "--sources", "", "--dev-clauses", "40", "--tune-only"])
+    if WORDLM_FILE not in fitted:
+        assert again.exit_code == 2 and WORDLM_FILE in again.output
+    else:
+        assert again.exit_code == 0, again.output
+        assert json.loads((model_dir / "decode.json").read_text()) == decode
+        assert {n: (model_dir / n).read_bytes() for n in fitted} == fitted
+
+
+def test_lm_command_names_a_missing_model(tmp_path, tmp_path_factory):
+    result = CliRunner().invoke(app, ["lm", "--model", str(tmp_path / "none"),
+                                      "--data", str(shared_data(tmp_path_factory))])
+    assert result.exit_code == 2
+    assert "none" in result.output

@@ -1,0 +1,181 @@
+"""Tests for pinyin_hanzi.runtime.server through FastAPI's in-process TestClient: the routes, the
+error contract (4xx with a message naming what was wrong), the limits, and that nothing the
+service hands out loads from a CDN. The model is the tiny one tiny_run.py trains per session.
+"""
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pinyin_hanzi.runtime.converter import Converter
+from pinyin_hanzi.runtime.server import (MAX_BATCH, MAX_BODY_BYTES, MAX_PINYIN_CHARS, TOP_K_MAX,
+                                 create_app)
+from tiny_run import one_thread, shared_run
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    with one_thread():
+        yield
+
+
+@pytest.fixture(scope="module")
+def conv(tmp_path_factory):
+    return Converter.load(shared_run(tmp_path_factory) / "model")
+
+
+@pytest.fixture(scope="module")
+def client(conv):
+    with TestClient(create_app(model_dir="tiny", converter=conv)) as client:
+        yield client
+
+
+def post(client, path, body):
+    return client.post(path, json=body)
+
+
+def test_health(client):
+    assert client.get("/health").json() == {"status": "ok", "model_loaded": True,
+                                            "model": "tiny"}
+
+
+@pytest.mark.parametrize("pinyin, top_k", [("nihao", 5), ("ni hao", 1), ("xue'sheng", 3),
+                                           ("WoMen", 2)])
+def test_convert_returns_the_converters_candidates_best_first(client, conv, pinyin, top_k):
+    response = post(client, "/v1/convert", {"pinyin": pinyin, "top_k": top_k})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["pinyin"] == pinyin
+    expected = conv.convert(pinyin, top_k)
+    assert [c["text"] for c in body["candidates"]] == [c.text for c in expected]
+    assert 1 <= len(body["candidates"]) <= top_k
+    scores = [c["score"] for c in body["candidates"]]
+    assert scores == sorted(scores, reverse=True)
+    assert all(len(c["text"]) == 2 for c in body["candidates"])  # one hanzi per syllable
+
+
+def test_convert_knows_a_word_of_the_tiny_corpus(client):
+    texts = [c["text"] for c in post(client, "/v1/convert", {"pinyin": "nihao"}).json()
+             ["candidates"]]
+    assert "你好" in texts
+    assert len(texts) <= 5  # the default top_k
+
+
+def test_batch_matches_single_conversions(client):
+    inputs = ["nihao", "xuesheng", "wo men"]
+    response = post(client, "/v1/convert/batch", {"inputs": inputs, "top_k": 2})
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["pinyin"] for r in results] == inputs
+    for text, result in zip(inputs, results):
+        single = post(client, "/v1/convert", {"pinyin": text, "top_k": 2}).json()
+        assert [c["text"] for c in result["candidates"]] == \
+               [c["text"] for c in single["candidates"]]
+
+
+@pytest.mark.parametrize("pinyin, position, span", [("ni hao!", 6, "!"), ("nixhao", 2, "xh"),
+                                                    ("你好", 0, "你好")])
+def test_invalid_pinyin_is_422_naming_the_position(client, pinyin, position, span):
+    response = post(client, "/v1/convert", {"pinyin": pinyin})
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert (detail["position"], detail["span"]) == (position, span)
+    assert f"position {position}" in detail["message"]
+
+
+def test_invalid_batch_input_names_its_index(client):
+    response = post(client, "/v1/convert/batch", {"inputs": ["nihao", "wo men", "ni hao!"]})
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert (detail["index"], detail["position"], detail["span"]) == (2, 6, "!")
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("/v1/convert", {"pinyin": ""}, "pinyin"),
+    ("/v1/convert", {"pinyin": "a" * (MAX_PINYIN_CHARS + 1)}, "pinyin"),
+    ("/v1/convert", {"pinyin": "nihao", "top_k": 0}, "top_k"),
+    ("/v1/convert", {"pinyin": "nihao", "top_k": TOP_K_MAX + 1}, "top_k"),
+    ("/v1/convert", {"pinyin": "nihao", "topk": 3}, "topk"),
+    ("/v1/convert", {}, "pinyin"),
+    ("/v1/convert/batch", {"inputs": []}, "inputs"),
+    ("/v1/convert/batch", {"inputs": ["a"] * (MAX_BATCH + 1)}, "inputs"),
+    ("/v1/convert/batch", {"inputs": ["nihao", ""]}, "inputs"),
+    ("/v1/convert/batch", {"inputs": ["nihao"], "top_k": 0}, "top_k"),
+])
+def test_bad_requests_are_422_naming_the_field(client, path, body, field):
+    response = post(client, path, body)
+    assert response.status_code == 422
+    assert any(field in error["loc"] for error in response.json()["detail"])
+
+
+def test_blank_pinyin_is_422_with_a_message(client):
+    response = post(client, "/v1/convert", {"pinyin": "  "})
+    assert response.status_code == 422
+    assert "empty" in response.json()["detail"]["message"]
+
+
+def test_json_without_its_content_type_is_refused(client):
+    response = client.post("/v1/convert", content=b'{"pinyin": "nihao"}')
+    assert response.status_code == 422
+
+
+def _big_body() -> bytes:
+    return b'{"pinyin": "' + b"a" * MAX_BODY_BYTES + b'"}'
+
+
+def test_body_over_the_limit_is_413(client):
+    response = client.post("/v1/convert", content=_big_body(),
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 413
+
+
+def test_chunked_body_over_the_limit_is_413(client):
+    body = _big_body()
+
+    def chunks():  # a generator: httpx sends it chunked, without a Content-Length
+        for i in range(0, len(body), 4096):
+            yield body[i:i + 4096]
+
+    response = client.post("/v1/convert", content=chunks(),
+                           headers={"content-type": "application/json"})
+    assert response.request.headers.get("transfer-encoding") == "chunked"
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413
+
+
+def test_openapi_is_served_and_docs_pages_are_not(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/health", "/v1/convert", "/v1/convert/batch"} <= set(paths)
+    # Swagger UI and ReDoc would load their JavaScript from a CDN: blank when offline.
+    assert client.get("/docs").status_code == 404
+    assert client.get("/redoc").status_code == 404
+
+
+def test_the_page_is_served_and_loads_nothing_from_elsewhere(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert 'id="pinyin"' in response.text and "/v1/convert" in response.text
+    assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", response.text, re.I)
+
+
+@pytest.mark.parametrize("body", [
+    b'{"pinyin": "\\ud800"}', b'{"pinyin": "ni\\udc80hao"}', b'{"pinyin": "\xed\xa0\x80"}'])
+@pytest.mark.parametrize("path, field", [("/v1/convert", "pinyin"),
+                                         ("/v1/convert/batch", "inputs")])
+def test_a_lone_surrogate_is_422_not_500(client, body, path, field):
+    """Valid JSON (or raw bytes ED A0 80) for text with no UTF-8 form: the error that echoes
+    it back must still be sent (it raised UnicodeEncodeError and became a 500)."""
+    if field == "inputs":
+        body = body.replace(b'"pinyin": ', b'"inputs": [').replace(b'}', b']}')
+    r = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"][:2] == ["body", field]
+    assert "unicode" in r.json()["detail"][0]["msg"]
+
+
+def test_an_error_echoing_a_surrogate_in_a_wrong_field_is_422(client):
+    r = client.post("/v1/convert/batch", content=b'{"pinyin": "\\ud800"}',
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["detail"][0]["type"] == "missing"

@@ -1,0 +1,95 @@
+"""Tests for pinyin_hanzi.evaluate: the benchmark metrics and the TSV reader."""
+
+import json
+
+import pytest
+
+from pinyin_hanzi.decode.config import Candidate
+from pinyin_hanzi.evaluate import char_errors, evaluate, levenshtein, read_tsv
+
+
+@pytest.mark.parametrize(
+    "output, gold, errors",
+    [
+        ("中国", "中国", 0),
+        ("中果", "中国", 1),
+        ("国中", "中国", 2),  # same length: position-wise, not one swap
+        ("", "中国", 2),
+        ("中国人", "中国", 1),  # different lengths: Levenshtein
+        ("我北京", "我爱北京", 1),
+        ("北京我爱", "我爱北京", 4),
+        ("天安门", "我爱北京", 4),
+    ],
+)
+def test_char_errors(output, gold, errors):
+    assert char_errors(output, gold) == errors
+
+
+@pytest.mark.parametrize(
+    "a, b, distance",
+    [("", "", 0), ("", "你好", 2), ("你好", "你", 1), ("银行", "行银", 2), ("重要", "重新要", 1)],
+)
+def test_levenshtein(a, b, distance):
+    assert levenshtein(a, b) == levenshtein(b, a) == distance
+
+
+def test_read_tsv(tmp_path):
+    path = tmp_path / "bench.tsv"
+    path.write_text("ni hao\t你好\n\n zhong guo \t 中国 \n", encoding="utf-8")
+    assert read_tsv(path) == [("ni hao", "你好"), ("zhong guo", "中国")]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("ni hao\t你好\nzhong guo 中国\n", r"bench.tsv:2: expected 'pinyin<TAB>hanzi'"),
+        ("ni hao\t你好\n\nzhong\tguo\t中国\n", r"bench.tsv:3: expected"),
+        ("\t你好\n", r"bench.tsv:1: expected"),
+        ("ni hao\t \n", r"bench.tsv:1: expected"),
+        ("\n\n", r"bench.tsv: no examples"),
+    ],
+)
+def test_read_tsv_errors_name_the_line(tmp_path, content, message):
+    path = tmp_path / "bench.tsv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
+        read_tsv(path)
+
+
+def test_read_tsv_rejects_other_encodings_and_missing_files(tmp_path):
+    path = tmp_path / "gbk.tsv"
+    path.write_bytes("ni hao\t你好\n".encode("gbk"))
+    with pytest.raises(ValueError, match="gbk.tsv: not UTF-8"):
+        read_tsv(path)
+    with pytest.raises(FileNotFoundError, match="nothing.tsv"):
+        read_tsv(tmp_path / "nothing.tsv")
+
+
+def test_evaluate_with_a_fake_converter(tmp_path):
+    path = tmp_path / "bench.tsv"
+    path.write_text("ni hao\t你好\nzhong guo\t中国\nwo men\t我们\n"
+                    "jin tian tian qi hen hao\t今天天气很好\n", encoding="utf-8")
+    answers = {
+        "ni hao": ["你好", "尼好"],  # right
+        "zhong guo": ["中过", "中国"],  # 1 error; gold second
+        "wo men": [],  # nothing: 2 errors
+        "jin tian tian qi hen hao": ["今天天气很号"],  # 1 error
+    }
+    batches = []
+
+    def convert_batch(texts):
+        batches.append(texts)
+        return [[Candidate(t, -float(i)) for i, t in enumerate(answers[x])] for x in texts]
+
+    result = evaluate(convert_batch, path, top_k=5, batch_size=3)
+    assert [len(b) for b in batches] == [3, 1]
+    assert result["clauses"] == 4
+    assert result["char_acc"] == pytest.approx(1 - 4 / 12)
+    assert result["top1"] == 0.25 and result["top5"] == 0.5
+    assert result["by_length"] == {
+        "1-4": {"clauses": 3, "char_acc": pytest.approx(0.5), "top1": pytest.approx(1 / 3)},
+        "5-8": {"clauses": 1, "char_acc": pytest.approx(5 / 6), "top1": 0.0},
+    }
+    assert result["confusions"] == [["国", "过", 1], ["好", "号", 1]]
+    assert evaluate(convert_batch, path, top_k=1)["top1"] == 0.25
+    json.dumps(result)  # plain JSON data

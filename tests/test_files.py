@@ -1,0 +1,64 @@
+"""Model array files: stored and aligned so they map, old deflated files still read, no pickle."""
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+
+from pinyin_hanzi.files import read_arrays, save_arrays, utf8
+
+ARRAYS = {"ids": np.arange(10, dtype=np.int64), "small": np.arange(7, dtype=np.uint16),
+          "empty": np.zeros(0, dtype=np.int32), "text": utf8("你好"),
+          "grid": np.ones((3, 4), dtype=np.float32)}
+
+
+def test_arrays_are_mapped_in_place_on_64_byte_boundaries(tmp_path):
+    path = tmp_path / "lm.npz"
+    save_arrays(path, "test/1", ARRAYS)
+    with zipfile.ZipFile(path) as archive:
+        assert {i.compress_type for i in archive.infolist()} == {zipfile.ZIP_STORED}
+    with read_arrays(path, "test/1", "test model") as data:
+        for name, array in ARRAYS.items():
+            got = data[name]
+            assert got.dtype == array.dtype and np.array_equal(got, array)
+            if array.size:
+                assert isinstance(got, np.memmap) and got.ctypes.data % 64 == 0
+                assert not got.flags.writeable
+    assert sorted(np.load(path).files) == sorted([*ARRAYS, "format"])  # still a plain .npz
+
+
+def test_deflated_files_of_before_still_read(tmp_path):
+    path = tmp_path / "old.npz"
+    np.savez_compressed(path, format=utf8("test/1"), **ARRAYS)
+    with read_arrays(path, "test/1", "test model") as data:
+        assert np.array_equal(data["grid"], ARRAYS["grid"])
+
+
+def test_a_pickled_member_is_refused(tmp_path):
+    path = tmp_path / "evil.npz"
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.array([{"x": 1}], dtype=object), allow_pickle=True)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("format.npy", _npy(utf8("test/1")))
+        archive.writestr("counts.npy", buffer.getvalue())
+    with pytest.raises(ValueError, match=f"{path}: not a valid test model.*pickle"):
+        with read_arrays(path, "test/1", "test model") as data:
+            data["counts"]
+
+
+@pytest.mark.parametrize("cut", [10, 200, -30])
+def test_a_truncated_file_names_itself(tmp_path, cut):
+    path = tmp_path / "lm.npz"
+    save_arrays(path, "test/1", ARRAYS)
+    data = path.read_bytes()
+    path.write_bytes(data[:cut])
+    with pytest.raises(ValueError, match=f"{path}: not a valid test model"):
+        with read_arrays(path, "test/1", "test model") as arrays:
+            [arrays[name] for name in ARRAYS]
+
+
+def _npy(array) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array)
+    return buffer.getvalue()
