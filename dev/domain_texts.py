@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from pinyin_hanzi.data.export_tsv import export_tsv
-from pinyin_hanzi.data.prepare import iter_records
+from pinyin_hanzi.data.records import iter_records
 
 
 def documents(data_dir: Path, split: str, sources: tuple[str, ...]) -> dict[str, list[str]]:

@@ -18,17 +18,16 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .data.clean import HANZI_RUN
+from .data.records import Record, hanzi_runs
 from .vocab import IGNORE, MASK_ID, PAD_ID, Vocab
 
 
-def clause_examples(record: dict, vocab: Vocab, max_len: int, min_len: int = 2
+def clause_examples(record: Record, vocab: Vocab, max_len: int, min_len: int = 2
                     ) -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """A prepared clause -> (syllable tokens, hanzi tokens, hanzi labels) per hanzi run,
     runs longer than `max_len` cut into consecutive pieces."""
     text, pinyin = record["text"], record["pinyin"]
-    for match in HANZI_RUN.finditer(text):
-        a, b = match.span()
+    for a, b in hanzi_runs(record):
         if b - a < min_len or any(pinyin[i] not in vocab.syllable_id for i in range(a, b)):
             continue
         for start in range(a, b, max_len):

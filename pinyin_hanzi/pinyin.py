@@ -1,6 +1,6 @@
 """Mandarin pinyin: the syllable inventory, tone notations, and normalisation of typed input.
 
-This module owns the facts about pinyin that every later stage (segment, vocab, data, api)
+This module owns the facts about pinyin that every later stage (segment, vocab, data, runtime)
 relies on:
 
 * ``SYLLABLES`` - every legal toneless syllable, with ü written ``v`` (``lv``, ``nve``), the

@@ -23,6 +23,11 @@ because the model and the CLI need a single answer without a lexicon.
   or "incomplete syllable" when the text ends inside one (``nihaox`` -> 'x' at 5). Input longer
   than ``MAX_INPUT_CHARS`` characters or ``max_len`` syllables is "too long".
 
+Every edge of the graph carries its kind (``FULL``: a whole syllable; ``PARTIAL``: the unfinished
+last one while typing), and its cost is charged by kind, as librime tags spellings normal,
+abbreviation, fuzzy or completion: a new input form is one more kind made in ``_chunk_edges``
+with its cost, not a new code path through the parser or the decoder.
+
 Cost is linear in the input: a dynamic program over (offset, syllable), at most
 ``MAX_SYLLABLE_LEN`` syllables per offset; ``all_splits`` walks the pruned lattice lazily.
 """
@@ -55,20 +60,27 @@ _CONSONANT_SYLLABLES = frozenset(s for s in SYLLABLES if not _VOWELS & set(s))
 _PREFIXES = frozenset(s[:k] for s in SPELLINGS for k in range(1, len(s) + 1))
 
 
+FULL, PARTIAL = "full", "partial"  # the kinds of edge
+
+
 @dataclass(frozen=True)
 class _Edge:
     """One syllable in the graph: ``length`` letters of the normalised text spell ``syllable``."""
 
-    syllable: str  # canonical (lue -> lve); an incomplete prefix if ``partial``
+    syllable: str  # canonical (lue -> lve); an incomplete prefix if PARTIAL
     length: int
-    partial: bool
+    kind: str
     cost: tuple[int, int, int, int]  # (syllables, partial, vowel-less, vowel-after-n/g/r)
 
+    @property
+    def partial(self) -> bool:
+        return self.kind == PARTIAL
 
-def _edge(spelling: str, partial: bool) -> _Edge:
-    syllable = spelling if partial else SPELLINGS[spelling]
-    return _Edge(syllable, len(spelling), partial,
-                 (1, int(partial), int(syllable in _CONSONANT_SYLLABLES), 0))
+
+def _edge(spelling: str, kind: str) -> _Edge:
+    syllable = spelling if kind == PARTIAL else SPELLINGS[spelling]
+    return _Edge(syllable, len(spelling), kind,
+                 (1, int(kind == PARTIAL), int(syllable in _CONSONANT_SYLLABLES), 0))
 
 
 def _joint_penalty(prev: _Edge, nxt: _Edge) -> int:
@@ -145,9 +157,9 @@ def _chunk_edges(chunk: str, allow_partial: bool) -> list[list[_Edge]]:
         for length in range(min(MAX_SYLLABLE_LEN, end - i), 0, -1):
             spelling = chunk[i:i + length]
             if spelling in SPELLINGS:
-                here.append(_edge(spelling, partial=False))
+                here.append(_edge(spelling, FULL))
             elif allow_partial and i + length == end and spelling in _PREFIXES:
-                here.append(_edge(spelling, partial=True))
+                here.append(_edge(spelling, PARTIAL))
         edges.append(here)
     return edges
 

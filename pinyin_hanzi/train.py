@@ -78,7 +78,7 @@ class TrainConfig:
     interpolate: float = 1.0
     """With --init: keep this share of what training changed and (1 - it) of the starting
     weights (WiSE-FT, a weight-space ensemble; for lora the adapter is scaled). Below 1 it
-    trades some of the domain gain for less forgetting (dev/EXPERIMENTS.md, session 4)."""
+    trades some of the domain gain for less forgetting (dev/EXPERIMENTS.md)."""
     precision: str = "auto"
     """"auto" (bf16 where the device supports it), "bf16", "fp16" or "fp32"."""
     seed: int = 0
@@ -139,7 +139,7 @@ def load_examples(data_dir: Path, split: str, vocab, sources, max_len: int, limi
     """The split's examples; with `limit`, the first that many, or (spread_out, for dev sets)
     that many taken evenly across the whole split, so that every source is in them."""
     from .data.export_tsv import spread
-    from .data.prepare import iter_records
+    from .data.records import iter_records
     from .objectives import clause_examples
 
     examples = []

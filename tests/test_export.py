@@ -2,11 +2,9 @@
 PyTorch (on the tiny model always; on the shipped model over the public benchmarks in
 bench/data)."""
 
-import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest

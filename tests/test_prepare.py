@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from pinyin_hanzi.data.export_tsv import export_tsv
-from pinyin_hanzi.data.prepare import PrepareConfig, iter_records, prepare, report_rows
+from pinyin_hanzi.data.prepare import PrepareConfig, prepare, report_rows
+from pinyin_hanzi.data.records import iter_records
 from pinyin_hanzi.vocab import Vocab
 
 PLANTED = "银行行长重新出发"  # a "benchmark clause" hidden inside training text

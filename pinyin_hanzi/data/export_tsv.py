@@ -11,8 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .clean import HANZI_RUN
-from .prepare import iter_records
+from .records import hanzi_runs, iter_records
 
 
 def clause_pairs(data_dir: Path, split: str, sources=None, min_len: int = 4,
@@ -21,9 +20,8 @@ def clause_pairs(data_dir: Path, split: str, sources=None, min_len: int = 4,
     order."""
     seen, pairs = set(), []
     for record in iter_records(data_dir, split, sources):
-        for match in HANZI_RUN.finditer(record["text"]):
-            clause = match.group()
-            syllables = record["pinyin"][match.start():match.end()]
+        for a, b in hanzi_runs(record):
+            clause, syllables = record["text"][a:b], record["pinyin"][a:b]
             if min_len <= len(clause) <= max_len and clause not in seen and all(syllables):
                 seen.add(clause)
                 pairs.append((syllables, clause))

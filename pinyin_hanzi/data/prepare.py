@@ -263,22 +263,6 @@ def _jsonable(value):
     return str(value) if isinstance(value, Path) else value
 
 
-def iter_records(data_dir: Path, split: str, sources: Iterable[str] | None = None
-                 ) -> Iterator[dict]:
-    """Stream the clause records of one split, optionally only from some sources
-    (a source matches by prefix: "reviews" selects reviews/neg and reviews/pos)."""
-    paths = sorted((Path(data_dir) / split).glob("part-*.jsonl"))
-    if not paths:
-        raise FileNotFoundError(f"{data_dir}/{split}: no shards; run `pinyin-hanzi prepare`")
-    wanted = tuple(sources) if sources else None
-    for path in paths:
-        with open(path, encoding="utf-8") as f:
-            for row in f:
-                record = json.loads(row)
-                if wanted is None or record["source"].startswith(wanted):
-                    yield record
-
-
 def report_rows(manifest: dict) -> list[list[str]]:
     """The manifest as table rows: one per source, columns per stage."""
     rows = []

@@ -36,7 +36,7 @@ cdef extern from "Python.h":
 cdef uint64_t HASH_MUL = 1000003
 cdef int32_t UNKNOWN = -1  # lm.words.UNKNOWN
 cdef enum:
-    MEMO_BITS = 11  # 2 ** 11 cached answers per model (48 KB): more missed the cache (issue 4)
+    MEMO_BITS = 11  # 2 ** 11 cached answers per model (48 KB): more missed the cache
 
 
 cdef inline Py_ssize_t memo_slot(int64_t history, int64_t next) noexcept nogil:
@@ -424,7 +424,7 @@ cdef class Lattice:
         """One clause: its syllables (canonical, toneless); cand_ids[cand_starts[i]:
         cand_starts[i + 1]], the hanzi syllable i may be (ascending), and cand_logps, the
         encoder's log-probs of each. The one-hanzi arcs at syllable i are its `width` best
-        candidates, best first (ties: in the order given), as decode.top_candidates picks
+        candidates, best first (ties: in the order given), as beam.top_candidates picks
         them. Returns [(score, text)] of the k best distinct texts, plus any that tie the
         k-th."""
         cdef Py_ssize_t n = cand_starts.shape[0] - 1, b

@@ -8,14 +8,13 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..data.clean import HANZI_RUN
-from ..data.prepare import iter_records
+from ..data.records import hanzi_runs, iter_records
 
 
 def training_clauses(data_dir: Path, sources) -> Iterable[str]:
     """The training split's hanzi runs (what the character n-gram counts)."""
     for record in iter_records(data_dir, "train", sources):
-        yield from HANZI_RUN.findall(record["text"])
+        yield from (record["text"][a:b] for a, b in hanzi_runs(record))
 
 
 def training_words(data_dir: Path, sources) -> Iterable[tuple[list[str], list[str]]]:

@@ -1,5 +1,5 @@
-"""Compact count tables for the two language models (ngram.py, wordlm.py): an input method
-holds them in memory for as long as it runs, so they are laid out to be small (issue 4).
+"""Compact count tables for the two language models (ngram.py, words.py): an input method
+holds them in memory for as long as it runs, so they are laid out to be small.
 
 An n-gram table groups its n-grams by history, as compressed sparse rows: `rows[j]` to
 `rows[j + 1]` are history j's n-grams, their next tokens (`next`, ascending) and counts. A

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 from ..data.clean import HANZI_RUN, to_simplified
 
-# Longer entries are phrases the lexicon's readings cannot hold (wordlm.MAX_WORD_LEN).
+# Longer entries are phrases the lexicon's readings cannot hold (words.MAX_WORD_LEN).
 MAX_PRIOR_WORD_LEN = 8
 
 
