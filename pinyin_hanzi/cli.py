@@ -257,15 +257,18 @@ def export(
 
 
 def _converter(model: Optional[Path], backend: str = "auto", threads: int = 0,
-               adapter: Optional[Path] = None):
+               adapter: Optional[Path] = None, script: str = "simplified"):
     from .runtime.converter import Converter
 
-    return Converter.load(model, backend=backend, threads=threads or None, adapter=adapter)
+    return Converter.load(model, backend=backend, threads=threads or None, adapter=adapter,
+                          script=script)
 
 
 _BACKEND = typer.Option("auto", help="auto (onnxruntime when the model has model.int8.onnx "
                                      "and it is installed), onnx or torch.")
 _THREADS = typer.Option(2, min=0, help="Encoder threads (0 = the library's default).")
+_SCRIPT = typer.Option("simplified", help="simplified: no traditional or variant forms among "
+                       "the candidates; any: every hanzi the model knows.")
 _ADAPTER = typer.Option(None, help="A LoRA adapter directory (finetune --method lora) to "
                                    "merge into the model.")
 
@@ -279,12 +282,13 @@ def evaluate(
     backend: str = _BACKEND,
     threads: int = _THREADS,
     adapter: Optional[Path] = _ADAPTER,
+    script: str = _SCRIPT,
 ):
     """Character accuracy, clause top-1/top-k, accuracy by length, frequent confusions."""
     from .evaluate import evaluate as run
 
     try:
-        conv = _converter(model, backend, threads, adapter)
+        conv = _converter(model, backend, threads, adapter, script)
         results = [run(lambda xs: conv.convert_many(xs, top_k), path, top_k) for path in data]
     except USER_ERRORS as e:
         _fail(e)
@@ -313,6 +317,7 @@ def convert(
     backend: str = _BACKEND,
     threads: int = _THREADS,
     adapter: Optional[Path] = _ADAPTER,
+    script: str = _SCRIPT,
     batch_size: int = typer.Option(256, min=1, help="Inputs per model batch."),
 ):
     """Convert pinyin to hanzi: one output line per input, candidates TAB-separated.
@@ -321,7 +326,7 @@ def convert(
     import time
 
     try:
-        conv = _converter(model, backend, threads, adapter)
+        conv = _converter(model, backend, threads, adapter, script)
     except USER_ERRORS as e:
         _fail(e)
     inputs = (q for q in (text or (line.rstrip("\n") for line in sys.stdin)) if q.strip())
@@ -374,6 +379,7 @@ def serve(
     backend: str = _BACKEND,
     threads: int = _THREADS,
     adapter: Optional[Path] = _ADAPTER,
+    script: str = _SCRIPT,
 ):
     """HTTP service (/v1/convert, /v1/convert/batch, /health) and a web input method at /."""
     import uvicorn
@@ -383,7 +389,7 @@ def serve(
 
     try:
         # Loaded here so a bad --model is one line, not a traceback.
-        conv = _converter(model, backend, threads, adapter)
+        conv = _converter(model, backend, threads, adapter, script)
     except USER_ERRORS as e:
         _fail(e)
     uvicorn.run(create_app(model or DEFAULT_MODEL, conv), host=host, port=port,

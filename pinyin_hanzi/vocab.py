@@ -33,6 +33,9 @@ class Vocab:
     syllables: list[str]
     hanzi: list[str]  # hanzi[0] == UNK
     candidates: dict[str, list[str]]
+    traditional: list[str] | None = None
+    """Hanzi that are traditional or variant forms of another (國 of 国), `traditional_forms`;
+    None in files written before it was stored (then computed on first need)."""
 
     def __post_init__(self):
         self.syllable_id = {s: i for i, s in enumerate(self.syllables)}
@@ -66,6 +69,19 @@ class Vocab:
                 sorted(set(self.candidate_ids(syllable))), dtype=np.int64)
         return ids
 
+    def traditional_forms(self) -> set[str]:
+        if self.traditional is None:
+            self.traditional = traditional_forms(self.hanzi[1:])
+        return set(self.traditional)
+
+    def simplified_only(self) -> "Vocab":
+        """The same vocabulary (same ids) with traditional and variant forms out of the
+        candidate table; a syllable that has nothing else keeps them."""
+        out = self.traditional_forms()
+        candidates = {s: [h for h in hs if h not in out] or hs
+                      for s, hs in self.candidates.items()}
+        return Vocab(self.syllables, self.hanzi, candidates, self.traditional)
+
     @classmethod
     def build(cls, hanzi_counts: Counter, pairs: Counter, min_count: int = 2) -> "Vocab":
         """From training-split counts of hanzi and of (syllable, hanzi) pairs."""
@@ -89,11 +105,14 @@ class Vocab:
         candidates = {
             s: sorted(c, key=lambda h: (-c[h], rank[h])) for s, c in table.items()
         }
-        return cls(sorted(SYLLABLES), [UNK, *hanzi], candidates)
+        return cls(sorted(SYLLABLES), [UNK, *hanzi], candidates, traditional_forms(hanzi))
 
     def to_json(self) -> dict:
-        return {"format": "pinyin-hanzi-vocab/1", "syllables": self.syllables,
-                "hanzi": self.hanzi, "candidates": self.candidates}
+        out = {"format": "pinyin-hanzi-vocab/1", "syllables": self.syllables,
+               "hanzi": self.hanzi, "candidates": self.candidates}
+        if self.traditional is not None:
+            out["traditional"] = self.traditional
+        return out
 
     def save(self, path: Path):
         atomic_write_text(Path(path), json.dumps(self.to_json(), ensure_ascii=False))
@@ -103,9 +122,11 @@ class Vocab:
         path = Path(path)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            vocab = cls(data["syllables"], data["hanzi"], data["candidates"])
+            vocab = cls(data["syllables"], data["hanzi"], data["candidates"],
+                        data.get("traditional"))
             unknown = [h for hs in vocab.candidates.values() for h in hs
                        if h not in vocab.hanzi_id]
+            unknown += [h for h in vocab.traditional or () if h not in vocab.hanzi_id]
         except FileNotFoundError:
             raise FileNotFoundError(f"{path}: vocabulary file is missing") from None
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError,
@@ -117,3 +138,24 @@ class Vocab:
             raise ValueError(f"{path}: candidate table names hanzi not in the vocabulary: "
                              f"{unknown[:5]}")
         return vocab
+
+
+def traditional_forms(chars) -> list[str]:
+    """The characters a simplified-Chinese user does not expect among candidates: outside
+    GB 2312 (the 6,763 common simplified hanzi) and changed by OpenCC's traditional ->
+    simplified table. Both tests are needed: 乾 and 麽 are GB 2312 hanzi that OpenCC maps to
+    another, and rare simplified hanzi (镕, 堃) lie outside GB 2312 unchanged."""
+    from opencc import OpenCC
+
+    t2s = OpenCC("t2s")
+    chars = [c for c in chars if len(c) == 1]
+    mapped = t2s.convert("\n".join(chars)).split("\n")
+    return [c for c, m in zip(chars, mapped) if m != c and not _in_gb2312(c)]
+
+
+def _in_gb2312(char: str) -> bool:
+    try:
+        char.encode("gb2312")
+        return True
+    except UnicodeEncodeError:
+        return False

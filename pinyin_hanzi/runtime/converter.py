@@ -49,14 +49,17 @@ class Converter:
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "cpu", backend: str = "auto",
-             threads: int | None = None, adapter: str | Path | None = None) -> "Converter":
+             threads: int | None = None, adapter: str | Path | None = None,
+             script: str = "simplified") -> "Converter":
         """Load a model directory (default: the shipped model), optionally with a LoRA
         adapter (a `finetune --method lora` run's adapter/ directory) merged into it.
 
         backend: "onnx" runs model.int8.onnx on onnxruntime (no torch import), "torch" runs
         model.safetensors, "auto" picks onnx when onnxruntime is installed, the directory has
         the int8 export and the device is the CPU. threads: the encoder's thread cap (default
-        export.DEFAULT_THREADS for onnxruntime; torch's own setting otherwise)."""
+        runtime.encoders.DEFAULT_THREADS for onnxruntime; torch's own setting otherwise).
+        script: "simplified" keeps traditional and variant forms (國 of 国) out of the
+        candidates; "any" offers every hanzi the model knows."""
         from ..lm.ngram import CharNgram
         from ..lm.words import WordLM
         from .encoders import OnnxEncoder, OutputHead, TorchEncoder
@@ -64,6 +67,8 @@ class Converter:
         model_dir = Path(path) if path is not None else DEFAULT_MODEL
         if backend not in ("auto", "onnx", "torch"):
             raise ValueError(f"backend must be auto, onnx or torch, got {backend!r}")
+        if script not in ("simplified", "any"):
+            raise ValueError(f"script must be simplified or any, got {script!r}")
         if backend == "auto":
             backend = "onnx" if (device == "cpu" and (model_dir / INT8_FILE).is_file()
                                  and (model_dir / HEAD_FILE).is_file()
@@ -89,6 +94,8 @@ class Converter:
 
                 model = load_adapter(model, model_dir, adapter)
             encoder, max_len = TorchEncoder(model, threads), model.config.max_len
+        if script == "simplified":
+            vocab = vocab.simplified_only()
         config_file = model_dir / DECODE_FILE
         config = DecodeConfig.read(config_file) if config_file.is_file() else DecodeConfig()
         char_lm = CharNgram.load(model_dir / NGRAM_FILE) if config.lm_weight else None

@@ -41,9 +41,10 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..pinyin import PinyinError
+from ..segment import MAX_INPUT_CHARS
 from .converter import DEFAULT_MODEL, Converter
 
-MAX_PINYIN_CHARS = 256  # the parser's own cap (segment.py); one clause is far shorter
+MAX_PINYIN_CHARS = MAX_INPUT_CHARS  # the parser's own cap; one clause is far shorter
 MAX_BATCH = 64
 TOP_K_MIN, TOP_K_MAX = 1, 20
 # A full batch of maximal ASCII inputs is ~17 KB of JSON; anything far beyond is not a request.
