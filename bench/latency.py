@@ -86,13 +86,14 @@ def main():
         print(json.dumps(worker(args.model, args.worker, args.clauses, args.clause_file)))
         return
 
+    # The parent finds the file, so the measured child imports nothing but the runtime.
+    from pinyin_hanzi.data.decontaminate import benchmark_dir
+
+    clause_file = benchmark_dir() / "pd98_test.tsv"
     rows = []
     for backend in args.backends.split(",") * args.repeats:
-        # The parent finds the file, so the measured child imports nothing but the runtime.
-        from pinyin_hanzi.data.decontaminate import benchmark_dir
-
         cmd = [sys.executable, __file__, "--worker", backend, "--clauses", str(args.clauses),
-               "--clause-file", str(benchmark_dir() / "pd98_test.tsv")]
+               "--clause-file", str(clause_file)]
         if args.model:
             cmd += ["--model", args.model]
         env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")

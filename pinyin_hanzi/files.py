@@ -149,22 +149,17 @@ class _MappedArrays(Mapping):
 
 
 @contextmanager
-def read_arrays(path: Path, file_format: str | tuple[str, ...], what: str,
-                missing_hint: str = "", format_hints: Mapping[str, str] | None = None
+def read_arrays(path: Path, file_format: str, what: str, missing_hint: str = ""
                 ) -> Iterator[Mapping]:
-    """The file's arrays, lazily, after checking its format (one of `file_format`, the
-    first being the current one). Inside the block too, a broken file ends in
-    FileNotFoundError or ValueError naming `path` and `what` it should be; `format_hints`
-    adds advice for known older formats."""
+    """The file's arrays, lazily, after checking its format. Inside the block too, a broken
+    file ends in FileNotFoundError or ValueError naming `path` and `what` it should be."""
     path = Path(path)
-    accepted = (file_format,) if isinstance(file_format, str) else file_format
     try:
         data = _MappedArrays(path)
         try:
             found = bytes(data["format"]).decode()
-            if found not in accepted:
-                hint = (format_hints or {}).get(found, "")
-                raise ValueError(f"format is {found!r}, expected {accepted[0]!r}{hint}")
+            if found != file_format:
+                raise ValueError(f"format is {found!r}, expected {file_format!r}")
             yield data
         finally:
             data.close()
