@@ -267,6 +267,7 @@ def _converter(model: Optional[Path], backend: str = "auto", threads: int = 0,
 _BACKEND = typer.Option("auto", help="auto (onnxruntime when the model has model.int8.onnx "
                                      "and it is installed), onnx or torch.")
 _THREADS = typer.Option(2, min=0, help="Encoder threads (0 = the library's default).")
+_MODEL = typer.Option(None, help="Model directory (default: shipped).")
 _SCRIPT = typer.Option("simplified", help="simplified: no traditional or variant forms among "
                        "the candidates; any: every hanzi the model knows.")
 _ADAPTER = typer.Option(None, help="A LoRA adapter directory (finetune --method lora) to "
@@ -276,7 +277,7 @@ _ADAPTER = typer.Option(None, help="A LoRA adapter directory (finetune --method 
 @app.command()
 def evaluate(
     data: list[Path] = typer.Option(..., help="pinyin TAB hanzi files."),
-    model: Optional[Path] = typer.Option(None, help="Model directory (default: shipped)."),
+    model: Optional[Path] = _MODEL,
     top_k: int = 5,
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write JSON here."),
     backend: str = _BACKEND,
@@ -311,7 +312,7 @@ def evaluate(
 @app.command()
 def convert(
     text: list[str] = typer.Argument(None, help="Pinyin inputs; none = one per stdin line."),
-    model: Optional[Path] = typer.Option(None, help="Model directory (default: shipped)."),
+    model: Optional[Path] = _MODEL,
     top_k: int = typer.Option(5, help="Candidates per input."),
     as_json: bool = typer.Option(False, "--json", help="JSON lines with scores."),
     backend: str = _BACKEND,
@@ -372,7 +373,7 @@ def plot(run_dir: Path = typer.Argument(..., help="A training run directory.")):
 
 @app.command()
 def serve(
-    model: Optional[Path] = typer.Option(None, help="Model directory (default: shipped)."),
+    model: Optional[Path] = _MODEL,
     host: str = typer.Option("127.0.0.1", help="Interface to listen on (0.0.0.0 = every "
                                                "interface, reachable from the network)."),
     port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),

@@ -8,7 +8,7 @@ because the model and the CLI need a single answer without a lexicon.
 * Apostrophes and spaces are hard boundaries: no syllable crosses them (``xi'an`` -> xi an).
 * Ranking of ``Segmentation.syllables``, compared in this order, smaller wins:
     1. fewer syllables (``xian`` -> xian, not xi an);
-    2. fewer incomplete syllables (only with ``allow_partial``);
+    2. fewer incomplete syllables (partial or abbreviated, only if ``ParseOptions`` allow them);
     3. fewer vowel-less syllables ``m n ng hm hng r`` (``dier`` -> di er 第二, not die r);
     4. fewer syllables starting with a, e or o right after one ending in n, g or r, inside
        one chunk (``fangan`` -> fan gan 反感, not fang an 方案; ``mingan`` -> min gan 敏感).
@@ -24,9 +24,11 @@ because the model and the CLI need a single answer without a lexicon.
   than ``MAX_INPUT_CHARS`` characters or ``max_len`` syllables is "too long".
 
 Every edge of the graph carries its kind (``FULL``: a whole syllable; ``PARTIAL``: the unfinished
-last one while typing), and its cost is charged by kind, as librime tags spellings normal,
+last one while typing; ``ABBREVIATED``: a syllable cut short anywhere, ``zg`` for zhong guo or
+``zhon`` for zhong), and its cost is charged by kind, as librime tags spellings normal,
 abbreviation, fuzzy or completion: a new input form is one more kind made in ``_chunk_edges``
-with its cost, not a new code path through the parser or the decoder.
+with its cost, not a new code path through the parser or the decoder. Which kinds a parse may
+use is its ``ParseOptions``; what syllables a cut one may stand for is spelling.py's business.
 
 Cost is linear in the input: a dynamic program over (offset, syllable), at most
 ``MAX_SYLLABLE_LEN`` syllables per offset; ``all_splits`` walks the pruned lattice lazily.
@@ -47,7 +49,8 @@ from pinyin_hanzi.pinyin import (
     normalize_with_offsets,
 )
 
-__all__ = ["MAX_INPUT_CHARS", "MAX_INPUT_SYLLABLES", "Segmentation", "segment"]
+__all__ = ["ABBREVIATED", "FULL", "MAX_INPUT_CHARS", "MAX_INPUT_SYLLABLES", "PARTIAL",
+           "ParseOptions", "Segmentation", "segment"]
 
 MAX_INPUT_CHARS = 256
 MAX_INPUT_SYLLABLES = 64
@@ -60,27 +63,39 @@ _CONSONANT_SYLLABLES = frozenset(s for s in SYLLABLES if not _VOWELS & set(s))
 _PREFIXES = frozenset(s[:k] for s in SPELLINGS for k in range(1, len(s) + 1))
 
 
-FULL, PARTIAL = "full", "partial"  # the kinds of edge
+FULL, PARTIAL, ABBREVIATED = "full", "partial", "abbreviated"  # the kinds of edge
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """Which kinds of edge besides ``FULL`` a parse may use.
+
+    ``partial``: the input may end inside a syllable, as an IME sees it while the user types
+    (``nih`` -> ni h). ``abbreviated``: any syllable may be cut short, to its initial or
+    further (``zgrm`` -> z g r m, ``zhonguo`` -> zhon guo); the cut ones cost more, so an input
+    that is whole pinyin parses as it would without this option."""
+
+    partial: bool = False
+    abbreviated: bool = False
+
+
+STRICT = ParseOptions()
 
 
 @dataclass(frozen=True)
 class _Edge:
     """One syllable in the graph: ``length`` letters of the normalised text spell ``syllable``."""
 
-    syllable: str  # canonical (lue -> lve); an incomplete prefix if PARTIAL
+    syllable: str  # canonical (lue -> lve); as typed if cut short (PARTIAL, ABBREVIATED)
     length: int
     kind: str
-    cost: tuple[int, int, int, int]  # (syllables, partial, vowel-less, vowel-after-n/g/r)
-
-    @property
-    def partial(self) -> bool:
-        return self.kind == PARTIAL
+    cost: tuple[int, int, int, int]  # (syllables, cut short, vowel-less, vowel-after-n/g/r)
 
 
 def _edge(spelling: str, kind: str) -> _Edge:
-    syllable = spelling if kind == PARTIAL else SPELLINGS[spelling]
+    syllable = SPELLINGS[spelling] if kind == FULL else spelling
     return _Edge(syllable, len(spelling), kind,
-                 (1, int(kind == PARTIAL), int(syllable in _CONSONANT_SYLLABLES), 0))
+                 (1, int(kind != FULL), int(syllable in _CONSONANT_SYLLABLES), 0))
 
 
 def _joint_penalty(prev: _Edge, nxt: _Edge) -> int:
@@ -100,8 +115,8 @@ class Segmentation:
     start at offset ``i`` of ``normalized`` and lie on at least one complete split (longest
     first; empty at separators). Each syllable covers ``len(syllable)`` letters, aliases
     included (``lue`` is stored as ``lve``). ``spans`` gives each best syllable's
-    ``(start, end)`` in the original ``text``. ``partial`` is True when the best split ends in
-    an incomplete syllable (only possible with ``allow_partial=True``).
+    ``(start, end)`` in the original ``text``, ``kinds`` its kind (``FULL``, ``PARTIAL`` or
+    ``ABBREVIATED``: the last two only as the parse's ``ParseOptions`` allow).
     """
 
     text: str
@@ -109,7 +124,12 @@ class Segmentation:
     syllables: tuple[str, ...]
     spans: tuple[tuple[int, int], ...]
     lattice: tuple[tuple[str, ...], ...]
-    partial: bool = False
+    kinds: tuple[str, ...] = ()
+
+    @property
+    def partial(self) -> bool:
+        """True when the best split ends in an unfinished syllable."""
+        return bool(self.kinds) and self.kinds[-1] == PARTIAL
 
     def all_splits(self, limit: int | None = 1000) -> Iterator[tuple[str, ...]]:
         """Yield every legal split: the best first, then the rest depth-first, longest
@@ -148,8 +168,8 @@ class Segmentation:
             offsets.append(start)
 
 
-def _chunk_edges(chunk: str, allow_partial: bool) -> list[list[_Edge]]:
-    """Edges starting at each offset of ``chunk``."""
+def _chunk_edges(chunk: str, partial: bool, abbreviated: bool) -> list[list[_Edge]]:
+    """Edges starting at each offset of ``chunk``; ``partial``: it may end inside a syllable."""
     edges: list[list[_Edge]] = []
     end = len(chunk)
     for i in range(end):
@@ -158,8 +178,11 @@ def _chunk_edges(chunk: str, allow_partial: bool) -> list[list[_Edge]]:
             spelling = chunk[i:i + length]
             if spelling in SPELLINGS:
                 here.append(_edge(spelling, FULL))
-            elif allow_partial and i + length == end and spelling in _PREFIXES:
-                here.append(_edge(spelling, PARTIAL))
+            elif spelling in _PREFIXES:
+                if partial and i + length == end:
+                    here.append(_edge(spelling, PARTIAL))
+                elif abbreviated:
+                    here.append(_edge(spelling, ABBREVIATED))
         edges.append(here)
     return edges
 
@@ -226,21 +249,22 @@ def _best_split(edges: list[list[_Edge]], n: int) -> tuple[list[tuple[int, _Edge
 
 
 @lru_cache(maxsize=4096)
-def _parse_chunk(chunk: str, allow_partial: bool):
+def _parse_chunk(chunk: str, partial: bool, abbreviated: bool):
     """One chunk's edges and best split (_chunk_edges, _best_split), remembered: chunks
     repeat (spaced input is one syllable per chunk), and this is most of a parse's time.
     Callers only read the lists."""
-    edges = _chunk_edges(chunk, allow_partial)
+    edges = _chunk_edges(chunk, partial, abbreviated)
     return (edges, *_best_split(edges, len(chunk)))
 
 
-def segment(text: str, max_len: int | None = None, *, allow_partial: bool = False) -> Segmentation:
+def segment(text: str, max_len: int | None = None, options: ParseOptions = STRICT
+            ) -> Segmentation:
     """Parse typed pinyin into syllables (see the module docstring for the ranking rule).
 
     ``max_len`` caps the number of syllables in the best split (default
     ``MAX_INPUT_SYLLABLES``, e.g. the model's context; a larger one also raises the character
-    cap above ``MAX_INPUT_CHARS``). ``allow_partial`` lets the input end in
-    an incomplete syllable, as an IME sees it while the user types (``nih`` -> ni h).
+    cap above ``MAX_INPUT_CHARS``). ``options`` allow unfinished and abbreviated syllables
+    (``ParseOptions``).
 
     >>> segment("xianzai").syllables, segment("Xi'an").syllables
     (('xian', 'zai'), ('xi', 'an'))
@@ -278,7 +302,8 @@ def segment(text: str, max_len: int | None = None, *, allow_partial: bool = Fals
     while start < n:
         end = normalized.find("'", start)
         end = n if end < 0 else end
-        edges, path, on_path = _parse_chunk(normalized[start:end], allow_partial and end == n)
+        edges, path, on_path = _parse_chunk(normalized[start:end], options.partial and end == n,
+                                            options.abbreviated)
         if not path:
             raise error(*_unparsable(normalized, start, end, edges))
         best.extend((start + i, e) for i, e in path)
@@ -297,5 +322,5 @@ def segment(text: str, max_len: int | None = None, *, allow_partial: bool = Fals
         syllables=tuple(e.syllable for _, e in best),
         spans=tuple(original(i, i + e.length) for i, e in best),
         lattice=tuple(lattice),
-        partial=best[-1][1].partial,
+        kinds=tuple(e.kind for _, e in best),
     )

@@ -5,7 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pinyin_hanzi.pinyin import SYLLABLES, PinyinError
-from pinyin_hanzi.segment import MAX_INPUT_CHARS, MAX_INPUT_SYLLABLES, segment
+from pinyin_hanzi.segment import (ABBREVIATED, FULL, MAX_INPUT_CHARS, MAX_INPUT_SYLLABLES,
+                                  PARTIAL, ParseOptions, segment)
 
 SORTED_SYLLABLES = sorted(SYLLABLES)
 
@@ -161,15 +162,49 @@ def test_too_many_syllables():
     ],
 )
 def test_allow_partial(text, best, partial):
-    seg = segment(text, allow_partial=True)
+    seg = segment(text, options=ParseOptions(partial=True))
     assert seg.syllables == tuple(best.split()) and seg.partial is partial
 
 
 def test_partial_only_at_the_end():
     with pytest.raises(PinyinError, match="incomplete syllable at position 0: 'zh'"):
-        segment("zh'ni", allow_partial=True)
+        segment("zh'ni", options=ParseOptions(partial=True))
     with pytest.raises(PinyinError, match="incomplete syllable"):
         segment("nih")
+
+
+ABBREVIATIONS = ParseOptions(partial=True, abbreviated=True)
+
+
+@pytest.mark.parametrize(
+    "text, best, kinds",
+    [
+        ("zgrm", "z g r m", "AAFF"),  # r and m are syllables too (spelling.py widens them)
+        ("nh", "n h", "FP"),
+        ("zhongg", "zhong g", "FP"),
+        ("zhonguo", "zhon guo", "AF"),  # zhong uo is no split
+        ("zhong g ren m", "zhong g ren m", "FAFF"),
+        ("zh'g", "zh g", "AP"),
+        ("xian", "xian", "F"),  # whole pinyin parses as it would without the option
+        ("xianzai", "xian zai", "FF"),
+        ("fangan", "fan gan", "FF"),
+    ],
+)
+def test_abbreviated(text, best, kinds):
+    seg = segment(text, options=ABBREVIATIONS)
+    letter = {"F": FULL, "P": PARTIAL, "A": ABBREVIATED}
+    assert seg.syllables == tuple(best.split())
+    assert seg.kinds == tuple(letter[k] for k in kinds)
+
+
+def test_abbreviated_may_end_cut_too():
+    # Without `partial`, a cut last syllable is an abbreviation like the others.
+    assert segment("zgzh", options=ParseOptions(abbreviated=True)).kinds == (ABBREVIATED,) * 3
+
+
+def test_abbreviated_still_rejects_what_is_no_pinyin():
+    with pytest.raises(PinyinError, match="not pinyin at position 2: 'v'"):
+        segment("zgv", options=ABBREVIATIONS)
 
 
 # --- properties ------------------------------------------------------------------------------
@@ -177,10 +212,10 @@ def test_partial_only_at_the_end():
 pinyinish = st.text(alphabet="aeginouvxzhr' AEGNZH", max_size=40)
 
 
-@given(st.one_of(st.text(), pinyinish), st.booleans())
-def test_raises_only_pinyin_error(text, allow_partial):
+@given(st.one_of(st.text(), pinyinish), st.booleans(), st.booleans())
+def test_raises_only_pinyin_error(text, partial, abbreviated):
     try:
-        seg = segment(text, allow_partial=allow_partial)
+        seg = segment(text, options=ParseOptions(partial, abbreviated))
     except PinyinError as error:
         assert 0 <= error.position <= len(text)
         assert error.span == text[error.position:error.position + len(error.span)]
