@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pinyin_hanzi"
 # The parts, bottom up; a module may import its own part and the parts before it. The
 # top-level modules not listed (cli.py, export.py, __init__.py) sit on top of everything.
 LAYERS = [
-    ("base", {"pinyin", "segment", "vocab", "files", "evaluate", "plots"}),
+    ("base", {"pinyin", "segment", "spelling", "vocab", "files", "evaluate", "plots"}),
     ("data", None),
     ("training", {"model", "objectives", "checkpoint", "adapt", "train"}),
     ("lm", None),

@@ -254,6 +254,45 @@ class WordLM:
             found.sort(key=lambda x: x[:2])  # stable: words stay in order
         return found
 
+    def matching(self, sets: list[Iterable[str]], max_len: int = 7
+                 ) -> list[tuple[int, tuple[str, ...], int]]:
+        """Every lexicon word of 2 to `max_len` (at most KEY_SYLLABLES) syllables whose reading
+        takes, at each position p it covers, one of the syllables in sets[p] (an abbreviated
+        or fuzzy input): (start position, reading, word index). Words of one length and
+        first syllables are one run of the sorted keys, so each position narrows the runs
+        with one vectorised binary search."""
+        digits = [np.array(sorted(self.syllable_id[s] + 1 for s in set(options)
+                                  if s in self.syllable_id), dtype=np.int64)
+                  for options in sets]
+        found = []
+        for start in range(len(sets)):
+            for length in range(2, min(max_len, KEY_SYLLABLES, len(sets) - start) + 1):
+                prefixes = np.zeros(1, dtype=np.int64)
+                for k in range(length):
+                    d = digits[start + k]
+                    if not len(d):
+                        prefixes = prefixes[:0]
+                        break
+                    prefixes = (prefixes[:, None] * READING_BASE + d[None, :]).ravel()
+                    scale = READING_BASE ** (length - 1 - k)
+                    lo = np.searchsorted(self.reading_keys, prefixes * scale, "left")
+                    hi = np.searchsorted(self.reading_keys, (prefixes + 1) * scale, "left")
+                    prefixes = prefixes[hi > lo]
+                    if not len(prefixes):
+                        break
+                if not len(prefixes):
+                    continue
+                lo = np.searchsorted(self.reading_keys, prefixes, "left").tolist()
+                hi = np.searchsorted(self.reading_keys, prefixes, "right").tolist()
+                for key, a, b in zip(prefixes.tolist(), lo, hi):
+                    reading = []
+                    for _ in range(length):
+                        key, d = divmod(key, READING_BASE)
+                        reading.append(self.syllables[d - 1])
+                    reading = tuple(reversed(reading))
+                    found.extend((start, reading, w) for w in self.reading_words[a:b].tolist())
+        return found
+
     def logprobs(self, previous, words) -> np.ndarray:
         """log P(word | previous word), by index, for arrays that broadcast together
         (BOUNDARY as history = clause start, as the word = clause end; UNKNOWN = a hanzi the

@@ -24,11 +24,14 @@ import numpy as np
 from ..checkpoint import DECODE_FILE, HEAD_FILE, INT8_FILE, NGRAM_FILE, WORDLM_FILE
 from ..decode import Candidate, DecodeConfig, make_decoder
 from ..pinyin import PinyinError
-from ..segment import MAX_INPUT_CHARS, segment
+from ..decode.readings import likely_readings
+from ..segment import FULL, MAX_INPUT_CHARS, ParseOptions, Segmentation, segment
+from ..spelling import InputOptions, syllable_sets
 
 DEFAULT_MODEL = Path(__file__).parents[1] / "assets" / "default_model"
 WINDOW_OVERLAP = 16
 MAX_SPLITS = 3  # alternative segmentations scored per input
+MAX_READINGS = 4  # readings scored per abbreviated, unfinished or fuzzy input
 
 
 class Converter:
@@ -106,30 +109,61 @@ class Converter:
         _return_freed_memory()
         return converter
 
-    def convert(self, text: str, top_k: int = 5) -> list[Candidate]:
+    def convert(self, text: str, top_k: int = 5, options: InputOptions | None = None
+                ) -> list[Candidate]:
         """Pinyin as typed -> up to `top_k` distinct hanzi candidates, best first."""
-        return self.convert_many([text], top_k)[0]
+        return self.convert_many([text], top_k, options=options)[0]
 
-    def convert_many(self, texts: list[str], top_k: int = 5, batch_size: int = 256
-                     ) -> list[list[Candidate]]:
-        """Many inputs at once (batched through the model); one candidate list per input.
+    def parse(self, text: str, options: InputOptions) -> tuple[Segmentation, list[frozenset]]:
+        """`text`'s best split and, per syllable, the ones it may stand for that this
+        model has hanzi for (spelling.syllable_sets). Abbreviated syllables are tried only
+        when `text` is not whole pinyin, and only with a word model to expand them."""
+        max_len = None if len(text) <= MAX_INPUT_CHARS else len(text)
+        try:
+            seg = segment(text, max_len)
+        except PinyinError:
+            if not options.abbreviated or self.word_lm is None:
+                raise
+            seg = segment(text, max_len, ParseOptions(abbreviated=True))
+        sets = [frozenset(x for x in group if self.vocab.candidates.get(x))
+                for group in syllable_sets(seg, options)]
+        for group, syllable, (a, b) in zip(sets, seg.syllables, seg.spans):
+            if not group:
+                raise PinyinError(f"no hanzi in this model reads {syllable!r} "
+                                  f"(at position {a}: {text[a:b]!r})", a, text[a:b])
+        return seg, sets
+
+    def readings(self, text: str, options: InputOptions) -> list[tuple[str, ...]]:
+        """The syllable sequences `text` is converted as: its best split and up to
+        MAX_SPLITS - 1 others as long (`fangan`: fan gan, fang an) when it is whole pinyin
+        read as typed; else (cut syllables, fuzzy pairs, the last syllable unfinished) the
+        MAX_READINGS the word model finds likeliest (decode.readings)."""
+        seg, sets = self.parse(text, options)
+        if all(group == {s} for group, s in zip(sets, seg.syllables)):
+            if len(seg.syllables) == seg.normalized.count("'") + 1:
+                # One syllable per chunk (as in `ni hao`): any other split has more syllables.
+                return [seg.syllables]
+            splits = [s for s in seg.all_splits(limit=16) if len(s) == len(seg.syllables)
+                      and all(self.vocab.candidates.get(x) for x in s)]
+            return splits[:MAX_SPLITS]
+        if self.word_lm is None:
+            raise ValueError("abbreviated, unfinished or fuzzy pinyin needs a model with a "
+                             "word model (pinyin-hanzi lm)")
+        found = likely_readings(self.word_lm, self.vocab, sets, MAX_READINGS,
+                                word_bonus=self.config.word_bonus)
+        whole = [seg.syllables] if all(k == FULL for k in seg.kinds) else []
+        return (whole + [r for r in found if r not in whole])[:MAX_READINGS] or [
+            tuple(sorted(group)[0] for group in sets)]
+
+    def convert_many(self, texts: list[str], top_k: int = 5, batch_size: int = 256,
+                     options: InputOptions | None = None) -> list[list[Candidate]]:
+        """Many inputs at once (batched through the model); one candidate list per input,
+        read as `options` say (spelling.InputOptions: abbreviations on, no fuzzy pairs).
         Raises PinyinError on the first invalid input."""
         if top_k < 1:
             raise ValueError(f"top_k must be >= 1, got {top_k}")
-        splits_per_text = []
-        for text in texts:
-            seg = segment(text, max_len=None if len(text) <= MAX_INPUT_CHARS else len(text))
-            for syllable, (a, b) in zip(seg.syllables, seg.spans):
-                if not self.vocab.candidates.get(syllable):
-                    raise PinyinError(f"no hanzi in this model reads {syllable!r} "
-                                      f"(at position {a}: {text[a:b]!r})", a, text[a:b])
-            if len(seg.syllables) == seg.normalized.count("'") + 1:
-                # One syllable per chunk (as in `ni hao`): any other split has more syllables.
-                splits = [seg.syllables]
-            else:
-                splits = [s for s in seg.all_splits(limit=16) if len(s) == len(seg.syllables)
-                          and all(self.vocab.candidates.get(x) for x in s)]
-            splits_per_text.append(splits[:MAX_SPLITS])
+        options = options or InputOptions()
+        splits_per_text = [self.readings(text, options) for text in texts]
         flat = [list(s) for splits in splits_per_text for s in splits]
         scored = self.convert_syllables(flat, top_k, batch_size)
         results, i = [], 0

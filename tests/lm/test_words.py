@@ -169,3 +169,36 @@ def test_training_words_follow_the_annotated_readings(tmp_path_factory):
         assert len(words) == len(readings)
         for word, reading in zip(words, readings):
             assert len(reading.split()) == len(word)
+
+
+@pytest.mark.parametrize(
+    "sets, found",
+    [
+        ([{"wo", "wa"}, {"men", "ma"}], [(0, "我们")]),
+        ([{"wo"}, {"men"}, {"xi", "xing"}, {"huan", "zou"}],
+         [(0, "我们"), (2, "喜欢"), (2, "行走")]),
+        ([{"yin"}, {"hang", "xing"}], [(0, "银行")]),
+        ([{"wo"}], []),
+        ([{"wo"}, set()], []),
+        ([{"zzz"}, {"men"}], []),
+    ],
+)
+def test_matching_finds_words_whose_reading_fits(sets, found):
+    lm = WordLM.train(TOY, LISTED)
+    assert sorted((i, lm.word(w)) for i, _, w in lm.matching(sets)) == sorted(found)
+
+
+def test_matching_agrees_with_a_scan_of_the_lexicon():
+    lm = WordLM.train(TOY, LISTED)
+    readings = {}
+    for words, spelled in TOY + [([w], [r]) for w, r in LISTED]:
+        for word, reading in zip(words, spelled):
+            if len(word) > 1:
+                readings.setdefault(word, set()).add(tuple(reading.split()))
+    sets = [{"wo", "qu", "xi", "mo"}, {"men", "dai", "huan", "ni"}, {"xi", "le", "yin"},
+            {"huan", "hang"}]
+    expected = {(start, reading, word) for word, rs in readings.items() for reading in rs
+                for start in range(len(sets) - len(reading) + 1)
+                if all(s in sets[start + k] for k, s in enumerate(reading))}
+    got = {(start, reading, lm.word(w)) for start, reading, w in lm.matching(sets)}
+    assert got == expected and len(expected) >= 4

@@ -1,0 +1,99 @@
+"""What each typed syllable may stand for: the syllable sets an input method decodes over.
+
+A parse (segment.py) gives one spelling per position and its kind. Here each becomes the set
+of canonical syllables the user may mean, as librime turns spellings into syllables by rule:
+
+* ``FULL`` - the syllable itself; with ``complete_last``, the last one also stands for every
+  syllable it begins (``ni ha`` while typing: ha, hai, han, hang, hao);
+* ``PARTIAL`` / ``ABBREVIATED`` - every syllable the letters begin (``zho`` -> zhong, zhou;
+  ``g`` -> ga ... guo; a lone ``z`` begins zh syllables too, as in Rime, so ``zgrm`` can be
+  中国人民); with ``abbreviated``, the syllables that are also initials (``m``, ``n``, ``r``)
+  are read as initials too;
+* fuzzy pairs (模糊音, each an option, off by default) then add the syllables one swap away:
+  initials ``z/zh c/ch s/sh n/l f/h r/l``, finals ``an/ang en/eng in/ing ian/iang uan/uang``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .pinyin import SPELLINGS, SYLLABLES
+from .segment import FULL, Segmentation
+
+__all__ = ["FUZZY_PAIRS", "InputOptions", "syllable_sets"]
+
+FUZZY_PAIRS: tuple[str, ...] = (
+    "z/zh", "c/ch", "s/sh", "n/l", "f/h", "r/l",
+    "an/ang", "en/eng", "in/ing", "ian/iang", "uan/uang",
+)
+_INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q",
+             "x", "r", "z", "c", "s", "y", "w")
+
+
+@dataclass(frozen=True)
+class InputOptions:
+    """How typed pinyin is read.
+
+    ``abbreviated``: syllables may be cut short, down to their initial (``zgrm``, ``zhongg``),
+    tried only when the input is not whole pinyin; ``complete_last``: the last syllable may be
+    unfinished even when it spells a whole one (``ni ha`` -> 你好), as while typing;
+    ``fuzzy``: the ``FUZZY_PAIRS`` to treat as one sound."""
+
+    abbreviated: bool = True
+    complete_last: bool = False
+    fuzzy: frozenset[str] = frozenset()
+
+    def __post_init__(self):
+        unknown = sorted(set(self.fuzzy) - set(FUZZY_PAIRS))
+        if unknown:
+            raise ValueError(f"unknown fuzzy pair {unknown[0]!r}; choose from "
+                             f"{', '.join(FUZZY_PAIRS)}")
+        object.__setattr__(self, "fuzzy", frozenset(self.fuzzy))
+
+
+def _split(syllable: str) -> tuple[str, str]:
+    """``zhong`` -> ("zh", "ong"), ``an`` -> ("", "an")."""
+    for head in _INITIALS:
+        if syllable.startswith(head) and len(syllable) > len(head):
+            return head, syllable[len(head):]
+    return "", syllable
+
+
+@lru_cache(maxsize=None)
+def _begun_by(prefix: str) -> frozenset[str]:
+    """The canonical syllables a spelling starting with ``prefix`` may be."""
+    return frozenset(canonical for spelling, canonical in SPELLINGS.items()
+                     if spelling.startswith(prefix))
+
+
+@lru_cache(maxsize=None)
+def _fuzzy_variants(syllable: str, pairs: frozenset[str]) -> frozenset[str]:
+    head, final = _split(syllable)
+    heads, finals = {head}, {final}
+    for pair in pairs:
+        a, b = pair.split("/")
+        swap = {a: b, b: a}
+        if pair in FUZZY_PAIRS[:6]:
+            heads |= {swap[h] for h in list(heads) if h in swap}
+        else:
+            finals |= {swap[f] for f in list(finals) if f in swap}
+    return frozenset(h + f for h in heads for f in finals if h + f in SYLLABLES)
+
+
+def syllable_sets(seg: Segmentation, options: InputOptions) -> list[frozenset[str]]:
+    """Per position of ``seg``'s best split, the syllables it may stand for (its own first
+    when it is one)."""
+    sets = []
+    last = len(seg.syllables) - 1
+    for i, (syllable, kind) in enumerate(zip(seg.syllables, seg.kinds)):
+        if kind == FULL and not (i == last and options.complete_last):
+            consonant_only = not set(syllable) & set("aeiouv")
+            wide = options.abbreviated and consonant_only and len(_begun_by(syllable)) > 1
+            base = _begun_by(syllable) if wide else frozenset((syllable,))
+        else:
+            base = _begun_by(syllable)
+        if options.fuzzy:
+            base = frozenset(v for s in base for v in _fuzzy_variants(s, options.fuzzy))
+        sets.append(base)
+    return sets

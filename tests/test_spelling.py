@@ -1,0 +1,65 @@
+"""Tests for pinyin_hanzi.spelling: what each typed syllable may stand for."""
+
+import pytest
+
+from pinyin_hanzi.pinyin import SYLLABLES
+from pinyin_hanzi.segment import ParseOptions, segment
+from pinyin_hanzi.spelling import FUZZY_PAIRS, InputOptions, syllable_sets
+
+CUT = ParseOptions(abbreviated=True)
+
+
+def sets(text, parse=ParseOptions(), **options):
+    return [set(s) for s in syllable_sets(segment(text, options=parse), InputOptions(**options))]
+
+
+@pytest.mark.parametrize(
+    "text, parse, options, expected",
+    [
+        ("ni hao", ParseOptions(), {}, [{"ni"}, {"hao"}]),
+        ("ni ha", ParseOptions(), {"complete_last": True},
+         [{"ni"}, {"ha", "hai", "han", "hang", "hao"}]),
+        ("zhon guo", CUT, {}, [{"zhong"}, {"guo"}]),
+        ("nv", ParseOptions(), {"complete_last": True}, [{"nv", "nve"}]),
+        ("nu", ParseOptions(), {"complete_last": True},
+         [{"nu", "nuan", "nun", "nuo", "nve"}]),  # nue is typed for nve
+        ("lue", ParseOptions(), {}, [{"lve"}]),  # an alias spelling
+        ("zong", ParseOptions(), {"fuzzy": {"z/zh"}}, [{"zong", "zhong"}]),
+        ("zong", ParseOptions(), {"fuzzy": {"z/zh", "en/eng"}}, [{"zong", "zhong"}]),
+        ("xian", ParseOptions(), {"fuzzy": {"an/ang"}}, [{"xian"}]),  # ian is its own pair
+        ("xian", ParseOptions(), {"fuzzy": {"ian/iang"}}, [{"xian", "xiang"}]),
+        ("chuan", ParseOptions(), {"fuzzy": {"c/ch", "uan/uang"}},
+         [{"chuan", "chuang", "cuan"}]),  # cuang is no syllable
+        ("lan", ParseOptions(), {"fuzzy": {"n/l", "an/ang"}}, [{"lan", "lang", "nan", "nang"}]),
+        ("ren", ParseOptions(), {"fuzzy": {"r/l"}}, [{"ren", "len"}]),
+        ("fu", ParseOptions(), {"fuzzy": {"f/h"}}, [{"fu", "hu"}]),
+        ("xin", ParseOptions(), {"fuzzy": {"in/ing"}}, [{"xin", "xing"}]),
+        ("zhen", ParseOptions(), {"fuzzy": {"en/eng"}}, [{"zhen", "zheng"}]),
+    ],
+)
+def test_syllable_sets(text, parse, options, expected):
+    assert sets(text, parse, **options) == expected
+
+
+def test_an_initial_stands_for_every_syllable_it_begins():
+    g, = sets("g", CUT)
+    assert g == {s for s in SYLLABLES if s.startswith("g")}
+    z, = sets("z", CUT)
+    assert {"zhong", "zi", "zuo"} <= z  # z begins zh syllables too, as in Rime
+    assert not {"ce", "a"} & z
+
+
+def test_consonant_syllables_widen_only_when_abbreviating():
+    assert sets("m", ParseOptions(), abbreviated=False) == [{"m"}]
+    assert {"m", "ma", "men"} <= sets("m", ParseOptions())[0]
+
+
+def test_every_fuzzy_variant_is_a_syllable():
+    for text in ("zhuang", "shang", "ceng", "lin", "nian", "huan", "ri"):
+        for group in sets(text, fuzzy=set(FUZZY_PAIRS)):
+            assert group <= SYLLABLES and text in group
+
+
+def test_unknown_fuzzy_pair_is_named():
+    with pytest.raises(ValueError, match="unknown fuzzy pair 'k/g'"):
+        InputOptions(fuzzy={"k/g"})
