@@ -1,0 +1,142 @@
+"""Tests for the typing session (pinyin_hanzi.runtime.session) and the input forms the
+Converter reads (abbreviated, unfinished, fuzzy), on the shipped default model: what it
+answers for common words is what an input method's user sees."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from pinyin_hanzi.pinyin import PinyinError
+from pinyin_hanzi.runtime.converter import Converter
+from pinyin_hanzi.runtime.session import Session
+from pinyin_hanzi.spelling import InputOptions
+from tiny_run import one_thread
+
+
+@pytest.fixture(scope="module")
+def converter():
+    with one_thread():
+        yield Converter.load()
+
+
+def texts(candidates):
+    return [c.text for c in candidates]
+
+
+@pytest.mark.parametrize(
+    "text, expected, within",
+    [
+        ("zgrm", "中国人民", 1),
+        ("zhongg", "中国", 1),
+        ("zhong g ren m", "中国人民", 1),
+        ("zhonguo", "中国", 1),
+        ("bjdx", "北京大学", 1),
+        ("nh", "你好", 5),
+        ("nihaox", "你好像", 5),
+        ("xian", "先", 5),  # whole pinyin stays as it was: one syllable
+        ("xi'an", "西安", 1),
+    ],
+)
+def test_abbreviated_and_cut_input(converter, text, expected, within):
+    assert expected in texts(converter.convert(text, top_k=within))
+
+
+def test_whole_pinyin_is_read_exactly_as_typed(converter):
+    # Abbreviations are tried only when the input is not whole pinyin.
+    assert converter.readings("zhongguo", InputOptions()) == [("zhong", "guo")]
+    assert converter.convert("ni ha")[0].text != "你好"
+
+
+def test_unfinished_last_syllable(converter):
+    options = InputOptions(complete_last=True)
+    assert converter.convert("ni ha", options=options)[0].text == "你好"
+
+
+@pytest.mark.parametrize(
+    "text, pairs, expected",
+    [
+        ("zongguo", {"z/zh"}, "中国"),
+        ("lihao", {"n/l"}, "你好"),
+        ("xiansheng", {"an/ang", "en/eng"}, "先生"),
+        ("shenme", {"s/sh"}, "什么"),
+        ("senme", {"s/sh"}, "什么"),
+    ],
+)
+def test_fuzzy_pairs(converter, text, pairs, expected):
+    assert expected in texts(converter.convert(text, options=InputOptions(fuzzy=pairs)))
+
+
+def test_without_abbreviations_cut_input_is_an_error(converter):
+    with pytest.raises(PinyinError, match="incomplete syllable"):
+        converter.convert("zhongg", options=InputOptions(abbreviated=False))
+
+
+def test_abbreviations_still_reject_what_is_no_pinyin(converter):
+    with pytest.raises(PinyinError, match="not pinyin at position 2"):
+        converter.convert("zgv")
+
+
+# --- Session ---------------------------------------------------------------------------------
+
+def test_select_part_leaves_the_rest_to_convert(converter):
+    s = Session(converter)
+    s.type("zhongguorenmin")
+    cands = s.candidates()
+    assert cands[0].text == "中国人民" and cands[0].length == len("zhongguorenmin")
+    part = texts(cands).index("中国")
+    assert cands[part].length == len("zhongguo")
+    assert s.select(part) is None
+    assert s.keys == "renmin" and s.preedit == "中国renmin"
+    assert s.candidates()[0].text == "人民"
+    assert s.select(0) == "中国人民"  # the input is used up: committed
+    assert s.keys == "" and s.preedit == "" and s.context == "中国人民"
+
+
+def test_typing_backspace_and_commit(converter):
+    s = Session(converter)
+    assert s.candidates() == []
+    for key in "nih":
+        s.type(key)
+    assert s.candidates()[0].text == "你好"  # h: the unfinished syllable
+    s.type("ao")
+    s.backspace()
+    assert s.keys == "niha"
+    assert s.commit() == s.context == "你好"
+    assert s.keys == "" and s.commit() == ""
+
+
+def test_backspace_with_no_keys_undoes_the_last_selection(converter):
+    s = Session(converter)
+    s.type("zhongguorenmin")
+    s.select(texts(s.candidates()).index("中国"))
+    for _ in "renmin":
+        s.backspace()
+    assert s.preedit == "中国"
+    s.backspace()
+    assert s.keys == "zhongguo" and s.preedit == "zhongguo"
+
+
+def test_reset_and_bad_input(converter):
+    s = Session(converter)
+    s.type("ni3v")
+    with pytest.raises(PinyinError):
+        s.candidates()
+    assert s.commit() == "ni3v"  # no pinyin: the keys as they are
+    s.type("wo")
+    s.reset()
+    assert s.keys == "" and s.candidates() == []
+    with pytest.raises(IndexError, match="candidate 0 out of range"):
+        s.select(0)
+
+
+def test_one_converter_many_sessions_many_threads(converter):
+    words = ["zhongguo", "nihao", "beijing", "zgrm", "xiexie", "bjdx"]
+
+    def run(word):
+        s = Session(converter)
+        s.type(word)
+        return s.commit()
+
+    alone = [run(w) for w in words]
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(run, words * 4)) == alone * 4
