@@ -272,6 +272,24 @@ _SCRIPT = typer.Option("simplified", help="simplified: no traditional or variant
                        "the candidates; any: every hanzi the model knows.")
 _ADAPTER = typer.Option(None, help="A LoRA adapter directory (finetune --method lora) to "
                                    "merge into the model.")
+_FUZZY = typer.Option("", help="Fuzzy pinyin pairs read as one sound, comma-separated "
+                       "(z/zh,n/l,an/ang,...) or 'all'; default none.")
+_ABBREVIATIONS = typer.Option(True, help="Read input that is not whole pinyin as cut-short "
+                              "syllables (zgrm, zhongg).")
+_COMPLETE_LAST = typer.Option(False, help="The last syllable may be unfinished even when it "
+                              "spells a whole one (ni ha -> 你好), as while typing.")
+
+
+def _input_options(fuzzy: str, abbreviations: bool, complete_last: bool):
+    from .spelling import FUZZY_PAIRS, InputOptions
+
+    pairs = FUZZY_PAIRS if fuzzy.strip() == "all" else [
+        p.strip() for p in fuzzy.split(",") if p.strip()]
+    try:
+        return InputOptions(abbreviated=abbreviations, complete_last=complete_last,
+                            fuzzy=frozenset(pairs))
+    except ValueError as e:
+        _fail(ValueError(f"--fuzzy: {e}"))
 
 
 @app.command()
@@ -284,13 +302,18 @@ def evaluate(
     threads: int = _THREADS,
     adapter: Optional[Path] = _ADAPTER,
     script: str = _SCRIPT,
+    fuzzy: str = _FUZZY,
+    abbreviations: bool = _ABBREVIATIONS,
+    complete_last: bool = _COMPLETE_LAST,
 ):
     """Character accuracy, clause top-1/top-k, accuracy by length, frequent confusions."""
     from .evaluate import evaluate as run
 
+    options = _input_options(fuzzy, abbreviations, complete_last)
     try:
         conv = _converter(model, backend, threads, adapter, script)
-        results = [run(lambda xs: conv.convert_many(xs, top_k), path, top_k) for path in data]
+        results = [run(lambda xs: conv.convert_many(xs, top_k, options=options), path, top_k)
+                   for path in data]
     except USER_ERRORS as e:
         _fail(e)
     rows = [[Path(r["file"]).name, f"{r['clauses']}", f"{100 * r['char_acc']:.2f}",
@@ -320,12 +343,16 @@ def convert(
     adapter: Optional[Path] = _ADAPTER,
     script: str = _SCRIPT,
     batch_size: int = typer.Option(256, min=1, help="Inputs per model batch."),
+    fuzzy: str = _FUZZY,
+    abbreviations: bool = _ABBREVIATIONS,
+    complete_last: bool = _COMPLETE_LAST,
 ):
     """Convert pinyin to hanzi: one output line per input, candidates TAB-separated.
     Inputs are converted in batches; with stdin input, the rate goes to stderr."""
     import itertools
     import time
 
+    options = _input_options(fuzzy, abbreviations, complete_last)
     try:
         conv = _converter(model, backend, threads, adapter, script)
     except USER_ERRORS as e:
@@ -334,12 +361,13 @@ def convert(
     status, count, start = 0, 0, time.perf_counter()
     while chunk := list(itertools.islice(inputs, batch_size)):
         try:
-            results = conv.convert_many(chunk, top_k)
+            results = conv.convert_many(chunk, top_k, options=options)
         except ValueError:
             results = None  # find and report the bad ones; convert the rest
         for i, query in enumerate(chunk):
             try:
-                cands = results[i] if results is not None else conv.convert(query, top_k)
+                cands = (results[i] if results is not None
+                         else conv.convert(query, top_k, options=options))
             except ValueError as e:
                 typer.echo(f"error: {query!r}: {e}", err=True)
                 status = 2

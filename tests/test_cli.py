@@ -124,6 +124,31 @@ def test_convert_from_stdin_batches_and_reports_the_rate(model):
     assert batched.stdout.splitlines()[:5] == [x.strip() for x in one_by_one]
 
 
+def test_convert_reads_abbreviated_fuzzy_and_unfinished_pinyin_as_asked():
+    # The shipped model: expanding abbreviations takes its word model.
+    def best(*args):
+        result = invoke("convert", "--top-k", 1, *args)
+        assert result.exit_code == 0, result.output
+        return result.stdout.strip()
+
+    assert best("zgrm") == "中国人民"
+    assert best("zongguo", "--fuzzy", "z/zh,n/l") == "中国"
+    assert best("zongguo", "--fuzzy", "all") == "中国"
+    assert best("ni ha", "--complete-last") == "你好"
+    assert_user_error(invoke("convert", "--no-abbreviations", "zgrm"), "'zgrm'", "position 0")
+
+
+@pytest.mark.parametrize("pairs", ["z/x", "z/zh,,foo"])
+def test_an_unknown_fuzzy_pair_is_a_user_error(pairs):
+    assert_user_error(invoke("convert", "--fuzzy", pairs, "nihao"), "--fuzzy", "unknown fuzzy "
+                      "pair", "z/zh, c/ch")
+
+
+def test_fuzzy_pinyin_without_a_word_model_is_a_user_error(model):
+    assert_user_error(invoke("convert", "--model", model, "--fuzzy", "n/l", "nihao"),
+                      "word model")
+
+
 def test_convert_with_a_missing_model_names_the_path(tmp_path):
     missing = tmp_path / "nonexistent"
     assert_user_error(invoke("convert", "--model", missing, "nihao"), str(missing))

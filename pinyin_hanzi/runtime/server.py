@@ -8,6 +8,8 @@ Routes:
     GET  /health              {"status": "ok", "model_loaded": true, "model": "<dir>"}
     POST /v1/convert          {"pinyin": "nihao", "top_k": 5} -> {"pinyin", "candidates"}
     POST /v1/convert/batch    {"inputs": ["nihao", ...], "top_k": 5} -> {"results": [...]}
+        both also take how to read the pinyin: "abbreviated" (default true: zgrm, zhongg),
+        "complete_last" (false; true while typing: ni ha -> 你好), "fuzzy" (["z/zh", "n/l"])
     GET  /openapi.json        the contract (the /docs and /redoc pages load JS from a CDN: off)
 
 Bad input is answered with 4xx and {"detail": ...}: invalid pinyin -> 422 with the message,
@@ -31,7 +33,7 @@ from __future__ import annotations
 import json
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import anyio.to_thread
 from fastapi import FastAPI, HTTPException, Request
@@ -42,6 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..pinyin import PinyinError
 from ..segment import MAX_INPUT_CHARS
+from ..spelling import FUZZY_PAIRS, InputOptions
 from .converter import DEFAULT_MODEL, Converter
 
 MAX_PINYIN_CHARS = MAX_INPUT_CHARS  # the parser's own cap; one clause is far shorter
@@ -56,16 +59,30 @@ PAGE = Path(__file__).parent / "web" / "index.html"
 Pinyin = Annotated[str, Field(min_length=1, max_length=MAX_PINYIN_CHARS,
                               examples=["nihao", "xi'an", "wo men"])]
 TopK = Annotated[int, Field(ge=TOP_K_MIN, le=TOP_K_MAX, description="Candidates per input.")]
+FuzzyPair = Literal[FUZZY_PAIRS]
 
 
-class ConvertRequest(BaseModel):
+class ReadingOptions(BaseModel):
+    """How the pinyin is read (spelling.InputOptions)."""
     model_config = ConfigDict(extra="forbid")
+    abbreviated: bool = Field(True, description="Input that is not whole pinyin may be "
+                              "cut-short syllables (zgrm, zhongg).")
+    complete_last: bool = Field(False, description="The last syllable may be unfinished even "
+                                "when it spells a whole one (ni ha -> 你好), as while typing.")
+    fuzzy: list[FuzzyPair] = Field([], max_length=len(FUZZY_PAIRS),
+                                   description="Fuzzy pinyin pairs read as one sound.")
+
+    def input_options(self) -> InputOptions:
+        return InputOptions(abbreviated=self.abbreviated, complete_last=self.complete_last,
+                            fuzzy=frozenset(self.fuzzy))
+
+
+class ConvertRequest(ReadingOptions):
     pinyin: Pinyin
     top_k: TopK = 5
 
 
-class BatchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class BatchRequest(ReadingOptions):
     inputs: list[Pinyin] = Field(min_length=1, max_length=MAX_BATCH)
     top_k: TopK = 5
 
@@ -160,7 +177,8 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
         """Pinyin as typed (`nihao`, `ni hao`, `xi'an`, `nü3`) -> hanzi candidates."""
         conv = loaded()
         try:
-            candidates = conv.convert(request.pinyin, request.top_k)
+            candidates = conv.convert(request.pinyin, request.top_k,
+                                      options=request.input_options())
         except ValueError as e:
             raise _bad_input(e) from None
         return _response(request.pinyin, candidates)
@@ -168,15 +186,15 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
     @app.post("/v1/convert/batch", response_model=BatchResponse)
     def convert_batch(request: BatchRequest):
         """Many inputs in one model pass; the first invalid one fails the whole request."""
-        conv = loaded()
+        conv, options = loaded(), request.input_options()
         try:
-            results = conv.convert_many(request.inputs, request.top_k)
+            results = conv.convert_many(request.inputs, request.top_k, options=options)
         except ValueError:
             # convert_many does not say which input failed. Find it one at a time: the
             # checks come before the model runs, so this costs at most one more batch.
             for index, text in enumerate(request.inputs):
                 try:
-                    conv.convert(text, 1)
+                    conv.convert(text, 1, options=options)
                 except ValueError as e:
                     raise _bad_input(e, index=index) from None
             raise

@@ -102,6 +102,10 @@ def test_invalid_batch_input_names_its_index(client):
     ("/v1/convert/batch", {"inputs": ["a"] * (MAX_BATCH + 1)}, "inputs"),
     ("/v1/convert/batch", {"inputs": ["nihao", ""]}, "inputs"),
     ("/v1/convert/batch", {"inputs": ["nihao"], "top_k": 0}, "top_k"),
+    ("/v1/convert", {"pinyin": "nihao", "fuzzy": ["z/x"]}, "fuzzy"),
+    ("/v1/convert", {"pinyin": "nihao", "fuzzy": "z/zh"}, "fuzzy"),
+    ("/v1/convert", {"pinyin": "nihao", "complete_last": "maybe"}, "complete_last"),
+    ("/v1/convert/batch", {"inputs": ["nihao"], "abbreviated": [1]}, "abbreviated"),
 ])
 def test_bad_requests_are_422_naming_the_field(client, path, body, field):
     response = post(client, path, body)
@@ -179,3 +183,35 @@ def test_an_error_echoing_a_surrogate_in_a_wrong_field_is_422(client):
     r = client.post("/v1/convert/batch", content=b'{"pinyin": "\\ud800"}',
                     headers={"content-type": "application/json"})
     assert r.status_code == 422 and r.json()["detail"][0]["type"] == "missing"
+
+
+# --- how the pinyin is read: on the shipped model (abbreviations need its word model) -------
+
+@pytest.fixture(scope="module")
+def shipped_client():
+    with TestClient(create_app(converter=Converter.load())) as client:
+        yield client
+
+
+def first(response) -> str:
+    assert response.status_code == 200, response.text
+    return response.json()["candidates"][0]["text"]
+
+
+def test_abbreviations_are_read_unless_turned_off(shipped_client):
+    assert first(post(shipped_client, "/v1/convert", {"pinyin": "zgrm"})) == "中国人民"
+    response = post(shipped_client, "/v1/convert", {"pinyin": "zgrm", "abbreviated": False})
+    assert response.status_code == 422
+    assert response.json()["detail"]["position"] == 0
+
+
+def test_fuzzy_pairs_and_the_unfinished_last_syllable_reach_the_converter(shipped_client):
+    assert first(post(shipped_client, "/v1/convert",
+                      {"pinyin": "zongguo", "fuzzy": ["z/zh"]})) == "中国"
+    assert first(post(shipped_client, "/v1/convert",
+                      {"pinyin": "ni ha", "complete_last": True})) == "你好"
+    assert first(post(shipped_client, "/v1/convert", {"pinyin": "ni ha"})) != "你好"
+    assert first(post(shipped_client, "/v1/convert", {"pinyin": "zongguo"})) != "中国"
+    results = post(shipped_client, "/v1/convert/batch",
+                   {"inputs": ["zongguo", "nihao"], "fuzzy": ["z/zh"]}).json()["results"]
+    assert [r["candidates"][0]["text"] for r in results] == ["中国", "你好"]
