@@ -7,6 +7,10 @@ syllables; `select(i)` takes one, and the rest of the input stays to be converte
 input. The last syllable may be unfinished while typing (``ni ha`` offers 你好) and syllables
 may be abbreviated (``zgrm``), as `spelling.InputOptions` say.
 
+With a `history` (runtime.history.UserHistory), what the user commits is remembered and
+raises those candidates next time: the whole-input conversions are re-ranked by it, out of
+twice `top_k` the converter offers.
+
 A Session holds only its own state, so one Converter serves many sessions from many threads;
 a Session itself is for one thread.
 
@@ -24,6 +28,7 @@ from dataclasses import dataclass, field
 from ..pinyin import PinyinError
 from ..spelling import InputOptions
 from .converter import Converter
+from .history import UserHistory
 
 __all__ = ["Session", "SessionCandidate", "CONTEXT_CHARS"]
 
@@ -50,6 +55,8 @@ class Session:
     """What is typed and not yet converted."""
     context: str = ""
     """The last CONTEXT_CHARS characters committed in this session."""
+    history: UserHistory | None = None
+    """What the user committed before; None: nothing is learned."""
     _selected: list[tuple[str, str]] = field(default_factory=list)  # (text, the keys it took)
     _cache: tuple[str, list[SessionCandidate]] | None = None
 
@@ -78,8 +85,12 @@ class Session:
         if self._cache is not None and self._cache[0] == keys:
             return self._cache[1]
         conv = self.converter
-        whole = [SessionCandidate(c.text, c.score, len(keys))
-                 for c in conv.convert(keys, self.top_k, options=self.options)]
+        learned = self.history is not None and len(self.history) > 0
+        whole = [SessionCandidate(c.text, c.score + (self.history.bonus(c.text) if learned
+                                                     else 0.0), len(keys))
+                 for c in conv.convert(keys, self.top_k * (2 if learned else 1),
+                                       options=self.options)]
+        whole = sorted(whole, key=lambda c: -c.score)[:self.top_k]
         seg, sets = conv.parse(keys, self.options)
         parts: list[SessionCandidate] = []
         seen = {c.text for c in whole}
@@ -124,7 +135,8 @@ class Session:
 
     def commit(self) -> str:
         """The selected text plus the best conversion of the keys left (as they are if they
-        are no pinyin); clears the input and remembers the text as context."""
+        are no pinyin); clears the input and remembers the text as context (and in the
+        history, which is saved when it has a file)."""
         text = "".join(t for t, _ in self._selected)
         rest = self.keys.strip(" '")
         if rest:
@@ -134,6 +146,10 @@ class Session:
             except PinyinError:
                 text += rest
         self.context = (self.context + text)[-CONTEXT_CHARS:]
+        if self.history is not None and text:
+            self.history.remember(text)
+            if self.history.path is not None:
+                self.history.save()
         self._selected, self.keys, self._cache = [], "", None
         return text
 
