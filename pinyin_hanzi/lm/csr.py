@@ -185,6 +185,19 @@ class CountTable:
         return np.repeat(keys, lengths), ids(self.next).astype(np.int64), self.count(
             slice(None))
 
+    def followers(self, history: int) -> tuple[np.ndarray, np.ndarray]:
+        """The next tokens seen after `history` and their counts (empty when unseen)."""
+        if self.histories is None:
+            j = history if 0 <= history < len(self.rows) - 1 else -1
+        else:
+            j = int(np.searchsorted(self.histories, history))
+            if j >= len(self.histories) or int(self.histories[j]) != history:
+                j = -1
+        if j < 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        lo, hi = int(self.rows[j]), int(self.rows[j + 1])
+        return ids(self.next[lo:hi]).astype(np.int64), self.count(slice(lo, hi))
+
     def _row_keys(self) -> tuple[np.ndarray, int]:
         """Each n-gram as row index * span + next (ascending), built on first use: one
         searchsorted then answers a whole batch. Only the numpy lookups (the n-gram baseline,

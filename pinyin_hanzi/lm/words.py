@@ -293,6 +293,29 @@ class WordLM:
                     found.extend((start, reading, w) for w in self.reading_words[a:b].tolist())
         return found
 
+    def last_word(self, text: str, max_len: int = 7) -> int:
+        """The longest lexicon word `text` ends with (BOUNDARY for empty text, UNKNOWN when
+        not even its last character is listed)."""
+        if not text:
+            return BOUNDARY
+        for n in range(min(max_len, len(text)), 0, -1):
+            word = self.word_id(text[-n:])
+            if word != UNKNOWN:
+                return word
+        return UNKNOWN
+
+    def next_words(self, text: str, k: int = 5) -> list[str]:
+        """Prediction (联想): the `k` words most often seen after the word `text` ends with,
+        most frequent first; [] when that word was never followed by a counted bigram."""
+        previous = self.last_word(text)
+        if previous == UNKNOWN:
+            return []
+        nexts, counts = self.bigrams.followers(previous)
+        keep = nexts != BOUNDARY
+        nexts, counts = nexts[keep], counts[keep]
+        order = np.argsort(-counts, kind="stable")[:k]
+        return [self.word(int(i)) for i in nexts[order]]
+
     def logprobs(self, previous, words) -> np.ndarray:
         """log P(word | previous word), by index, for arrays that broadcast together
         (BOUNDARY as history = clause start, as the word = clause end; UNKNOWN = a hanzi the

@@ -202,3 +202,13 @@ def test_matching_agrees_with_a_scan_of_the_lexicon():
                 if all(s in sets[start + k] for k, s in enumerate(reading))}
     got = {(start, reading, lm.word(w)) for start, reading, w in lm.matching(sets)}
     assert got == expected and len(expected) >= 4
+
+
+def test_next_words_follow_the_last_word_of_the_text():
+    lm = WordLM.train(TOY, LISTED)
+    assert lm.next_words("今天我们") == ["喜欢", "行走"]  # 我们 喜欢 twice, 我们 行走 once
+    assert lm.next_words("今天我们", k=1) == ["喜欢"]
+    assert lm.next_words("") == ["我们", "取代"]  # what clauses start with
+    assert lm.next_words("取代了") == ["银行"]  # 了, the longest word it ends with
+    assert lm.next_words("喜欢银行") == []  # only ever followed by the clause's end
+    assert lm.next_words("猫") == [] and lm.last_word("猫") == UNKNOWN

@@ -140,3 +140,14 @@ def test_one_converter_many_sessions_many_threads(converter):
     alone = [run(w) for w in words]
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(run, words * 4)) == alone * 4
+
+
+def test_predictions_follow_what_was_committed(converter):
+    session = Session(converter)
+    session.type("jintiantianqi")
+    assert session.select(0) == "今天天气"
+    predicted = session.predictions()
+    assert len(predicted) == 5 and "不错" in predicted
+    session.type("zhongguorenmin")
+    session.commit()
+    assert session.predictions(3) != predicted[:3] and len(session.predictions(3)) == 3
