@@ -339,7 +339,10 @@ def train(config: TrainConfig) -> dict:
         train_sampling_strategy="group_by_length",
         # Under torchrun on CPUs: gloo (NCCL needs GPUs). Single process: no backend at all.
         ddp_backend="gloo" if distributed and not torch.cuda.is_available() else None,
-        use_cpu=distributed and not torch.cuda.is_available(),  # else no DDP: replicas drift
+        # On a CPU-only machine Trainer refuses bf16 unless told it is on the CPU; under
+        # torchrun it must be told too, else there is no DDP and the replicas drift.
+        use_cpu=not torch.cuda.is_available() and (
+            distributed or not torch.backends.mps.is_available()),
         **_precision(config.precision),
     )
     os.environ.setdefault("TENSORBOARD_LOGGING_DIR", str(run_dir / "tensorboard"))

@@ -336,3 +336,15 @@ def test_max_minutes_stops_early_and_keeps_a_model(data_dir, tmp_path):
              (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert max(steps) == 1
     assert (tmp_path / "model" / "model.safetensors").is_file()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the CPU-only case")
+def test_bf16_on_a_cpu_only_machine_trains(data_dir, tmp_path):
+    """On a CPU with native bf16 (AMX), precision "auto" picks bf16; Trainer then refused to
+    start ("doesn't support bf16/gpu") unless told it is on the CPU."""
+    with one_thread():
+        train(TrainConfig(**{**TINY, "max_steps": 2, "eval_steps": 2, "precision": "bf16"},
+                          data_dir=data_dir, out_dir=tmp_path))
+    training = json.loads((tmp_path / "model" / "training.json").read_text())
+    assert training["precision"] == "bf16"
+    assert (tmp_path / "model" / "model.safetensors").is_file()
