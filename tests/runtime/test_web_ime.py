@@ -101,3 +101,41 @@ def test_typing_pinyin_offers_hanzi_and_keys_commit_them(page, base_url):
     expect(output).to_have_value(re.compile("你好$"))
 
     assert requested and all(url.startswith(base_url) for url in requested)  # no CDN
+
+
+def test_a_word_for_the_start_leaves_the_rest_to_type_on(page, base_url):
+    """Number keys choose partial candidates: a hanzi for `ni` out of `nihao` shows above the
+    box and leaves `hao`; Backspace on the empty box gives the choice's keys back."""
+    from playwright.sync_api import expect
+
+    page.goto(base_url + "/")
+    pinyin, candidates = page.locator("#pinyin"), page.locator("#candidates li")
+    preedit, output = page.locator("#preedit"), page.locator("#output")
+    expect(page.locator("#pairs input[type=checkbox]")).to_have_count(11)  # fuzzy pairs
+
+    pinyin.press_sequentially("nihao")
+    partial = candidates.locator('button[title="for ni"]')
+    expect(partial.first).to_be_visible()
+    titles = [b.get_attribute("title") for b in candidates.locator("button").all()]
+    index = titles.index("for ni")
+    chosen = candidates.nth(index).inner_text()[1:]
+    pinyin.press(str(index + 1))
+    expect(pinyin).to_have_value("hao")
+    expect(preedit).to_have_text(chosen)
+    expect(output).to_have_value("")
+
+    for _ in "hao":
+        pinyin.press("Backspace")
+    expect(pinyin).to_have_value("")
+    pinyin.press("Backspace")  # undoes the choice
+    expect(pinyin).to_have_value("ni")
+    expect(preedit).to_have_text("")
+
+    pinyin.press_sequentially("hao")
+    partial = candidates.locator('button[title="for ni"]').first
+    expect(partial).to_be_visible()
+    partial.click()
+    expect(pinyin).to_have_value("hao")
+    pinyin.press(" ")  # the first for `hao` uses the keys up: all is committed
+    expect(output).to_have_value(re.compile("^" + re.escape(chosen) + ".$"))
+    expect(preedit).to_have_text("")
