@@ -346,6 +346,8 @@ def convert(
     fuzzy: str = _FUZZY,
     abbreviations: bool = _ABBREVIATIONS,
     complete_last: bool = _COMPLETE_LAST,
+    context: str = typer.Option("", help="Text before the inputs: each goes on from its "
+                                "last hanzi (中国 before renmin)."),
 ):
     """Convert pinyin to hanzi: one output line per input, candidates TAB-separated.
     Inputs are converted in batches; with stdin input, the rate goes to stderr."""
@@ -361,13 +363,14 @@ def convert(
     status, count, start = 0, 0, time.perf_counter()
     while chunk := list(itertools.islice(inputs, batch_size)):
         try:
-            results = conv.convert_many(chunk, top_k, options=options)
+            results = conv.convert_many(chunk, top_k, options=options,
+                                        contexts=[context] * len(chunk))
         except ValueError:
             results = None  # find and report the bad ones; convert the rest
         for i, query in enumerate(chunk):
             try:
                 cands = (results[i] if results is not None
-                         else conv.convert(query, top_k, options=options))
+                         else conv.convert(query, top_k, options=options, context=context))
             except ValueError as e:
                 typer.echo(f"error: {query!r}: {e}", err=True)
                 status = 2

@@ -138,6 +138,15 @@ def test_convert_reads_abbreviated_fuzzy_and_unfinished_pinyin_as_asked():
     assert_user_error(invoke("convert", "--no-abbreviations", "zgrm"), "'zgrm'", "position 0")
 
 
+def test_convert_goes_on_from_the_context():
+    def scores(*args):
+        result = invoke("convert", "--json", "renmin", *args)
+        assert result.exit_code == 0, result.output
+        return [c["score"] for c in json.loads(result.stdout)["candidates"]]
+
+    assert scores("--context", "中国") != scores() == scores("--context", "中国。")
+
+
 @pytest.mark.parametrize("pairs", ["z/x", "z/zh,,foo"])
 def test_an_unknown_fuzzy_pair_is_a_user_error(pairs):
     assert_user_error(invoke("convert", "--fuzzy", pairs, "nihao"), "--fuzzy", "unknown fuzzy "

@@ -420,13 +420,15 @@ cdef class Lattice:
 
     def search(self, list syllables, const int32_t[::1] cand_ids, const float[::1] cand_logps,
                const int64_t[::1] cand_starts, int width, int k, int beam, double word_weight,
-               double word_bonus, double char_weight):
+               double word_bonus, double char_weight, int64_t start_word=0,
+               int64_t start_history=-1):
         """One clause: its syllables (canonical, toneless); cand_ids[cand_starts[i]:
         cand_starts[i + 1]], the hanzi syllable i may be (ascending), and cand_logps, the
         encoder's log-probs of each. The one-hanzi arcs at syllable i are its `width` best
         candidates, best first (ties: in the order given), as beam.top_candidates picks
         them. Returns [(score, text)] of the k best distinct texts, plus any that tie the
-        k-th."""
+        k-th. start_word and start_history are the word and char n-gram histories of the
+        text before the clause (default: the clause start, BOUNDARY and the n-gram's own)."""
         cdef Py_ssize_t n = cand_starts.shape[0] - 1, b
         if n != len(syllables) or n < 0 or cand_logps.shape[0] != cand_ids.shape[0]:
             raise ValueError("one set of candidates (ids and log-probs) per syllable")
@@ -456,7 +458,8 @@ cdef class Lattice:
                        first_arc)
             return self._paths(n, <Arc *> arcs.data, first_arc, <int32_t *> cps.data,
                                &inner, &texts, cands, k, max(beam, k), word_weight,
-                               word_bonus, char_weight, self.m >= 0 and char_weight != 0)
+                               word_bonus, char_weight, self.m >= 0 and char_weight != 0,
+                               start_word, start_history)
         finally:
             if cands != NULL:
                 for b in range(n + 1):
@@ -592,7 +595,8 @@ cdef class Lattice:
 
     cdef list _paths(self, Py_ssize_t n, Arc *arcs, Py_ssize_t *first_arc, int32_t *cps,
                      Buf *inner_buf, Buf *text_buf, Buf *cands, int k, int beam,
-                     double word_weight, double word_bonus, double char_weight, bint chars):
+                     double word_weight, double word_bonus, double char_weight, bint chars,
+                     int64_t start_word, int64_t start_history):
         cdef Py_ssize_t i, a, h, j, lo, hi, g, n_arcs = first_arc[n]
         cdef double s
         cdef double *inner
@@ -617,8 +621,9 @@ cdef class Lattice:
         cdef Buf hyp_buf
         buf_init(&hyp_buf, sizeof(Hyp))
         cdef Hyp *hyp = <Hyp *> buf_push(&hyp_buf, 1)
-        hyp.score, hyp.word, hyp.text, hyp.length, hyp.hash = 0, 0, 0, 0, 0
-        hyp.history = self.start_history if chars else 0
+        hyp.score, hyp.word, hyp.text, hyp.length, hyp.hash = 0, start_word, 0, 0, 0
+        hyp.history = (start_history if start_history >= 0 else self.start_history) if chars \
+            else 0
         cdef Py_ssize_t hyp_lo = 0, hyp_hi = 1
         try:
             for i in range(n):

@@ -15,7 +15,7 @@ import heapq
 
 import numpy as np
 
-from .config import Candidate, DecodeConfig
+from .config import Candidate, DecodeConfig, clause_tail
 
 
 class BeamDecoder:
@@ -28,15 +28,16 @@ class BeamDecoder:
         self.vocab, self.config = vocab, config
         self.char_lm = char_lm if config.lm_weight else None
 
-    def decode(self, syllables: list[str], scores: list[np.ndarray], top_k: int
-               ) -> list[Candidate]:
+    def decode(self, syllables: list[str], scores: list[np.ndarray], top_k: int,
+               context: str = "") -> list[Candidate]:
         """scores[i]: the encoder's log-probs over syllable i's candidate hanzi
-        (vocab.candidate_array). Returns the `top_k` best distinct clauses, best first."""
+        (vocab.candidate_array); `context`: the text before the input (config.clause_tail).
+        Returns the `top_k` best distinct clauses, best first."""
         c = self.config
         positions = [top_candidates(self.vocab.candidate_array(s), x, c.width)
                      for s, x in zip(syllables, scores)]
         return beam_search(positions, self.vocab.hanzi, top_k, c.beam, self.char_lm,
-                           c.lm_weight)
+                           c.lm_weight, clause_tail(context))
 
 
 
@@ -49,15 +50,16 @@ def top_candidates(ids: np.ndarray, logprobs: np.ndarray, width: int
 
 
 def beam_search(positions: list[tuple[np.ndarray, np.ndarray]], hanzi: list[str], k: int,
-                beam: int = 0, lm=None, lm_weight: float = 0.0) -> list[Candidate]:
+                beam: int = 0, lm=None, lm_weight: float = 0.0, before: str = ""
+                ) -> list[Candidate]:
     """positions[i] = (candidate hanzi ids, their log-probs), best first. Returns the k best
     distinct clauses, best first. `lm` (lm.ngram.CharNgram) scores each position's candidates for
-    every kept clause in one batch."""
+    every kept clause in one batch, after the clause's text `before` the input."""
     beam = max(beam, k)
     fused = lm is not None and lm_weight
     # Hypotheses: (score, text) pairs, and each text's n-gram history key.
     hyps: list[tuple[float, str]] = [(0.0, "")]
-    histories = [lm.history("")] if fused else []
+    histories = [lm.history(before)] if fused else []
     for ids, logps in positions:
         chars = [hanzi[h] for h in ids.tolist()]
         scores = np.array([s for s, _ in hyps])[:, None] + np.asarray(logps, dtype=np.float64)

@@ -8,6 +8,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from ..data.clean import HANZI_RUN
 from ..files import atomic_write_text
 
 
@@ -16,6 +17,15 @@ class Candidate:
     text: str
     score: float
     """Log-probability of the clause (encoder, plus the weighted language models if fused)."""
+
+
+def clause_tail(context: str) -> str:
+    """The part of the text before the input that the same clause goes on from: its last run
+    of hanzi if it ends with one (中国 picked for the start of zhongguorenmin), else "" (a
+    comma, a full stop or nothing before the input: a new clause starts). The language
+    models score the input's first words after it."""
+    runs = list(HANZI_RUN.finditer(context[-64:]))
+    return runs[-1].group() if runs and runs[-1].end() == len(context[-64:]) else ""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..lm.words import BOUNDARY
 from ._lattice import Lattice
-from .config import Candidate, DecodeConfig
+from .config import Candidate, DecodeConfig, clause_tail
 
 
 class LatticeDecoder:
@@ -35,24 +35,27 @@ class LatticeDecoder:
         self.char_lm = char_lm if config.lm_weight else None
         self._lattice = Lattice(word_lm, self.char_lm, vocab.hanzi, vocab.hanzi_id)
 
-    def decode(self, syllables: list[str], scores: list[np.ndarray], top_k: int
-               ) -> list[Candidate]:
+    def decode(self, syllables: list[str], scores: list[np.ndarray], top_k: int,
+               context: str = "") -> list[Candidate]:
         """scores[i]: the encoder's log-probs over syllable i's candidate hanzi
-        (vocab.candidate_array). Returns the `top_k` best distinct clauses, best first."""
+        (vocab.candidate_array); `context`: the text before the input (config.clause_tail).
+        Returns the `top_k` best distinct clauses, best first."""
         return self.search(syllables, [(self.vocab.candidate_array(s), x)
-                                       for s, x in zip(syllables, scores)], top_k)
+                                       for s, x in zip(syllables, scores)], top_k, context)
 
     def search(self, syllables: list[str], positions: list[tuple[np.ndarray, np.ndarray]],
-               top_k: int) -> list[Candidate]:
+               top_k: int, context: str = "") -> list[Candidate]:
         """positions[i]: the hanzi syllable i may be (ids, ascending) and the encoder's
         log-probs of each; its `width` best (beam.top_candidates) are the one-character arcs
         there."""
         c = self.config
         beam = max(c.beam, top_k)
+        tail = clause_tail(context)
+        start_word = self.word_lm.last_word(tail)
         if not syllables:
-            end = c.word_weight * self.word_lm.logprob(BOUNDARY, BOUNDARY)
+            end = c.word_weight * self.word_lm.logprob(start_word, BOUNDARY)
             if self.char_lm is not None:
-                end += c.lm_weight * self.char_lm.end_logprob("")
+                end += c.lm_weight * self.char_lm.end_logprob(tail)
             return [Candidate("", float(0.0 + end))]
         # (The compiled search checks that there is one candidate set per syllable.)
         starts = np.zeros(len(positions) + 1, dtype=np.int64)
@@ -63,7 +66,8 @@ class LatticeDecoder:
             np.concatenate([ids for ids, _ in positions] + none).astype(np.int32),
             np.concatenate([x for _, x in positions] + none).astype(np.float32), starts,
             c.width, top_k, beam, c.word_weight, c.word_bonus,
-            c.lm_weight if self.char_lm is not None else 0.0)
+            c.lm_weight if self.char_lm is not None else 0.0, start_word,
+            self.char_lm.history(tail) if self.char_lm is not None else -1)
         # The compiled search returns the k best and any that tie the k-th: ties go to the
         # greater text.
         return [Candidate(text, float(score)) for score, text in heapq.nlargest(top_k, best)]

@@ -3,66 +3,94 @@
 An abbreviated, unfinished or fuzzy input (spelling.py) allows, per position, a set of
 syllables: ``zgrm`` allows ~40 x 20 x 20 x 20 readings. The encoder reads one syllable per
 position, so the few readings worth its time are chosen first, as libime and Rime choose:
-by the word model over the lexicon words that fit (`WordLM.matching`) and single hanzi, a
-beam search left to right. Each chosen reading is then converted like typed pinyin and the
+by the word model over the lexicon words that fit (`WordLM.span_words`) and single hanzi, a
+beam search left to right, kept per input prefix so that a keystroke searches only what it
+changed. Each chosen reading is then converted like typed pinyin and the
 candidates merged (runtime/converter.py).
 """
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-from ..lm.words import BOUNDARY
+from ..lm.words import BOUNDARY, KEY_SYLLABLES
 
-__all__ = ["likely_readings"]
+MAX_SPAN = KEY_SYLLABLES  # the longest word the lexicon's reading index holds
+
+__all__ = ["ReadingSearch"]
 
 SINGLES_PER_SYLLABLE = 2  # a syllable's most frequent hanzi, as one-character words
+STATES_CACHE = 128  # input prefixes whose best paths are remembered (between keystrokes)
+
+State = tuple[float, int, tuple[str, ...]]  # (score, previous word, reading so far)
 
 
-def likely_readings(word_lm, vocab, sets: list[frozenset[str]], limit: int = 4,
-                    beam: int = 16, word_bonus: float = -4.0) -> list[tuple[str, ...]]:
-    """Up to `limit` distinct readings (one syllable of sets[p] per position p), best first
-    by the word model: each word's log-prob given the previous word, plus `word_bonus` per
-    word (negative: fewer, longer words)."""
-    n = len(sets)
-    arcs: list[list[tuple[tuple[str, ...], int]]] = [[] for _ in range(n)]
-    for start, reading, word in word_lm.matching(sets):
-        arcs[start].append((reading, word))
-    for p, options in enumerate(sets):
-        for syllable in sorted(options):
-            for hanzi in vocab.candidates.get(syllable, ())[:SINGLES_PER_SYLLABLE]:
-                arcs[p].append(((syllable,), word_lm.word_id(hanzi)))
-    # states[p]: (score, previous word, reading so far) of paths that end at position p.
-    states: list[list[tuple[float, int, tuple[str, ...]]]] = [[] for _ in range(n + 1)]
-    states[0] = [(0.0, BOUNDARY, ())]
-    for p in range(n + 1):
-        here = states[p] = _prune(states[p], beam)
-        if p == n or not here or not arcs[p]:
-            continue
-        words = np.array([w for _, w in arcs[p]], dtype=np.int64)
-        previous = np.array([prev for _, prev, _ in here], dtype=np.int64)
-        gains = word_lm.logprobs(previous[:, None], words[None, :]) + word_bonus
-        for (score, _, reading), row in zip(here, gains.tolist()):
-            for (arc, word), gain in zip(arcs[p], row):
-                states[p + len(arc)].append((score + gain, word, reading + arc))
-    ends = states[n]
-    if not ends:
-        return []
-    final = word_lm.logprobs(np.array([prev for _, prev, _ in ends]), BOUNDARY)
-    ranked = sorted(((score + f, reading) for (score, _, reading), f
-                     in zip(ends, final.tolist())), key=lambda x: -x[0])
-    out: list[tuple[str, ...]] = []
-    for _, reading in ranked:
-        if reading not in out:
-            out.append(reading)
-            if len(out) == limit:
-                break
-    return out
+class ReadingSearch:
+    """The likeliest whole readings of inputs whose positions each allow several syllables,
+    for one word model and vocabulary.
+
+    A path is scored by the word model: each word's log-prob given the previous word, plus
+    `word_bonus` per word (negative: fewer, longer words), over the lexicon words that fit
+    (`WordLM.span_words`) and each syllable's SINGLES_PER_SYLLABLE most frequent hanzi. The
+    best paths ending at position p depend only on the sets before p, so they are kept per
+    input prefix: typing one more letter changes only the last set, and only the paths that
+    reach it are searched again. Safe to share between threads."""
+
+    def __init__(self, word_lm, vocab, beam: int = 16, word_bonus: float = -4.0):
+        self.word_lm, self.vocab = word_lm, vocab
+        self.beam, self.word_bonus = beam, word_bonus
+        self._states = functools.lru_cache(STATES_CACHE)(self._states_uncached)
+
+    def readings(self, sets: list[frozenset[str]], limit: int = 4) -> list[tuple[str, ...]]:
+        """Up to `limit` distinct readings (one syllable of sets[p] per position p), best
+        first."""
+        ends = self._states(tuple(frozenset(s) for s in sets))
+        if not ends:
+            return []
+        final = self.word_lm.logprobs(np.array([prev for _, prev, _ in ends]), BOUNDARY)
+        ranked = sorted(((score + f, reading) for (score, _, reading), f
+                         in zip(ends, final.tolist())), key=lambda x: -x[0])
+        out: list[tuple[str, ...]] = []
+        for _, reading in ranked:
+            if reading not in out:
+                out.append(reading)
+                if len(out) == limit:
+                    break
+        return out
+
+    def _states_uncached(self, prefix: tuple[frozenset[str], ...]) -> list[State]:
+        """The `beam` best paths over all of `prefix` (one per previous word and reading)."""
+        q = len(prefix)
+        if q == 0:
+            return [(0.0, BOUNDARY, ())]
+        lm, found = self.word_lm, []
+        for start in range(q - 1, max(-1, q - 1 - MAX_SPAN), -1):
+            span = prefix[start:]
+            if len(span) == 1:
+                arcs = [((syllable,), lm.word_id(hanzi)) for syllable in sorted(span[0])
+                        for hanzi in self.vocab.candidates.get(syllable, ())
+                        [:SINGLES_PER_SYLLABLE]]
+            else:
+                arcs = lm.span_words(span)
+            if not arcs:
+                continue
+            here = self._states(prefix[:start])
+            if not here:
+                continue
+            words = np.array([w for _, w in arcs], dtype=np.int64)
+            previous = np.array([prev for _, prev, _ in here], dtype=np.int64)
+            gains = lm.logprobs(previous[:, None], words[None, :]) + self.word_bonus
+            for (score, _, reading), row in zip(here, gains.tolist()):
+                for (arc, word), gain in zip(arcs, row):
+                    found.append((score + gain, word, reading + arc))
+        return _prune(found, self.beam)
 
 
-def _prune(states, beam):
+def _prune(states: list[State], beam: int) -> list[State]:
     """The `beam` best, one per (previous word, reading): the rest cannot do better."""
-    best: dict[tuple[int, tuple[str, ...]], tuple[float, int, tuple[str, ...]]] = {}
+    best: dict[tuple[int, tuple[str, ...]], State] = {}
     for state in states:
         key = (state[1], state[2])
         if key not in best or state[0] > best[key][0]:

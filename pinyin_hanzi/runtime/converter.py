@@ -17,6 +17,7 @@ eval mode and holds no per-call state.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ import numpy as np
 from ..checkpoint import DECODE_FILE, HEAD_FILE, INT8_FILE, NGRAM_FILE, WORDLM_FILE
 from ..decode import Candidate, DecodeConfig, make_decoder
 from ..pinyin import PinyinError
-from ..decode.readings import likely_readings
+from ..decode.readings import ReadingSearch
 from ..segment import FULL, MAX_INPUT_CHARS, ParseOptions, Segmentation, segment
 from ..spelling import InputOptions, syllable_sets
 
@@ -32,6 +33,7 @@ DEFAULT_MODEL = Path(__file__).parents[1] / "assets" / "default_model"
 WINDOW_OVERLAP = 16
 MAX_SPLITS = 3  # alternative segmentations scored per input
 MAX_READINGS = 4  # readings scored per abbreviated, unfinished or fuzzy input
+PARSE_CACHE = 32  # parses remembered (each holds its syllable graph: keep few)
 
 
 class Converter:
@@ -44,6 +46,10 @@ class Converter:
         self.word_lm, self.char_lm = word_lm, char_lm
         self.label = label
         self.decoder = make_decoder(vocab, self.config, word_lm, char_lm)
+        self.reading_search = (ReadingSearch(word_lm, vocab, word_bonus=self.config.word_bonus)
+                               if word_lm is not None else None)
+        # A typing session asks about the same keys more than once per keystroke.
+        self.parse = functools.lru_cache(PARSE_CACHE)(self._parse)
 
     def with_config(self, config: DecodeConfig) -> "Converter":
         """The same encoder and language models, decoding as `config` says."""
@@ -109,15 +115,19 @@ class Converter:
         _return_freed_memory()
         return converter
 
-    def convert(self, text: str, top_k: int = 5, options: InputOptions | None = None
-                ) -> list[Candidate]:
-        """Pinyin as typed -> up to `top_k` distinct hanzi candidates, best first."""
-        return self.convert_many([text], top_k, options=options)[0]
+    def convert(self, text: str, top_k: int = 5, options: InputOptions | None = None,
+                context: str = "") -> list[Candidate]:
+        """Pinyin as typed -> up to `top_k` distinct hanzi candidates, best first. `context`
+        is the text before the cursor: when it ends with hanzi, the input goes on from them
+        (中国 already typed: renmin -> 人民 scores as 中国人民 would)."""
+        return self.convert_many([text], top_k, options=options, contexts=[context])[0]
 
-    def parse(self, text: str, options: InputOptions) -> tuple[Segmentation, list[frozenset]]:
-        """`text`'s best split and, per syllable, the ones it may stand for that this
-        model has hanzi for (spelling.syllable_sets). Abbreviated syllables are tried only
-        when `text` is not whole pinyin, and only with a word model to expand them."""
+    def _parse(self, text: str, options: InputOptions
+               ) -> tuple[Segmentation, tuple[frozenset, ...]]:
+        """`parse(text, options)`: `text`'s best split and, per syllable, the ones it may
+        stand for that this model has hanzi for (spelling.syllable_sets); the last
+        PARSE_CACHE answers are remembered. Abbreviated syllables are tried only when `text`
+        is not whole pinyin, and only with a word model to expand them."""
         max_len = None if len(text) <= MAX_INPUT_CHARS else len(text)
         try:
             seg = segment(text, max_len)
@@ -125,8 +135,8 @@ class Converter:
             if not options.abbreviated or self.word_lm is None:
                 raise
             seg = segment(text, max_len, ParseOptions(abbreviated=True))
-        sets = [frozenset(x for x in group if self.vocab.candidates.get(x))
-                for group in syllable_sets(seg, options)]
+        sets = tuple(frozenset(x for x in group if self.vocab.candidates.get(x))
+                     for group in syllable_sets(seg, options))
         for group, syllable, (a, b) in zip(sets, seg.syllables, seg.spans):
             if not group:
                 raise PinyinError(f"no hanzi in this model reads {syllable!r} "
@@ -149,23 +159,29 @@ class Converter:
         if self.word_lm is None:
             raise ValueError("abbreviated, unfinished or fuzzy pinyin needs a model with a "
                              "word model (pinyin-hanzi lm)")
-        found = likely_readings(self.word_lm, self.vocab, sets, MAX_READINGS,
-                                word_bonus=self.config.word_bonus)
+        found = self.reading_search.readings(sets, MAX_READINGS)
         whole = [seg.syllables] if all(k == FULL for k in seg.kinds) else []
         return (whole + [r for r in found if r not in whole])[:MAX_READINGS] or [
             tuple(sorted(group)[0] for group in sets)]
 
     def convert_many(self, texts: list[str], top_k: int = 5, batch_size: int = 256,
-                     options: InputOptions | None = None) -> list[list[Candidate]]:
+                     options: InputOptions | None = None, contexts: list[str] | None = None
+                     ) -> list[list[Candidate]]:
         """Many inputs at once (batched through the model); one candidate list per input,
-        read as `options` say (spelling.InputOptions: abbreviations on, no fuzzy pairs).
+        read as `options` say (spelling.InputOptions: abbreviations on, no fuzzy pairs),
+        each after its text in `contexts` (as `convert`'s context; default none).
         Raises PinyinError on the first invalid input."""
         if top_k < 1:
             raise ValueError(f"top_k must be >= 1, got {top_k}")
+        if contexts is not None and len(contexts) != len(texts):
+            raise ValueError(f"{len(contexts)} contexts for {len(texts)} inputs")
         options = options or InputOptions()
         splits_per_text = [self.readings(text, options) for text in texts]
         flat = [list(s) for splits in splits_per_text for s in splits]
-        scored = self.convert_syllables(flat, top_k, batch_size)
+        flat_contexts = [context for splits, context
+                         in zip(splits_per_text, contexts or [""] * len(texts))
+                         for _ in splits]
+        scored = self.convert_syllables(flat, top_k, batch_size, flat_contexts)
         results, i = [], 0
         for splits in splits_per_text:
             merged: dict[str, float] = {}
@@ -178,15 +194,17 @@ class Converter:
         return results
 
     def convert_syllables(self, inputs: list[list[str]], top_k: int = 5,
-                          batch_size: int = 256) -> list[list[Candidate]]:
+                          batch_size: int = 256, contexts: list[str] | None = None
+                          ) -> list[list[Candidate]]:
         """Already-segmented canonical syllables -> candidates, one list per input."""
-        return [self.decode_scores(syllables, scores, top_k) for syllables, scores
-                in zip(inputs, self.candidate_scores(inputs, batch_size))]
+        return [self.decode_scores(syllables, scores, top_k, context) for
+                syllables, scores, context in zip(inputs, self.candidate_scores(
+                    inputs, batch_size), contexts or [""] * len(inputs))]
 
-    def decode_scores(self, syllables: list[str], scores: list[np.ndarray], top_k: int
-                      ) -> list[Candidate]:
+    def decode_scores(self, syllables: list[str], scores: list[np.ndarray], top_k: int,
+                      context: str = "") -> list[Candidate]:
         """One input's candidate scores (`candidate_scores`) -> its `top_k` candidates."""
-        return self.decoder.decode(syllables, scores, top_k)
+        return self.decoder.decode(syllables, scores, top_k, context)
 
     def candidate_scores(self, inputs: list[list[str]], batch_size: int = 256
                          ) -> list[list[np.ndarray]]:

@@ -39,6 +39,8 @@ class UserHistory:
         self.path = Path(path) if path is not None else None
         self.max_entries, self.weight = max_entries, weight
         self.counts: Counter[str] = Counter()
+        self.version = 0
+        """Goes up at each change, so that what was ranked by the history can tell it is stale."""
         self._lock = threading.Lock()
 
     @classmethod
@@ -72,6 +74,7 @@ class UserHistory:
         with self._lock:
             self.counts.update(_runs(text))
             self._trim()
+            self.version += 1
 
     def forget(self, word: str) -> int:
         """Drop every remembered run that holds `word`; returns how many."""
@@ -79,6 +82,7 @@ class UserHistory:
             gone = [run for run in self.counts if word in run or run in word]
             for run in gone:
                 del self.counts[run]
+            self.version += 1
             return len(gone)
 
     def bonus(self, text: str) -> float:

@@ -8,8 +8,13 @@ Routes:
     GET  /health              {"status": "ok", "model_loaded": true, "model": "<dir>"}
     POST /v1/convert          {"pinyin": "nihao", "top_k": 5} -> {"pinyin", "candidates"}
     POST /v1/convert/batch    {"inputs": ["nihao", ...], "top_k": 5} -> {"results": [...]}
-        both also take how to read the pinyin: "abbreviated" (default true: zgrm, zhongg),
-        "complete_last" (false; true while typing: ni ha -> 你好), "fuzzy" (["z/zh", "n/l"])
+    POST /v1/candidates       {"keys": "zhongguorenmin", "context": "..."} -> {"keys",
+        "candidates": [{"text", "score", "length"}]}: one step of typing, as Session offers
+        it (whole conversions, then words and hanzi for a prefix of `length` keys)
+        all three also take how to read the pinyin: "abbreviated" (default true: zgrm,
+        zhongg), "complete_last" (false; true while typing, and by default on /v1/candidates:
+        ni ha -> 你好), "fuzzy" (["z/zh", "n/l"]); /v1/convert and /v1/candidates take the
+        "context" before the cursor (the input goes on from its last hanzi)
     GET  /openapi.json        the contract (the /docs and /redoc pages load JS from a CDN: off)
 
 Bad input is answered with 4xx and {"detail": ...}: invalid pinyin -> 422 with the message,
@@ -46,6 +51,7 @@ from ..pinyin import PinyinError
 from ..segment import MAX_INPUT_CHARS
 from ..spelling import FUZZY_PAIRS, InputOptions
 from .converter import DEFAULT_MODEL, Converter
+from .session import CONTEXT_CHARS, Session
 
 MAX_PINYIN_CHARS = MAX_INPUT_CHARS  # the parser's own cap; one clause is far shorter
 MAX_BATCH = 64
@@ -60,6 +66,9 @@ Pinyin = Annotated[str, Field(min_length=1, max_length=MAX_PINYIN_CHARS,
                               examples=["nihao", "xi'an", "wo men"])]
 TopK = Annotated[int, Field(ge=TOP_K_MIN, le=TOP_K_MAX, description="Candidates per input.")]
 FuzzyPair = Literal[FUZZY_PAIRS]
+# Only the last CONTEXT_CHARS count; a client may send a little more (the end of its text).
+Context = Annotated[str, Field(max_length=8 * CONTEXT_CHARS, description=(
+    "The text before the cursor; the input goes on from its last run of hanzi."))]
 
 
 class ReadingOptions(BaseModel):
@@ -80,6 +89,14 @@ class ReadingOptions(BaseModel):
 class ConvertRequest(ReadingOptions):
     pinyin: Pinyin
     top_k: TopK = 5
+    context: Context = ""
+
+
+class CandidatesRequest(ReadingOptions):
+    keys: Pinyin
+    top_k: TopK = 5
+    context: Context = ""
+    complete_last: bool = Field(True, description="The last syllable may be unfinished.")
 
 
 class BatchRequest(ReadingOptions):
@@ -99,6 +116,16 @@ class ConvertResponse(BaseModel):
 
 class BatchResponse(BaseModel):
     results: list[ConvertResponse] = Field(description="One per input, in order.")
+
+
+class SessionCandidateOut(CandidateOut):
+    length: int = Field(description="How many of the keys, from the start, it stands for.")
+
+
+class CandidatesResponse(BaseModel):
+    keys: str
+    candidates: list[SessionCandidateOut] = Field(description=(
+        "Whole conversions best first, then words and single hanzi for a prefix."))
 
 
 class SafeJSONResponse(JSONResponse):
@@ -178,7 +205,8 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
         conv = loaded()
         try:
             candidates = conv.convert(request.pinyin, request.top_k,
-                                      options=request.input_options())
+                                      options=request.input_options(),
+                                      context=request.context)
         except ValueError as e:
             raise _bad_input(e) from None
         return _response(request.pinyin, candidates)
@@ -199,5 +227,20 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
                     raise _bad_input(e, index=index) from None
             raise
         return BatchResponse(results=[_response(p, c) for p, c in zip(request.inputs, results)])
+
+    @app.post("/v1/candidates", response_model=CandidatesResponse)
+    def candidates(request: CandidatesRequest):
+        """One step of typing without a server-side session: what runtime.session.Session
+        offers for these keys after this context. A client keeps its own state (what it
+        selected, what it committed) and sends the keys left and the text before them."""
+        session = Session(loaded(), request.top_k, request.input_options(),
+                          keys=request.keys, context=request.context[-CONTEXT_CHARS:])
+        try:
+            found = session.candidates()
+        except ValueError as e:
+            raise _bad_input(e) from None
+        return CandidatesResponse(keys=request.keys, candidates=[
+            SessionCandidateOut(text=c.text, score=round(float(c.score), 4), length=c.length)
+            for c in found])
 
     return app

@@ -4,7 +4,8 @@ Modelled on libime's PinyinContext. Keys are typed (`type`, `backspace`); `candi
 offers whole-input conversions first, then words and single hanzi for the input's first
 syllables; `select(i)` takes one, and the rest of the input stays to be converted (picking
 中国 for ``zhongguorenmin`` leaves ``renmin``); `commit()` returns the text and clears the
-input. The last syllable may be unfinished while typing (``ni ha`` offers 你好) and syllables
+input. The keys are converted as going on from the text before them (`before`: the
+committed context, then what is selected). The last syllable may be unfinished while typing (``ni ha`` offers 你好) and syllables
 may be abbreviated (``zgrm``), as `spelling.InputOptions` say.
 
 With a `history` (runtime.history.UserHistory), what the user commits is remembered and
@@ -58,7 +59,7 @@ class Session:
     history: UserHistory | None = None
     """What the user committed before; None: nothing is learned."""
     _selected: list[tuple[str, str]] = field(default_factory=list)  # (text, the keys it took)
-    _cache: tuple[str, list[SessionCandidate]] | None = None
+    _cache: tuple[tuple, list[SessionCandidate]] | None = None  # (what they depend on, them)
 
     @property
     def preedit(self) -> str:
@@ -75,6 +76,12 @@ class Session:
         elif self._selected:
             self.keys = self._selected.pop()[1]
 
+    @property
+    def before(self) -> str:
+        """The text before the pending keys: the context, then what is selected so far. The
+        keys are converted as going on from it (Converter.convert's context)."""
+        return (self.context + "".join(text for text, _ in self._selected))[-CONTEXT_CHARS:]
+
     def candidates(self) -> list[SessionCandidate]:
         """Whole-input conversions (best first), then lexicon words for the first syllables
         (longest first), then single hanzi for the first. Empty when nothing is typed; raises
@@ -82,14 +89,16 @@ class Session:
         keys = self.keys.rstrip(" '")
         if not keys.strip(" '"):
             return []
-        if self._cache is not None and self._cache[0] == keys:
+        before = self.before
+        depends = (keys, before, self.history.version if self.history is not None else 0)
+        if self._cache is not None and self._cache[0] == depends:
             return self._cache[1]
         conv = self.converter
         learned = self.history is not None and len(self.history) > 0
         whole = [SessionCandidate(c.text, c.score + (self.history.bonus(c.text) if learned
                                                      else 0.0), len(keys))
                  for c in conv.convert(keys, self.top_k * (2 if learned else 1),
-                                       options=self.options)]
+                                       options=self.options, context=before)]
         whole = sorted(whole, key=lambda c: -c.score)[:self.top_k]
         seg, sets = conv.parse(keys, self.options)
         parts: list[SessionCandidate] = []
@@ -116,7 +125,7 @@ class Session:
             seen.add(hanzi)
             parts.append(SessionCandidate(hanzi, 0.0, seg.spans[0][1]))
         out = whole + parts[:WORDS_PER_LENGTH * 8 + SINGLES]
-        self._cache = (keys, out)
+        self._cache = (depends, out)
         return out
 
     def predictions(self, k: int = 5) -> list[str]:

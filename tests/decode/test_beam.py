@@ -50,7 +50,7 @@ def test_beam_search_without_lm_is_the_exact_top_k(seed, k):
     assert [c.score for c in found] == pytest.approx([score for score, _ in brute])
 
 
-def reference_beam_search(positions, hanzi, k, beam=0, lm=None, lm_weight=0.0):
+def reference_beam_search(positions, hanzi, k, beam=0, lm=None, lm_weight=0.0, before=""):
     """beam_search as first written, one string and one n-gram question at a time: the
     reference the batched version must match."""
     beam = max(beam, k)
@@ -61,17 +61,19 @@ def reference_beam_search(positions, hanzi, k, beam=0, lm=None, lm_weight=0.0):
             for h, lp in zip(ids.tolist(), logps.tolist()):
                 s = score + lp
                 if lm is not None and lm_weight:
-                    s += lm_weight * lm.logprob(text, hanzi[h])
+                    s += lm_weight * lm.logprob(before + text, hanzi[h])
                 extended.append((s, text + hanzi[h]))
         hyps = heapq.nlargest(beam, extended)
     if lm is not None and lm_weight:
-        hyps = sorted(((s + lm_weight * lm.end_logprob(t), t) for s, t in hyps), reverse=True)
+        hyps = sorted(((s + lm_weight * lm.end_logprob(before + t), t) for s, t in hyps),
+                      reverse=True)
     return [Candidate(text, float(score)) for score, text in hyps[:k]]
 
 
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("order", [1, 2, 3])
-def test_beam_search_with_an_ngram_matches_the_reference(seed, order):
+@pytest.mark.parametrize("before", ["", "银", "学习"])
+def test_beam_search_with_an_ngram_matches_the_reference(seed, order, before):
     """Same texts, same scores; log-probs drawn from a few values, so many scores tie."""
     rng = np.random.default_rng(seed)
     hanzi = list("我们你好银行走学习龘")
@@ -82,5 +84,5 @@ def test_beam_search_with_an_ngram_matches_the_reference(seed, order):
         logps = np.sort(rng.choice([-0.5, -1.0, -2.0], size=4))[::-1].astype(np.float32)
         positions.append((ids, logps))
     for k, beam in [(1, 3), (5, 4), (10, 16)]:
-        assert (beam_search(positions, hanzi, k, beam, lm, 0.7)
-                == reference_beam_search(positions, hanzi, k, beam, lm, 0.7))
+        assert (beam_search(positions, hanzi, k, beam, lm, 0.7, before)
+                == reference_beam_search(positions, hanzi, k, beam, lm, 0.7, before))

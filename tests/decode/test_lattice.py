@@ -33,14 +33,14 @@ def _one_thread():
 
 
 def lattice_search(syllables, positions, width, hanzi, hanzi_id, lm, k, beam=16,
-                   word_weight=1.0, word_bonus=0.0, char_lm=None, char_weight=0.0):
+                   word_weight=1.0, word_bonus=0.0, char_lm=None, char_weight=0.0, context=""):
     """One clause through a LatticeDecoder built for these models and weights; positions[i]
     = (candidate ids, encoder log-probs) as the tests draw them, over `hanzi`."""
     config = DecodeConfig(lm_weight=char_weight if char_lm is not None else 0.0,
                           word_weight=word_weight, word_bonus=word_bonus, beam=beam,
                           width=width)
     vocab = SimpleNamespace(hanzi=hanzi, hanzi_id=hanzi_id)
-    return LatticeDecoder(vocab, lm, char_lm, config).search(syllables, positions, k)
+    return LatticeDecoder(vocab, lm, char_lm, config).search(syllables, positions, k, context)
 
 
 HANZI = ["<unk>", "去", "取", "贷", "代", "了"]
@@ -90,16 +90,18 @@ def test_lattice_skips_lexicon_words_the_encoder_forbids():
 
 
 def reference_lattice(syllables, rows, singles, hanzi, hanzi_id, lm, k, beam=16,
-                      word_weight=1.0, word_bonus=0.0, char_lm=None, char_weight=0.0):
+                      word_weight=1.0, word_bonus=0.0, char_lm=None, char_weight=0.0,
+                      context=""):
     """lattice_search as first written, one extension at a time, with a dict of texts per
-    position: the reference that the batched search must match, ties included."""
+    position: the reference that the batched search must match, ties included. `context`
+    here is the clause's text before the input (a run of hanzi or nothing)."""
     n = len(syllables)
     beam = max(beam, k)
     words_at = defaultdict(list)
     for i, length, w in lm.lexicon(syllables):
         words_at[i].append((length, w))
     hyps = [dict() for _ in range(n + 1)]
-    hyps[0][""] = (0.0, BOUNDARY)
+    hyps[0][""] = (0.0, lm.last_word(context))
     for i in range(n):
         if not hyps[i]:
             continue
@@ -120,13 +122,14 @@ def reference_lattice(syllables, rows, singles, hanzi, hanzi_id, lm, k, beam=16,
                 s = score + enc + word_bonus + word_weight * lm.logprob(last, word_id)
                 new = text + word
                 if char_weight:
-                    s += char_weight * sum(char_lm.logprob(new[:len(text) + j], c)
+                    s += char_weight * sum(char_lm.logprob(context + new[:len(text) + j], c)
                                            for j, c in enumerate(word))
                 known = hyps[end].get(new)
                 if known is None or s > known[0]:
                     hyps[end][new] = (s, word_id)
     final = [(s + word_weight * lm.logprob(last, BOUNDARY)
-              + (char_weight * char_lm.end_logprob(text) if char_weight else 0.0), text)
+              + (char_weight * char_lm.end_logprob(context + text) if char_weight else 0.0),
+              text)
              for text, (s, last) in hyps[n].items()]
     return [Candidate(text, float(score)) for score, text in heapq.nlargest(k, final)]
 
@@ -155,6 +158,46 @@ def test_lattice_matches_the_reference_when_scores_tie(seed, order):
         args = (hanzi, hanzi_id, lm, k, beam, 0.7, -1.0, char_lm, 0.4 if order else 0.0)
         assert_same_candidates(lattice_search(syllables, [allowed(r) for r in rows], 5, *args),
                                reference_lattice(syllables, rows, singles, *args))
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("context", ["我们", "银", "龘", "模拟行走"])
+def test_lattice_goes_on_from_the_context_as_the_reference_does(seed, context):
+    """With the clause's start already typed (a lexicon word, a hanzi only the n-gram
+    knows, one neither knows), the models' histories start from it."""
+    rng = np.random.default_rng(seed)
+    hanzi = ["<unk>", *"我们喜欢银行取代了行走模拟去贷代"]
+    hanzi_id = {h: i for i, h in enumerate(hanzi)}
+    syllables = "xi huan yin hang qu dai le".split()[:rng.integers(2, 7)]
+    rows = rng.normal(-2, 1, size=(len(syllables), len(hanzi))).astype(np.float32)
+    singles = [top_candidates(*allowed(r), 5) for r in rows]
+    lm = WordLM.train(TOY, LISTED)
+    char_lm = CharNgram.train(["我们喜欢银行", "取代了", "行走", "模拟"], 3)
+    args = (hanzi, hanzi_id, lm, 5, 8, 0.7, -1.0, char_lm, 0.4)
+    got = lattice_search(syllables, [allowed(r) for r in rows], 5, *args, context=context)
+    assert_same_candidates(got, reference_lattice(syllables, rows, singles, *args,
+                                                  context=context))
+    # Text that ends the clause (a comma) leaves nothing to go on from.
+    plain = lattice_search(syllables, [allowed(r) for r in rows], 5, *args)
+    assert_same_candidates(lattice_search(syllables, [allowed(r) for r in rows], 5, *args,
+                                          context=context + "，"), plain)
+    assert [c.score for c in got] != pytest.approx([c.score for c in plain])
+
+
+def test_the_context_picks_the_word_that_goes_on_from_it():
+    """喜欢 follows 我们 in the toy text, 行走 does not follow 取代: after 我们 the lattice
+    prefers 喜欢 where the encoder alone is undecided."""
+    hanzi = ["<unk>", *"我们喜欢银行取代了行走稀缓"]
+    hanzi_id = {h: i for i, h in enumerate(hanzi)}
+    rows = np.full((2, len(hanzi)), -np.inf, dtype=np.float32)
+    rows[0, [hanzi_id["喜"], hanzi_id["稀"]]] = -0.7
+    rows[1, [hanzi_id["欢"], hanzi_id["缓"]]] = -0.7
+    lm = WordLM.train(TOY + [(["稀缓"], ["xi huan"])] * 3, LISTED)
+    args = (hanzi, hanzi_id, lm, 2, 8, 1.0, 0.0)
+    positions = [allowed(r) for r in rows]
+    assert lattice_search(["xi", "huan"], positions, 2, *args)[0].text == "稀缓"
+    assert lattice_search(["xi", "huan"], positions, 2, *args,
+                          context="我们")[0].text == "喜欢"
 
 
 def test_lattice_matches_the_reference_on_the_tiny_model(tmp_path_factory):

@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 from pinyin_hanzi.runtime.converter import Converter
 from pinyin_hanzi.runtime.server import (MAX_BATCH, MAX_BODY_BYTES, MAX_PINYIN_CHARS, TOP_K_MAX,
                                  create_app)
+from pinyin_hanzi.runtime.session import Session
+from pinyin_hanzi.spelling import FUZZY_PAIRS
 from tiny_run import one_thread, shared_run
 
 
@@ -106,6 +108,14 @@ def test_invalid_batch_input_names_its_index(client):
     ("/v1/convert", {"pinyin": "nihao", "fuzzy": "z/zh"}, "fuzzy"),
     ("/v1/convert", {"pinyin": "nihao", "complete_last": "maybe"}, "complete_last"),
     ("/v1/convert/batch", {"inputs": ["nihao"], "abbreviated": [1]}, "abbreviated"),
+    ("/v1/convert", {"pinyin": "nihao", "context": "好" * 257}, "context"),
+    ("/v1/convert", {"pinyin": "nihao", "context": 3}, "context"),
+    ("/v1/convert/batch", {"inputs": ["nihao"], "context": "中国"}, "context"),
+    ("/v1/candidates", {"keys": ""}, "keys"),
+    ("/v1/candidates", {"pinyin": "nihao"}, "keys"),
+    ("/v1/candidates", {"keys": "nihao", "top_k": 0}, "top_k"),
+    ("/v1/candidates", {"keys": "nihao", "context": ["中国"]}, "context"),
+    ("/v1/candidates", {"keys": "nihao", "fuzzy": ["s/x"]}, "fuzzy"),
 ])
 def test_bad_requests_are_422_naming_the_field(client, path, body, field):
     response = post(client, path, body)
@@ -160,19 +170,30 @@ def test_the_page_is_served_and_loads_nothing_from_elsewhere(client):
     response = client.get("/")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
-    assert 'id="pinyin"' in response.text and "/v1/convert" in response.text
+    assert 'id="pinyin"' in response.text and "/v1/candidates" in response.text
+    # The page's fuzzy checkboxes are the pairs the API takes.
+    listed = re.search(r"const FUZZY_PAIRS = \[(.*?)\];", response.text, re.S).group(1)
+    assert tuple(re.findall(r'"([a-z/]+)"', listed)) == FUZZY_PAIRS
     assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", response.text, re.I)
 
 
 @pytest.mark.parametrize("body", [
     b'{"pinyin": "\\ud800"}', b'{"pinyin": "ni\\udc80hao"}', b'{"pinyin": "\xed\xa0\x80"}'])
 @pytest.mark.parametrize("path, field", [("/v1/convert", "pinyin"),
-                                         ("/v1/convert/batch", "inputs")])
+                                         ("/v1/convert/batch", "inputs"),
+                                         ("/v1/convert", "context"),
+                                         ("/v1/candidates", "keys"),
+                                         ("/v1/candidates", "context")])
 def test_a_lone_surrogate_is_422_not_500(client, body, path, field):
     """Valid JSON (or raw bytes ED A0 80) for text with no UTF-8 form: the error that echoes
     it back must still be sent (it raised UnicodeEncodeError and became a 500)."""
     if field == "inputs":
         body = body.replace(b'"pinyin": ', b'"inputs": [').replace(b'}', b']}')
+    elif field == "context":
+        key = b'"keys"' if path == "/v1/candidates" else b'"pinyin"'
+        body = body.replace(b'"pinyin": ', key + b': "nihao", "context": ')
+    elif field == "keys":
+        body = body.replace(b'"pinyin"', b'"keys"')
     r = client.post(path, content=body, headers={"content-type": "application/json"})
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"][:2] == ["body", field]
@@ -215,3 +236,36 @@ def test_fuzzy_pairs_and_the_unfinished_last_syllable_reach_the_converter(shippe
     results = post(shipped_client, "/v1/convert/batch",
                    {"inputs": ["zongguo", "nihao"], "fuzzy": ["z/zh"]}).json()["results"]
     assert [r["candidates"][0]["text"] for r in results] == ["中国", "你好"]
+
+
+def test_the_context_reaches_the_converter(shipped_client):
+    """The input goes on from the context's last hanzi; after a comma, a new clause."""
+    conv = shipped_client.app.state.converter
+
+    def scores(body):
+        response = post(shipped_client, "/v1/convert", {"pinyin": "renmin", **body})
+        assert response.status_code == 200, response.text
+        return [c["score"] for c in response.json()["candidates"]]
+
+    on_from = [round(c.score, 4) for c in conv.convert("renmin", 5, context="中国")]
+    assert scores({"context": "中国"}) == on_from
+    assert scores({"context": "中国，"}) == scores({}) != on_from
+
+
+def test_candidates_are_one_step_of_a_typing_session(shipped_client):
+    """/v1/candidates answers what a Session with these keys and context offers: whole
+    conversions, then words and hanzi for a prefix, each with the keys it covers."""
+    conv = shipped_client.app.state.converter
+    response = post(shipped_client, "/v1/candidates",
+                    {"keys": "zhongguorenmin", "context": "我爱", "top_k": 3})
+    assert response.status_code == 200, response.text
+    got = [(c["text"], c["length"]) for c in response.json()["candidates"]]
+    session = Session(conv, 3, context="我爱")
+    session.type("zhongguorenmin")
+    assert got == [(c.text, c.length) for c in session.candidates()]
+    assert got[0] == ("中国人民", 14) and ("中国", 8) in got
+    # Typing: the last syllable may be unfinished unless the client says otherwise.
+    assert post(shipped_client, "/v1/candidates",
+                {"keys": "nihaox"}).json()["candidates"][0]["text"].startswith("你好")
+    bad = post(shipped_client, "/v1/candidates", {"keys": "ni3v", "abbreviated": False})
+    assert bad.status_code == 422 and "position" in bad.json()["detail"]

@@ -8,7 +8,7 @@ import pytest
 
 from pinyin_hanzi.pinyin import PinyinError
 from pinyin_hanzi.runtime.converter import Converter
-from pinyin_hanzi.runtime.session import Session
+from pinyin_hanzi.runtime.session import Session, SessionCandidate
 from pinyin_hanzi.spelling import InputOptions
 from tiny_run import one_thread
 
@@ -90,6 +90,27 @@ def test_select_part_leaves_the_rest_to_convert(converter):
     assert s.candidates()[0].text == "人民"
     assert s.select(0) == "中国人民"  # the input is used up: committed
     assert s.keys == "" and s.preedit == "" and s.context == "中国人民"
+
+
+def test_the_rest_goes_on_from_what_is_selected_and_committed(converter):
+    """After 中国 is picked, `renmin` is converted as going on from it (the language models'
+    histories start there), and so is the next input after a commit that ends in hanzi;
+    after a comma a new clause starts."""
+    s = Session(converter)
+    on_from = converter.convert("renmin", 5, s.options, context="中国")
+    alone = converter.convert("renmin", 5, s.options)
+    assert [c.score for c in on_from] != pytest.approx([c.score for c in alone])
+    s.type("zhongguorenmin")
+    s.select(texts(s.candidates()).index("中国"))
+    assert s.before == "中国"
+    assert s.candidates()[:5] == [SessionCandidate(c.text, c.score, len("renmin"))
+                                  for c in on_from]
+    s.reset()
+    s.context = "他说中国"
+    s.type("renmin")
+    assert [c.score for c in s.candidates()[:5]] == pytest.approx([c.score for c in on_from])
+    s.context = "他说中国，"
+    assert [c.score for c in s.candidates()[:5]] == pytest.approx([c.score for c in alone])
 
 
 def test_typing_backspace_and_commit(converter):
