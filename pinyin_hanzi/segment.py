@@ -248,11 +248,13 @@ def _best_split(edges: list[list[_Edge]], n: int) -> tuple[list[tuple[int, _Edge
     return path, on_path
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _parse_chunk(chunk: str, partial: bool, abbreviated: bool):
     """One chunk's edges and best split (_chunk_edges, _best_split), remembered: chunks
     repeat (spaced input is one syllable per chunk), and this is most of a parse's time.
-    Callers only read the lists."""
+    Callers only read the lists. Few are kept: typing unspaced, each keystroke is a new
+    chunk whose graph is thousands of objects, and every object kept lengthens Python's
+    full garbage collections (4,096 chunks made pauses of 100-200 ms)."""
     edges = _chunk_edges(chunk, partial, abbreviated)
     return (edges, *_best_split(edges, len(chunk)))
 

@@ -23,6 +23,7 @@ with allow_pickle=False, one at a time): no pickle, no parsing at load.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -37,6 +38,7 @@ FORMAT = "pinyin-hanzi-wordlm/3"
 BOUNDARY = 0  # word index of the clause start (as a history) and end (as a prediction)
 UNKNOWN = -1  # a hanzi the lexicon does not list: scored with the add-alpha floor
 MAX_WORD_LEN = 8
+SPAN_CACHE = 512  # spans of typed syllables whose matching words are remembered
 
 
 class WordLM:
@@ -95,6 +97,9 @@ class WordLM:
         short = np.flatnonzero(np.diff(self.starts) <= 5)
         self._single = {w: int(i) for i, w in zip(short, map(self.word, short)) if len(w) == 1}
         self._index: dict[str, int] | None = None  # every word, built on first need
+        self.span_words = functools.lru_cache(SPAN_CACHE)(self._span_words_uncached)
+        """span_words(span: tuple of syllable sets) -> ((reading, word), ...): the words
+        that fit the span exactly, remembered for the SPAN_CACHE spans last asked for."""
 
     def _lexicon(self, arrays: Mapping[str, np.ndarray], n: int):
         """The reading index: sorted integer keys of up to 7 syllables beside their words;
@@ -258,40 +263,48 @@ class WordLM:
                  ) -> list[tuple[int, tuple[str, ...], int]]:
         """Every lexicon word of 2 to `max_len` (at most KEY_SYLLABLES) syllables whose reading
         takes, at each position p it covers, one of the syllables in sets[p] (an abbreviated
-        or fuzzy input): (start position, reading, word index). Words of one length and
-        first syllables are one run of the sorted keys, so each position narrows the runs
-        with one vectorised binary search."""
-        digits = [np.array(sorted(self.syllable_id[s] + 1 for s in set(options)
-                                  if s in self.syllable_id), dtype=np.int64)
-                  for options in sets]
+        or fuzzy input): (start position, reading, word index), by start, then length.
+        Each span of positions is looked up once and remembered (`span_words`): an input
+        method asks again at every keystroke, and only the spans that reach the last,
+        growing syllable are new."""
+        sets = [frozenset(options) for options in sets]
         found = []
         for start in range(len(sets)):
             for length in range(2, min(max_len, KEY_SYLLABLES, len(sets) - start) + 1):
-                prefixes = np.zeros(1, dtype=np.int64)
-                for k in range(length):
-                    d = digits[start + k]
-                    if not len(d):
-                        prefixes = prefixes[:0]
-                        break
-                    prefixes = (prefixes[:, None] * READING_BASE + d[None, :]).ravel()
-                    scale = READING_BASE ** (length - 1 - k)
-                    lo = np.searchsorted(self.reading_keys, prefixes * scale, "left")
-                    hi = np.searchsorted(self.reading_keys, (prefixes + 1) * scale, "left")
-                    prefixes = prefixes[hi > lo]
-                    if not len(prefixes):
-                        break
-                if not len(prefixes):
-                    continue
-                lo = np.searchsorted(self.reading_keys, prefixes, "left").tolist()
-                hi = np.searchsorted(self.reading_keys, prefixes, "right").tolist()
-                for key, a, b in zip(prefixes.tolist(), lo, hi):
-                    reading = []
-                    for _ in range(length):
-                        key, d = divmod(key, READING_BASE)
-                        reading.append(self.syllables[d - 1])
-                    reading = tuple(reversed(reading))
-                    found.extend((start, reading, w) for w in self.reading_words[a:b].tolist())
+                found.extend((start, reading, w)
+                             for reading, w in self.span_words(tuple(sets[start:start + length])))
         return found
+
+    def _span_words_uncached(self, span: tuple[frozenset, ...]
+                             ) -> tuple[tuple[tuple[str, ...], int], ...]:
+        """(reading, word) of the words whose reading takes one syllable of each set in
+        `span`. Words of one length and first syllables are one run of the sorted keys, so
+        each position narrows the runs with one vectorised binary search."""
+        length = len(span)
+        prefixes = np.zeros(1, dtype=np.int64)
+        for k, options in enumerate(span):
+            d = np.array(sorted(self.syllable_id[s] + 1 for s in options
+                                if s in self.syllable_id), dtype=np.int64)
+            if not len(d):
+                return ()
+            prefixes = (prefixes[:, None] * READING_BASE + d[None, :]).ravel()
+            scale = READING_BASE ** (length - 1 - k)
+            lo = np.searchsorted(self.reading_keys, prefixes * scale, "left")
+            hi = np.searchsorted(self.reading_keys, (prefixes + 1) * scale, "left")
+            prefixes = prefixes[hi > lo]
+            if not len(prefixes):
+                return ()
+        lo = np.searchsorted(self.reading_keys, prefixes, "left").tolist()
+        hi = np.searchsorted(self.reading_keys, prefixes, "right").tolist()
+        found = []
+        for key, a, b in zip(prefixes.tolist(), lo, hi):
+            reading = []
+            for _ in range(length):
+                key, d = divmod(key, READING_BASE)
+                reading.append(self.syllables[d - 1])
+            reading = tuple(reversed(reading))
+            found.extend((reading, w) for w in self.reading_words[a:b].tolist())
+        return tuple(found)
 
     def last_word(self, text: str, max_len: int = 7) -> int:
         """The longest lexicon word `text` ends with (BOUNDARY for empty text, UNKNOWN when

@@ -1,7 +1,12 @@
 """Tests for pinyin_hanzi.decode.readings: the likeliest readings of a many-syllable input."""
 
-from pinyin_hanzi.decode.readings import likely_readings
-from pinyin_hanzi.lm.words import WordLM
+import random
+
+import numpy as np
+import pytest
+
+from pinyin_hanzi.decode.readings import ReadingSearch
+from pinyin_hanzi.lm.words import BOUNDARY, WordLM
 from pinyin_hanzi.pinyin import SYLLABLES
 from pinyin_hanzi.vocab import Vocab
 
@@ -20,6 +25,10 @@ def model():
     lm = WordLM.train(TOY, [])
     hanzi = ["<unk>"] + sorted({h for hs in CANDIDATES.values() for h in hs})
     return lm, Vocab(sorted(SYLLABLES), hanzi, CANDIDATES)
+
+
+def likely_readings(lm, vocab, sets, limit=4):
+    return ReadingSearch(lm, vocab).readings(sets, limit)
 
 
 def test_abbreviated_input_reads_as_the_words_it_fits():
@@ -41,3 +50,53 @@ def test_single_hanzi_fill_what_no_word_covers():
 def test_no_reading_when_a_position_has_no_hanzi():
     lm, vocab = model()
     assert likely_readings(lm, vocab, [frozenset({"wo"}), frozenset({"zhuang"})]) == []
+
+
+def reference_readings(word_lm, vocab, sets, beam, word_bonus=-4.0):
+    """The search as first written, pushing paths forward position by position over
+    WordLM.matching: every (score, reading) that reaches the end, unpruned when `beam` is
+    larger than the number of paths."""
+    n = len(sets)
+    arcs = [[] for _ in range(n)]
+    for start, reading, word in word_lm.matching(sets):
+        arcs[start].append((reading, word))
+    for p, options in enumerate(sets):
+        for syllable in sorted(options):
+            for hanzi in vocab.candidates.get(syllable, ())[:2]:
+                arcs[p].append(((syllable,), word_lm.word_id(hanzi)))
+    states = [[] for _ in range(n + 1)]
+    states[0] = [(0.0, BOUNDARY, ())]
+    for p in range(n):
+        best = {}
+        for state in states[p]:
+            if (state[1], state[2]) not in best or state[0] > best[state[1], state[2]][0]:
+                best[state[1], state[2]] = state
+        for score, prev, reading in sorted(best.values(), key=lambda s: -s[0])[:beam]:
+            for arc, word in arcs[p]:
+                states[p + len(arc)].append(
+                    (score + word_lm.logprob(prev, word) + word_bonus, word, reading + arc))
+    best = {}
+    for score, prev, reading in states[n]:  # the best path per (previous word, reading)
+        best[prev, reading] = max(score, best.get((prev, reading), -np.inf))
+    return {(reading, round(score + word_lm.logprob(prev, BOUNDARY), 9))
+            for (prev, reading), score in best.items()}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_search_kept_per_prefix_finds_what_the_forward_search_finds(seed):
+    """Typed one position at a time into one ReadingSearch (its prefixes remembered), every
+    input gives the paths a fresh forward search gives, with the same scores."""
+    lm, vocab = model()
+    rng = random.Random(seed)
+    choices = [{"wo", "wa"}, {"men", "ma"}, {"xi", "xiang", "xing"}, {"huan", "hu", "hang"},
+               {"yin"}, {"hang", "hu"}, {"ni"}, {"hao", "hu"}, {"zou", "xing"}]
+    search = ReadingSearch(lm, vocab, beam=10_000)
+    typed = [frozenset(rng.choice(choices)) for _ in range(7)]
+    for n in range(1, len(typed) + 1):
+        sets = typed[:n]
+        ends = search._states(tuple(sets))
+        final = lm.logprobs(np.array([prev for _, prev, _ in ends]), BOUNDARY).tolist()
+        got = {(reading, round(score + f, 9)) for (score, _, reading), f in zip(ends, final)}
+        assert got == reference_readings(lm, vocab, sets, beam=10_000)
+        best = search.readings(sets, 3)
+        assert best == ReadingSearch(lm, vocab, beam=10_000).readings(sets, 3)
