@@ -1,19 +1,26 @@
 """Load test of the HTTP service: requests/s and latency under concurrent clients.
 
-    python bench/load.py [--seconds 60] [--clients 32] [--model DIR] [--threads N] [--no-write]
+    python bench/load.py [--seconds 60] [--clients 32] [--model DIR] [--threads N]
+                         [--processes 1,2] [--client wrk|httpx] [--no-write]
 
-Starts `pinyin-hanzi serve` (shipped model unless --model) in a subprocess on a free 127.0.0.1
-port, then CLIENTS concurrent clients (one asyncio loop, httpx) POST one clause each to
+For each --processes count, starts `pinyin-hanzi serve --processes N` (shipped model unless
+--model) on a free 127.0.0.1 port, then CLIENTS concurrent connections POST one clause each to
 /v1/convert, back to back, for SECONDS; the clauses are the pinyin column of
-bench/data/pd98_test.tsv (PINYIN_HANZI_BENCH_DIR overrides the directory), taken in turn.
-Client and server share the machine, so this measures the whole box. Writes the table to
-docs/BENCHMARKS.md (section "load") unless --no-write.
+bench/data/pd98_test.tsv (PINYIN_HANZI_BENCH_DIR overrides the directory), taken in turn. The
+clients are wrk (Debian's `wrk`, a C load generator, when on PATH: it leaves the CPUs to the
+server) or one asyncio loop of httpx (Python: it takes about a core of its own). Client and
+server share the machine, so this measures the whole box. With CLIENTS always waiting on an
+answer, latency = CLIENTS / throughput (Little's law): a p50 of 50 ms for 32 clients needs
+640 requests/s. Writes the table to docs/BENCHMARKS.md (section "load") unless --no-write.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -39,9 +46,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, model: Path | None, threads: int, log) -> subprocess.Popen:
+def start_server(port: int, model: Path | None, threads: int, processes: int, log
+                 ) -> subprocess.Popen:
     args = [sys.executable, "-m", "pinyin_hanzi.cli", "serve", "--port", str(port),
-            "--threads", str(threads)]
+            "--threads", str(threads), "--processes", str(processes)]
     if model is not None:
         args += ["--model", str(model)]
     return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
@@ -102,52 +110,106 @@ async def run_clients(url: str, clauses: list[str], clients: int, seconds: float
             "failures": failures.most_common(5)}
 
 
+WRK_SCRIPT = """
+local bodies = %s
+local i = 0
+request = function()
+  i = i %% #bodies + 1
+  return wrk.format("POST", "/v1/convert", {["content-type"] = "application/json"}, bodies[i])
+end
+"""
+
+
+def run_wrk(url: str, clauses: list[str], clients: int, seconds: float) -> dict:
+    """wrk with 2 threads and `clients` connections; its own latency percentiles."""
+    bodies = "{" + ",".join(json.dumps(json.dumps({"pinyin": c}, ensure_ascii=False),
+                                       ensure_ascii=False) for c in clauses) + "}"
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", encoding="utf-8") as script:
+        script.write(WRK_SCRIPT % bodies)
+        script.flush()
+        for clause in clauses[:WARMUP_REQUESTS]:
+            httpx.post(url + "/v1/convert", json={"pinyin": clause}, timeout=60)
+        out = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{seconds:.0f}s", "--latency",
+                              "-s", script.name, url + "/"], capture_output=True, text=True,
+                             check=True).stdout
+
+    def ms(label: str) -> float:
+        value, unit = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    errors = int(bad.group(1)) if bad else 0
+    failures = [(f"non-2xx", errors)] if errors else []
+    if socket_errors:
+        counts = [int(n) for n in re.findall(r"\d+", socket_errors.group(1))]
+        errors += sum(counts)
+        failures.append((f"socket errors: {socket_errors.group(1)}", sum(counts)))
+    return {"requests": total, "errors": errors, "seconds": seconds,
+            "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50_ms": ms("50%"), "p99_ms": ms("99%"), "failures": failures}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--model", type=Path, default=None, help="default: the shipped model")
-    parser.add_argument("--threads", type=int, default=0,
-                        help="the server's encoder threads (0 = the library default)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="the server's encoder threads per conversion (serve's default)")
+    parser.add_argument("--processes", default="1,2",
+                        help="server processes, one run per comma-separated count")
+    parser.add_argument("--client", choices=("wrk", "httpx"),
+                        default="wrk" if shutil.which("wrk") else "httpx")
     parser.add_argument("--no-write", action="store_true",
                         help="print the table only; leave docs/BENCHMARKS.md alone")
     args = parser.parse_args()
 
     clauses = [line.split("\t", 1)[0] for line in CLAUSES.read_text(encoding="utf-8")
                .splitlines() if line.strip()]
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as log:
-        server = start_server(port, args.model, args.threads, log)
-        try:
-            wait_until_healthy(url, server)
-            result = asyncio.run(run_clients(url, clauses, args.clients, args.seconds))
-        except BaseException:
-            log.seek(0)
-            sys.stderr.write(log.read().decode(errors="replace")[-3000:])
-            raise
-        finally:
-            server.terminate()
+    rows, failures = [], []
+    for processes in [int(n) for n in args.processes.split(",")]:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        with tempfile.TemporaryFile() as log:
+            server = start_server(port, args.model, args.threads, processes, log)
             try:
-                server.wait(15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+                wait_until_healthy(url, server)
+                result = (run_wrk(url, clauses, args.clients, args.seconds)
+                          if args.client == "wrk" else
+                          asyncio.run(run_clients(url, clauses, args.clients, args.seconds)))
+            except BaseException:
+                log.seek(0)
+                sys.stderr.write(log.read().decode(errors="replace")[-3000:])
+                raise
+            finally:
+                server.terminate()
+                try:
+                    server.wait(15)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+        rows.append(f"| {processes} | {args.clients} | {result['requests']} | "
+                    f"{result['rps']:.1f} | {result['p50_ms']:.1f} | {result['p99_ms']:.1f} | "
+                    f"{result['errors']} |")
+        print(rows[-1], flush=True)
+        failures += [(f"{processes} processes: {why}", n) for why, n in result["failures"]]
 
     model = args.model.name if args.model else "shipped default_model"
+    client = ("wrk (2 threads)" if args.client == "wrk" else "one asyncio loop of httpx")
     table = ("## HTTP service under load\n\n"
              f"Command: `{command()}` (revision {git_revision()})  \nMachine: {machine()}\n\n"
-             f"`pinyin-hanzi serve` ({model}, backend auto, encoder threads: "
-             f"{args.threads or 'default'}) and {args.clients} concurrent clients in one "
-             f"asyncio loop on the same machine, each POSTing one clause of "
-             f"{CLAUSES.name} at a time to /v1/convert for {result['seconds']:.0f} s.\n\n"
-             "| clients | requests | requests/s | p50 ms | p99 ms | errors |\n"
-             "|---|---|---|---|---|---|\n"
-             f"| {args.clients} | {result['requests']} | {result['rps']:.1f} | "
-             f"{result['p50_ms']:.1f} | {result['p99_ms']:.1f} | {result['errors']} |\n")
-    if result["failures"]:  # what went wrong, as the client saw it
+             f"`pinyin-hanzi serve --processes N` ({model}, backend auto, encoder threads "
+             f"per conversion: {args.threads}, conversions at once: the CPUs shared among "
+             f"the processes) and {args.clients} concurrent connections of {client} on the "
+             f"same machine, each POSTing one clause of {CLAUSES.name} at a time to "
+             f"/v1/convert for {args.seconds:.0f} s.\n\n"
+             "| processes | clients | requests | requests/s | p50 ms | p99 ms | errors |\n"
+             "|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
+    if failures:  # what went wrong, as the client saw it
         table += "\nErrors: " + "; ".join(f"{why or 'no message'} (x{count})"
-                                           for why, count in result["failures"]) + "\n"
+                                           for why, count in failures) + "\n"
     print(table)
     if not args.no_write:
         write_section("load", table)

@@ -409,23 +409,46 @@ def serve(
                                                "interface, reachable from the network)."),
     port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
     backend: str = _BACKEND,
-    threads: int = _THREADS,
+    threads: int = typer.Option(1, min=0, help="Encoder threads per conversion (requests "
+                                "are the parallelism: see --workers; 0 = the library's "
+                                "default)."),
+    workers: int = typer.Option(0, min=0, help="Conversions at once per process, first "
+                                "come first served (0 = the CPUs shared among the "
+                                "processes)."),
+    processes: int = typer.Option(1, min=1, help="Server processes, each with its own "
+                                  "model (Python runs one thread at a time per process: "
+                                  "one process per CPU uses them all)."),
     adapter: Optional[Path] = _ADAPTER,
     script: str = _SCRIPT,
 ):
-    """HTTP service (/v1/convert, /v1/convert/batch, /health) and a web input method at /."""
+    """HTTP service (/v1/convert, /v1/candidates, /v1/convert/batch, /health) and a web
+    input method at /."""
+    import os
+
     import uvicorn
 
     from .runtime.converter import DEFAULT_MODEL
-    from .runtime.server import KEEP_ALIVE_SECONDS, create_app
+    from .runtime.server import KEEP_ALIVE_SECONDS, SERVE_ENV, create_app
 
     try:
-        # Loaded here so a bad --model is one line, not a traceback.
+        # Loaded here so a bad --model is one line, not a traceback (the processes of
+        # --processes load it again, each for itself).
         conv = _converter(model, backend, threads, adapter, script)
     except USER_ERRORS as e:
         _fail(e)
-    uvicorn.run(create_app(model or DEFAULT_MODEL, conv), host=host, port=port,
-                timeout_keep_alive=KEEP_ALIVE_SECONDS)
+    label = str(model or DEFAULT_MODEL)
+    workers = workers or max(1, (os.cpu_count() or 1) // processes)
+    if processes == 1:
+        uvicorn.run(create_app(label, conv, workers), host=host, port=port,
+                    timeout_keep_alive=KEEP_ALIVE_SECONDS)
+        return
+    del conv
+    os.environ[SERVE_ENV] = json.dumps({
+        "model": str(model) if model else None, "backend": backend, "threads": threads,
+        "adapter": str(adapter) if adapter else None, "script": script, "label": label,
+        "workers": workers})
+    uvicorn.run("pinyin_hanzi.runtime.server:app_from_env", factory=True, workers=processes,
+                host=host, port=port, timeout_keep_alive=KEEP_ALIVE_SECONDS)
 
 
 if __name__ == "__main__":

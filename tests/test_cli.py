@@ -237,7 +237,7 @@ def test_plot_without_usable_metrics_is_a_user_error(tmp_path, content, fragment
 def test_serve_help_lists_its_options():
     result = invoke("serve", "--help")
     assert result.exit_code == 0, result.output
-    for option in ("--model", "--host", "--port", "--threads", "127.0.0.1", "8000"):
+    for option in ("--model", "--host", "--port", "--threads", "--workers", "127.0.0.1", "8000"):
         assert option in result.output
 
 
@@ -253,6 +253,31 @@ def test_serve_keeps_idle_connections_longer_than_clients_do(monkeypatch):
     assert result.exit_code == 0, result.output
     assert seen["port"] == 8123 and seen["host"] == "127.0.0.1"
     assert seen["timeout_keep_alive"] > httpx.Limits().keepalive_expiry
+
+
+def test_serve_in_processes_hands_each_the_settings(monkeypatch, model):
+    """--processes N starts uvicorn's N workers from the app factory; the settings travel in
+    the environment, and a worker's app built from them converts."""
+    import os
+
+    import uvicorn
+    from fastapi.testclient import TestClient
+
+    from pinyin_hanzi.runtime.server import SERVE_ENV, app_from_env
+
+    seen = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options, app=app))
+    monkeypatch.delenv(SERVE_ENV, raising=False)
+    result = invoke("serve", "--model", model, "--processes", "2", "--workers", "3",
+                    "--port", "8124")
+    assert result.exit_code == 0, result.output
+    assert seen["app"] == "pinyin_hanzi.runtime.server:app_from_env" and seen["factory"]
+    assert seen["workers"] == 2 and seen["port"] == 8124
+    settings = json.loads(os.environ[SERVE_ENV])
+    assert settings["model"] == str(model) and settings["workers"] == 3
+    with TestClient(app_from_env()) as client:
+        response = client.post("/v1/convert", json={"pinyin": "nihao"})
+    assert response.status_code == 200 and response.json()["candidates"]
 
 
 def test_serve_names_a_missing_model(tmp_path):

@@ -1,6 +1,7 @@
 """The HTTP service around one Converter, and the web input-method page.
 
     pinyin-hanzi serve [--model DIR] [--host 127.0.0.1] [--port 8000] [--threads N]
+                       [--workers N] [--processes N]
     uvicorn --factory pinyin_hanzi.server:create_app --timeout-keep-alive 30  # shipped model
 
 Routes:
@@ -29,13 +30,18 @@ theirs (httpx: 5 s). With uvicorn's default of 5 s, server and client closed an 
 at the same moment, and a request sent on it just then was reset (1-2 in 5,000 under
 bench/load.py).
 
-Endpoints are plain `def`, so FastAPI runs the blocking conversion in its threadpool;
-Converter is thread-safe.
+Conversions run on at most `workers` threads at once (default: one per CPU), taken first come,
+first served (an anyio CapacityLimiter); the event loop only parses and answers. With FastAPI's
+own 40-thread pool, 32 clients' conversions fought over the GIL and two cores at once: 87
+requests/s with a p99 of 1.7 s, where a conversion costs ~2 ms. Each conversion runs its
+encoder on one thread (`serve --threads`): requests are the parallelism. Converter is
+thread-safe.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Literal
@@ -152,15 +158,41 @@ def _bad_input(error: ValueError, **extra) -> HTTPException:
     return HTTPException(status_code=422, detail=detail)
 
 
-def create_app(model_dir: str | Path | None = None, converter: Converter | None = None
-               ) -> FastAPI:
+SERVE_ENV = "PINYIN_HANZI_SERVE"  # how `serve --processes N` tells its workers what to load
+
+
+def app_from_env() -> FastAPI:
+    """The app of one worker process of `serve --processes N` (uvicorn starts each by import
+    string, so the settings come as JSON in the SERVE_ENV variable): its own Converter,
+    loaded at import. Processes, unlike threads, convert in parallel without sharing the GIL;
+    the memory-mapped language models are shared between them through the page cache."""
+    settings = json.loads(os.environ[SERVE_ENV])
+    converter = Converter.load(settings["model"], backend=settings["backend"],
+                               threads=settings["threads"] or None,
+                               adapter=settings["adapter"], script=settings["script"])
+    return create_app(settings["label"], converter, settings["workers"])
+
+
+def create_app(model_dir: str | Path | None = None, converter: Converter | None = None,
+               workers: int | None = None) -> FastAPI:
     """The app. `converter` is used as given (tests, the CLI); otherwise the model in
-    `model_dir` (default: the shipped one) is loaded once, at startup."""
+    `model_dir` (default: the shipped one) is loaded once, at startup. `workers`:
+    conversions at once (default: the CPU count)."""
     label = str(model_dir) if model_dir is not None else (
         str(DEFAULT_MODEL) if converter is None else "injected converter")
+    workers = workers or os.cpu_count() or 1
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    # Created at startup: a limiter belongs to the event loop that uses it.
+    limiter: list[anyio.CapacityLimiter] = []
+
+    async def run(fn, *args):
+        """fn(*args) on a worker thread, in turn with the other conversions."""
+        return await anyio.to_thread.run_sync(fn, *args, limiter=limiter[0])
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        limiter[:] = [anyio.CapacityLimiter(workers)]
         if app.state.converter is None:
             app.state.converter = await anyio.to_thread.run_sync(Converter.load, model_dir)
         yield
@@ -200,23 +232,21 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
                 "model": label}
 
     @app.post("/v1/convert", response_model=ConvertResponse)
-    def convert(request: ConvertRequest):
+    async def convert(request: ConvertRequest):
         """Pinyin as typed (`nihao`, `ni hao`, `xi'an`, `nü3`) -> hanzi candidates."""
         conv = loaded()
         try:
-            candidates = conv.convert(request.pinyin, request.top_k,
-                                      options=request.input_options(),
-                                      context=request.context)
+            candidates = await run(lambda: conv.convert(
+                request.pinyin, request.top_k, options=request.input_options(),
+                context=request.context))
         except ValueError as e:
             raise _bad_input(e) from None
         return _response(request.pinyin, candidates)
 
-    @app.post("/v1/convert/batch", response_model=BatchResponse)
-    def convert_batch(request: BatchRequest):
-        """Many inputs in one model pass; the first invalid one fails the whole request."""
-        conv, options = loaded(), request.input_options()
+    def convert_all(conv: Converter, request: BatchRequest):
+        options = request.input_options()
         try:
-            results = conv.convert_many(request.inputs, request.top_k, options=options)
+            return conv.convert_many(request.inputs, request.top_k, options=options)
         except ValueError:
             # convert_many does not say which input failed. Find it one at a time: the
             # checks come before the model runs, so this costs at most one more batch.
@@ -226,17 +256,22 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
                 except ValueError as e:
                     raise _bad_input(e, index=index) from None
             raise
+
+    @app.post("/v1/convert/batch", response_model=BatchResponse)
+    async def convert_batch(request: BatchRequest):
+        """Many inputs in one model pass; the first invalid one fails the whole request."""
+        results = await run(convert_all, loaded(), request)
         return BatchResponse(results=[_response(p, c) for p, c in zip(request.inputs, results)])
 
     @app.post("/v1/candidates", response_model=CandidatesResponse)
-    def candidates(request: CandidatesRequest):
+    async def candidates(request: CandidatesRequest):
         """One step of typing without a server-side session: what runtime.session.Session
         offers for these keys after this context. A client keeps its own state (what it
         selected, what it committed) and sends the keys left and the text before them."""
         session = Session(loaded(), request.top_k, request.input_options(),
                           keys=request.keys, context=request.context[-CONTEXT_CHARS:])
         try:
-            found = session.candidates()
+            found = await run(session.candidates)
         except ValueError as e:
             raise _bad_input(e) from None
         return CandidatesResponse(keys=request.keys, candidates=[

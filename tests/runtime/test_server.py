@@ -269,3 +269,45 @@ def test_candidates_are_one_step_of_a_typing_session(shipped_client):
                 {"keys": "nihaox"}).json()["candidates"][0]["text"].startswith("你好")
     bad = post(shipped_client, "/v1/candidates", {"keys": "ni3v", "abbreviated": False})
     assert bad.status_code == 422 and "position" in bad.json()["detail"]
+
+
+class SlowConverter:
+    """Records how many conversions run at once."""
+
+    def __init__(self):
+        import threading
+
+        self.lock, self.running, self.most = threading.Lock(), 0, 0
+
+    def convert(self, text, top_k, options=None, context=""):
+        import time
+
+        from pinyin_hanzi.decode import Candidate
+
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(0.05)
+        with self.lock:
+            self.running -= 1
+        return [Candidate("你好", -1.0)]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_conversions_run_at_most_workers_at_once(workers):
+    """However many clients there are, `workers` conversions run at a time and the rest wait
+    their turn (FastAPI's own pool let 32 fight over two cores: p99 1.7 s)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    slow = SlowConverter()
+    with TestClient(create_app(converter=slow, workers=workers)) as client:
+        with ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(lambda _: post(client, "/v1/convert",
+                                                 {"pinyin": "nihao"}).status_code, range(8)))
+    assert codes == [200] * 8
+    assert slow.most == workers
+
+
+def test_workers_must_be_positive():
+    with pytest.raises(ValueError, match="workers must be >= 1"):
+        create_app(converter=SlowConverter(), workers=-1)
