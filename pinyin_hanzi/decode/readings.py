@@ -4,14 +4,15 @@ An abbreviated, unfinished or fuzzy input (spelling.py) allows, per position, a 
 syllables: ``zgrm`` allows ~40 x 20 x 20 x 20 readings. The encoder reads one syllable per
 position, so the few readings worth its time are chosen first, as libime and Rime choose:
 by the word model over the lexicon words that fit (`WordLM.span_words`) and single hanzi, a
-beam search left to right, kept per input prefix so that a keystroke searches only what it
-changed. Each chosen reading is then converted like typed pinyin and the
+beam search left to right whose paths are kept for the last few inputs, so that a keystroke
+searches only the positions it changed. Each chosen reading is then converted like typed pinyin and the
 candidates merged (runtime/converter.py).
 """
 
 from __future__ import annotations
 
-import functools
+import threading
+from collections import OrderedDict
 
 import numpy as np
 
@@ -22,7 +23,8 @@ MAX_SPAN = KEY_SYLLABLES  # the longest word the lexicon's reading index holds
 __all__ = ["ReadingSearch"]
 
 SINGLES_PER_SYLLABLE = 2  # a syllable's most frequent hanzi, as one-character words
-STATES_CACHE = 128  # input prefixes whose best paths are remembered (between keystrokes)
+RECENT = 8  # inputs whose paths are kept, so that the next keystroke reuses them
+RECENT_MAX_LEN = 64  # longer inputs are not kept: nobody types them a key at a time
 
 State = tuple[float, int, tuple[str, ...]]  # (score, previous word, reading so far)
 
@@ -34,19 +36,21 @@ class ReadingSearch:
     A path is scored by the word model: each word's log-prob given the previous word, plus
     `word_bonus` per word (negative: fewer, longer words), over the lexicon words that fit
     (`WordLM.span_words`) and each syllable's SINGLES_PER_SYLLABLE most frequent hanzi. The
-    best paths ending at position p depend only on the sets before p, so they are kept per
-    input prefix: typing one more letter changes only the last set, and only the paths that
-    reach it are searched again. Safe to share between threads."""
+    best paths ending at position q depend only on the sets before q, so the paths of the
+    last RECENT inputs are kept: typing one more letter changes only the last set, and only
+    the positions after the prefix it shares with a kept input are searched again. Safe to
+    share between threads."""
 
     def __init__(self, word_lm, vocab, beam: int = 16, word_bonus: float = -4.0):
         self.word_lm, self.vocab = word_lm, vocab
         self.beam, self.word_bonus = beam, word_bonus
-        self._states = functools.lru_cache(STATES_CACHE)(self._states_uncached)
+        self._recent: OrderedDict[tuple, list[list[State]]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def readings(self, sets: list[frozenset[str]], limit: int = 4) -> list[tuple[str, ...]]:
         """Up to `limit` distinct readings (one syllable of sets[p] per position p), best
         first."""
-        ends = self._states(tuple(frozenset(s) for s in sets))
+        ends = self.paths(sets)[-1]
         if not ends:
             return []
         final = self.word_lm.logprobs(np.array([prev for _, prev, _ in ends]), BOUNDARY)
@@ -60,24 +64,45 @@ class ReadingSearch:
                     break
         return out
 
-    def _states_uncached(self, prefix: tuple[frozenset[str], ...]) -> list[State]:
-        """The `beam` best paths over all of `prefix` (one per previous word and reading)."""
-        q = len(prefix)
-        if q == 0:
-            return [(0.0, BOUNDARY, ())]
+    def paths(self, sets: list[frozenset[str]]) -> list[list[State]]:
+        """paths[q]: the `beam` best paths over sets[:q] (one per previous word and
+        reading), q = 0..len(sets)."""
+        sets = tuple(frozenset(s) for s in sets)
+        with self._lock:
+            kept = list(self._recent.items())
+        shared, paths = 0, [[(0.0, BOUNDARY, ())]]
+        for key, key_paths in kept:
+            k = 0
+            while k < min(len(key), len(sets)) and key[k] == sets[k]:
+                k += 1
+            if k > shared:
+                shared, paths = k, key_paths
+        paths = paths[:shared + 1]
+        for q in range(shared + 1, len(sets) + 1):
+            paths.append(self._arrive(sets, q, paths))
+        if len(sets) <= RECENT_MAX_LEN:
+            with self._lock:
+                self._recent[sets] = paths
+                self._recent.move_to_end(sets)
+                while len(self._recent) > RECENT:
+                    self._recent.popitem(last=False)
+        return paths
+
+    def _arrive(self, sets: tuple[frozenset[str], ...], q: int, paths: list[list[State]]
+                ) -> list[State]:
+        """The best paths that end at position q: those ending earlier, each extended by a
+        word or hanzi that covers the sets up to q."""
         lm, found = self.word_lm, []
         for start in range(q - 1, max(-1, q - 1 - MAX_SPAN), -1):
-            span = prefix[start:]
+            span = sets[start:q]
             if len(span) == 1:
                 arcs = [((syllable,), lm.word_id(hanzi)) for syllable in sorted(span[0])
                         for hanzi in self.vocab.candidates.get(syllable, ())
                         [:SINGLES_PER_SYLLABLE]]
             else:
                 arcs = lm.span_words(span)
-            if not arcs:
-                continue
-            here = self._states(prefix[:start])
-            if not here:
+            here = paths[start]
+            if not arcs or not here:
                 continue
             words = np.array([w for _, w in arcs], dtype=np.int64)
             previous = np.array([prev for _, prev, _ in here], dtype=np.int64)

@@ -26,7 +26,8 @@ from ..checkpoint import DECODE_FILE, HEAD_FILE, INT8_FILE, NGRAM_FILE, WORDLM_F
 from ..decode import Candidate, DecodeConfig, make_decoder
 from ..pinyin import PinyinError
 from ..decode.readings import ReadingSearch
-from ..segment import FULL, MAX_INPUT_CHARS, ParseOptions, Segmentation, segment
+from ..segment import (FULL, MAX_INPUT_CHARS, MAX_INPUT_SYLLABLES, ParseOptions,
+                       Segmentation, segment)
 from ..spelling import InputOptions, syllable_sets
 
 DEFAULT_MODEL = Path(__file__).parents[1] / "assets" / "default_model"
@@ -134,7 +135,9 @@ class Converter:
         except PinyinError:
             if not options.abbreviated or self.word_lm is None:
                 raise
-            seg = segment(text, max_len, ParseOptions(abbreviated=True))
+            # Cut syllables are read within the parser's own caps (64 syllables): their
+            # readings are searched, which a page of them would make slow.
+            seg = segment(text, None, ParseOptions(abbreviated=True))
         sets = tuple(frozenset(x for x in group if self.vocab.candidates.get(x))
                      for group in syllable_sets(seg, options))
         for group, syllable, (a, b) in zip(sets, seg.syllables, seg.spans):
@@ -159,6 +162,9 @@ class Converter:
         if self.word_lm is None:
             raise ValueError("abbreviated, unfinished or fuzzy pinyin needs a model with a "
                              "word model (pinyin-hanzi lm)")
+        if len(sets) > MAX_INPUT_SYLLABLES:
+            raise ValueError(f"input too long to read as unfinished or fuzzy pinyin: "
+                             f"{len(sets)} syllables, at most {MAX_INPUT_SYLLABLES}")
         found = self.reading_search.readings(sets, MAX_READINGS)
         whole = [seg.syllables] if all(k == FULL for k in seg.kinds) else []
         return (whole + [r for r in found if r not in whole])[:MAX_READINGS] or [

@@ -79,7 +79,8 @@ Context = Annotated[str, Field(max_length=8 * CONTEXT_CHARS, description=(
 
 class ReadingOptions(BaseModel):
     """How the pinyin is read (spelling.InputOptions)."""
-    model_config = ConfigDict(extra="forbid")
+    # Strict: 0 is no boolean and "5" no number, as the published schema says.
+    model_config = ConfigDict(extra="forbid", strict=True)
     abbreviated: bool = Field(True, description="Input that is not whole pinyin may be "
                               "cut-short syllables (zgrm, zhongg).")
     complete_last: bool = Field(False, description="The last syllable may be unfinished even "
@@ -132,6 +133,32 @@ class CandidatesResponse(BaseModel):
     keys: str
     candidates: list[SessionCandidateOut] = Field(description=(
         "Whole conversions best first, then words and single hanzi for a prefix."))
+
+
+class InputError(BaseModel):
+    message: str
+    position: int | None = Field(None, description="0-based offset of the bad span.")
+    span: str | None = Field(None, description="The part of the input that is no pinyin.")
+    index: int | None = Field(None, description="Which input of a batch.")
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class BadRequest(BaseModel):
+    """A 422: the input is no pinyin (an object), or the request breaks the schema (a list,
+    as pydantic reports it)."""
+    detail: InputError | list[FieldError]
+
+
+# What the routes that convert may answer besides 200, in the published schema.
+ERRORS = {400: {"description": "The body is no JSON"},
+          422: {"model": BadRequest, "description": "Invalid pinyin or request"},
+          413: {"description": "Request body too large"},
+          503: {"description": "The model is not loaded yet"}}
 
 
 class SafeJSONResponse(JSONResponse):
@@ -231,7 +258,7 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
         return {"status": "ok", "model_loaded": app.state.converter is not None,
                 "model": label}
 
-    @app.post("/v1/convert", response_model=ConvertResponse)
+    @app.post("/v1/convert", response_model=ConvertResponse, responses=ERRORS)
     async def convert(request: ConvertRequest):
         """Pinyin as typed (`nihao`, `ni hao`, `xi'an`, `nü3`) -> hanzi candidates."""
         conv = loaded()
@@ -257,13 +284,13 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
                     raise _bad_input(e, index=index) from None
             raise
 
-    @app.post("/v1/convert/batch", response_model=BatchResponse)
+    @app.post("/v1/convert/batch", response_model=BatchResponse, responses=ERRORS)
     async def convert_batch(request: BatchRequest):
         """Many inputs in one model pass; the first invalid one fails the whole request."""
         results = await run(convert_all, loaded(), request)
         return BatchResponse(results=[_response(p, c) for p, c in zip(request.inputs, results)])
 
-    @app.post("/v1/candidates", response_model=CandidatesResponse)
+    @app.post("/v1/candidates", response_model=CandidatesResponse, responses=ERRORS)
     async def candidates(request: CandidatesRequest):
         """One step of typing without a server-side session: what runtime.session.Session
         offers for these keys after this context. A client keeps its own state (what it

@@ -84,8 +84,9 @@ def reference_readings(word_lm, vocab, sets, beam, word_bonus=-4.0):
 
 @pytest.mark.parametrize("seed", range(5))
 def test_the_search_kept_per_prefix_finds_what_the_forward_search_finds(seed):
-    """Typed one position at a time into one ReadingSearch (its prefixes remembered), every
-    input gives the paths a fresh forward search gives, with the same scores."""
+    """Typed one position at a time into one ReadingSearch (the paths of its last inputs
+    reused), every input gives the paths a fresh forward search gives, same scores; and so
+    does an input that shares only part of a kept one."""
     lm, vocab = model()
     rng = random.Random(seed)
     choices = [{"wo", "wa"}, {"men", "ma"}, {"xi", "xiang", "xing"}, {"huan", "hu", "hang"},
@@ -94,9 +95,20 @@ def test_the_search_kept_per_prefix_finds_what_the_forward_search_finds(seed):
     typed = [frozenset(rng.choice(choices)) for _ in range(7)]
     for n in range(1, len(typed) + 1):
         sets = typed[:n]
-        ends = search._states(tuple(sets))
+        ends = search.paths(sets)[-1]
         final = lm.logprobs(np.array([prev for _, prev, _ in ends]), BOUNDARY).tolist()
         got = {(reading, round(score + f, 9)) for (score, _, reading), f in zip(ends, final)}
         assert got == reference_readings(lm, vocab, sets, beam=10_000)
         best = search.readings(sets, 3)
         assert best == ReadingSearch(lm, vocab, beam=10_000).readings(sets, 3)
+    changed = typed[:3] + [frozenset({"ni"})] + typed[4:]
+    ends = search.paths(changed)[-1]
+    final = lm.logprobs(np.array([prev for _, prev, _ in ends]), BOUNDARY).tolist()
+    assert ({(reading, round(score + f, 9)) for (score, _, reading), f in zip(ends, final)}
+            == reference_readings(lm, vocab, changed, beam=10_000))
+
+
+def test_a_long_input_is_searched_without_deep_recursion():
+    lm, vocab = model()
+    sets = [frozenset({"wo", "wa"}), frozenset({"men", "ma"})] * 2000
+    assert ReadingSearch(lm, vocab).readings(sets, 1)[0][:2] == ("wo", "men")

@@ -1,0 +1,135 @@
+"""Fuzzing, on the shipped model: the HTTP contract generated from the service's own OpenAPI
+schema (schemathesis), and direct calls with inputs shaped like what users type (hypothesis).
+
+No answer may be a 5xx or break the published schema; a direct call either answers or raises
+the ValueError (PinyinError) that names what is wrong, never anything else. FUZZ_EXAMPLES sets
+the examples per test (CI's budget by default; bench/fuzz.py runs the long count).
+"""
+
+import os
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis.checks import positive_data_acceptance
+
+from pinyin_hanzi.pinyin import SYLLABLES
+from pinyin_hanzi.runtime.converter import Converter
+from pinyin_hanzi.runtime.server import create_app
+from pinyin_hanzi.runtime.session import Session
+from pinyin_hanzi.segment import segment
+from pinyin_hanzi.spelling import FUZZY_PAIRS, InputOptions
+from tiny_run import one_thread
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
+                suppress_health_check=list(HealthCheck))
+
+with one_thread():
+    CONVERTER = Converter.load(threads=1)
+
+# --- the HTTP service, from its schema ---------------------------------------------------------
+
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(converter=CONVERTER))
+
+
+@schema.parametrize()
+@FUZZ
+def test_every_route_keeps_its_contract(case):
+    """Status codes, bodies and content types as documented; no 5xx. (Text that the schema
+    allows but that is no pinyin is a 422 naming it: the schema cannot say what pinyin is, so
+    schemathesis's "valid data is accepted" check is left out.)"""
+    case.call_and_validate(excluded_checks=[positive_data_acceptance])
+
+
+# --- direct calls, with inputs shaped like typing ---------------------------------------------
+
+SYLLABLE = st.sampled_from(sorted(SYLLABLES))
+PIECE = st.one_of(
+    SYLLABLE,
+    SYLLABLE.map(lambda s: s[:max(1, len(s) - 1)]),  # unfinished or abbreviated
+    SYLLABLE.map(lambda s: s[0]),
+    st.sampled_from([" ", "'", "  ", "-", "1", "2", "3", "4", "5", "v", "ü", "u:", "Ü"]),
+    st.text(max_size=3),  # anything: hanzi, controls, surrogates, emoji
+)
+TYPED = st.lists(PIECE, max_size=40).map("".join)
+OPTIONS = st.builds(InputOptions, abbreviated=st.booleans(), complete_last=st.booleans(),
+                    fuzzy=st.frozensets(st.sampled_from(FUZZY_PAIRS)))
+
+
+def answers_or_names_the_problem(call):
+    try:
+        return call()
+    except ValueError as e:
+        assert str(e), "an error without a message"
+        return None
+
+
+@FUZZ
+@given(text=TYPED, options=OPTIONS, context=st.text(max_size=40))
+def test_convert_answers_or_says_what_is_wrong(text, options, context):
+    cands = answers_or_names_the_problem(
+        lambda: CONVERTER.convert(text, 3, options=options, context=context))
+    if cands is not None:
+        assert 1 <= len(cands) <= 3 and len({c.text for c in cands}) == len(cands)
+
+
+@FUZZ
+@given(text=st.one_of(TYPED, st.text(max_size=300)))
+def test_segment_answers_or_says_what_is_wrong(text):
+    answers_or_names_the_problem(lambda: segment(text))
+
+
+@pytest.mark.parametrize("text, options, answer", [
+    ("nihao" * 2000, InputOptions(), "你好" * 2000),  # whole pinyin: scored in windows
+    ("zgrm" * 2500, InputOptions(), None),  # cut syllables: within the parser's caps
+    ("nihao" * 2000, InputOptions(fuzzy=frozenset({"n/l"})), None),
+    ("nihao" * 2000, InputOptions(complete_last=True), "你好" * 2000),  # hao: only hao
+    ("nihao" * 2000 + "zh", InputOptions(complete_last=True), None),
+    ("x" * 10_000, InputOptions(), None),
+])
+def test_ten_kilobytes_of_input_are_answered_or_refused_by_name(text, options, answer):
+    if answer is None:
+        with pytest.raises(ValueError, match="too long"):
+            CONVERTER.convert(text, options=options)
+    else:
+        assert CONVERTER.convert(text, 1, options=options)[0].text == answer
+
+
+ACTION = st.one_of(
+    st.tuples(st.just("type"), PIECE),
+    st.tuples(st.just("backspace"), st.none()),
+    st.tuples(st.just("select"), st.integers(0, 12)),
+    st.tuples(st.just("commit"), st.none()),
+    st.tuples(st.just("reset"), st.none()),
+    st.tuples(st.just("predict"), st.none()),
+)
+
+
+@FUZZ
+@given(actions=st.lists(ACTION, max_size=25), options=OPTIONS)
+def test_a_typing_session_never_breaks(actions, options):
+    """Any sequence of keys and choices: the session answers, or says the keys are no
+    pinyin (PinyinError) or that there is no such candidate (IndexError)."""
+    session = Session(CONVERTER, options=options)
+    for action, arg in actions:
+        try:
+            if action == "type":
+                session.type(arg)
+            elif action == "backspace":
+                session.backspace()
+            elif action == "select":
+                session.select(arg)
+            elif action == "commit":
+                assert isinstance(session.commit(), str)
+            elif action == "reset":
+                session.reset()
+            else:
+                assert len(session.predictions()) <= 5
+            cands = session.candidates()
+            assert all(0 < c.length <= len(session.keys) for c in cands)
+        except IndexError as e:
+            assert action == "select" and "out of range" in str(e)
+        except ValueError as e:
+            assert str(e)
