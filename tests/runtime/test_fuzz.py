@@ -6,7 +6,9 @@ the ValueError (PinyinError) that names what is wrong, never anything else. FUZZ
 the examples per test (CI's budget by default; bench/fuzz.py runs the long count).
 """
 
+import json
 import os
+from collections import Counter
 
 import pytest
 import schemathesis
@@ -23,11 +25,20 @@ from pinyin_hanzi.spelling import FUZZY_PAIRS, InputOptions
 from tiny_run import one_thread
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
+CALLS: Counter = Counter()  # what was run, for bench/fuzz.py (FUZZ_REPORT=file.json)
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
                 suppress_health_check=list(HealthCheck))
 
 with one_thread():
     CONVERTER = Converter.load(threads=1)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report():
+    yield
+    if os.environ.get("FUZZ_REPORT"):
+        with open(os.environ["FUZZ_REPORT"], "w", encoding="utf-8") as f:
+            json.dump(dict(CALLS), f, indent=1)
 
 # --- the HTTP service, from its schema ---------------------------------------------------------
 
@@ -40,7 +51,9 @@ def test_every_route_keeps_its_contract(case):
     """Status codes, bodies and content types as documented; no 5xx. (Text that the schema
     allows but that is no pinyin is a 422 naming it: the schema cannot say what pinyin is, so
     schemathesis's "valid data is accepted" check is left out.)"""
-    case.call_and_validate(excluded_checks=[positive_data_acceptance])
+    response = case.call_and_validate(excluded_checks=[positive_data_acceptance])
+    CALLS["requests"] += 1
+    CALLS[f"HTTP {response.status_code}"] += 1
 
 
 # --- direct calls, with inputs shaped like typing ---------------------------------------------
@@ -59,10 +72,12 @@ OPTIONS = st.builds(InputOptions, abbreviated=st.booleans(), complete_last=st.bo
 
 
 def answers_or_names_the_problem(call):
+    CALLS["direct calls"] += 1
     try:
         return call()
     except ValueError as e:
         assert str(e), "an error without a message"
+        CALLS["direct calls refused (ValueError naming the problem)"] += 1
         return None
 
 
@@ -113,7 +128,9 @@ def test_a_typing_session_never_breaks(actions, options):
     """Any sequence of keys and choices: the session answers, or says the keys are no
     pinyin (PinyinError) or that there is no such candidate (IndexError)."""
     session = Session(CONVERTER, options=options)
+    CALLS["typing sessions"] += 1
     for action, arg in actions:
+        CALLS["direct calls"] += 1
         try:
             if action == "type":
                 session.type(arg)
