@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..checkpoint import HEAD_FILE
+from ..checkpoint import HEAD_FILE, ModelDirError
 from ..files import read_arrays, save_arrays
 from ._head import candidate_log_probs
 
@@ -128,8 +128,12 @@ class OnnxEncoder:
         options.intra_op_num_threads = threads or DEFAULT_THREADS
         options.inter_op_num_threads = 1
         self.path, self.head = Path(path), head
-        self.session = ort.InferenceSession(str(path), options,
-                                            providers=["CPUExecutionProvider"])
+        try:
+            self.session = ort.InferenceSession(str(path), options,
+                                                providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime's own errors (Fail, InvalidProtobuf, ...)
+            raise ModelDirError(f"{path}: corrupt or not an ONNX graph (re-run `pinyin-hanzi "
+                                f"export`): {str(e).splitlines()[0][:200]}") from None
 
     def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """(batch, time) -> last hidden states (batch, time, d_model)."""

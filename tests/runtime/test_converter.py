@@ -224,3 +224,38 @@ def test_owner_is_the_window_where_the_position_is_furthest_from_an_edge():
             assert a + offset == i and a <= i < b
             margin = min(i - a, b - 1 - i)
             assert all(min(i - a2, b2 - 1 - i) <= margin for a2, b2 in spans if a2 <= i < b2)
+
+
+# Which backend reads which file of a model directory (the rest it never opens).
+READ_BY = {"onnx": {"config.json", "vocab.json", "model.int8.onnx", "model.int8.head.npz",
+                    "decode.json", "ngram.npz", "wordlm.npz"},
+           "torch": {"config.json", "vocab.json", "model.safetensors", "decode.json",
+                     "ngram.npz", "wordlm.npz"}}
+BREAK = {"empty": lambda data: b"", "truncated": lambda data: data[:len(data) // 2],
+         "garbage": lambda data: b"\x00not what it should be" * 64}
+
+
+@pytest.fixture(scope="module")
+def shipped_copy(tmp_path_factory):
+    from pinyin_hanzi.runtime.converter import DEFAULT_MODEL
+
+    path = tmp_path_factory.mktemp("shipped") / "model"
+    shutil.copytree(DEFAULT_MODEL, path)
+    assert {p.name for p in path.iterdir()} >= READ_BY["onnx"] | READ_BY["torch"]
+    return path
+
+
+@pytest.mark.parametrize("how", sorted(BREAK))
+@pytest.mark.parametrize("backend, name", sorted((b, n) for b in READ_BY for n in READ_BY[b]))
+def test_each_broken_file_of_a_model_is_one_error_naming_it(shipped_copy, backend, name, how):
+    """Every file a backend reads, emptied, cut in half or overwritten: loading fails with a
+    ValueError whose message names the file (the CLI prints it as one line), never another
+    exception."""
+    original = (shipped_copy / name).read_bytes()
+    (shipped_copy / name).write_bytes(BREAK[how](original))
+    try:
+        with pytest.raises(ValueError) as error:
+            Converter.load(shipped_copy, backend=backend).convert("nihao")
+        assert name in str(error.value)
+    finally:
+        (shipped_copy / name).write_bytes(original)
