@@ -40,6 +40,12 @@ CLAUSES = benchmark_dir() / "pd98_test.tsv"
 WARMUP_REQUESTS = 20
 
 
+def pinyin_clauses() -> list[str]:
+    """The pinyin column of CLAUSES, the requests' inputs, taken in turn."""
+    return [line.split("\t", 1)[0] for line in CLAUSES.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -141,7 +147,7 @@ def run_wrk(url: str, clauses: list[str], clients: int, seconds: float) -> dict:
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
     errors = int(bad.group(1)) if bad else 0
-    failures = [(f"non-2xx", errors)] if errors else []
+    failures = [("non-2xx", errors)] if errors else []
     if socket_errors:
         counts = [int(n) for n in re.findall(r"\d+", socket_errors.group(1))]
         errors += sum(counts)
@@ -167,8 +173,7 @@ def main():
                         help="print the table only; leave docs/BENCHMARKS.md alone")
     args = parser.parse_args()
 
-    clauses = [line.split("\t", 1)[0] for line in CLAUSES.read_text(encoding="utf-8")
-               .splitlines() if line.strip()]
+    clauses = pinyin_clauses()
     rows, failures = [], []
     for processes in [int(n) for n in args.processes.split(",")]:
         port = free_port()

@@ -17,7 +17,8 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import CLAUSES, free_port, run_wrk, start_server, wait_until_healthy  # noqa: E402
+from load import (free_port, pinyin_clauses, run_wrk, start_server,  # noqa: E402
+                  wait_until_healthy)
 from report import command, git_revision, machine, write_section  # noqa: E402
 
 
@@ -36,8 +37,7 @@ def main():
     parser.add_argument("--model", type=Path, default=None, help="default: the shipped model")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    clauses = [line.split("\t", 1)[0] for line in CLAUSES.read_text(encoding="utf-8")
-               .splitlines() if line.strip()]
+    clauses = pinyin_clauses()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     rows, rss = [], []

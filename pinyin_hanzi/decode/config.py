@@ -24,8 +24,9 @@ def clause_tail(context: str) -> str:
     of hanzi if it ends with one (中国 picked for the start of zhongguorenmin), else "" (a
     comma, a full stop or nothing before the input: a new clause starts). The language
     models score the input's first words after it."""
-    runs = list(HANZI_RUN.finditer(context[-64:]))
-    return runs[-1].group() if runs and runs[-1].end() == len(context[-64:]) else ""
+    context = context[-64:]
+    runs = list(HANZI_RUN.finditer(context))
+    return runs[-1].group() if runs and runs[-1].end() == len(context) else ""
 
 
 @dataclass(frozen=True)

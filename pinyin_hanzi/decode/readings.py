@@ -5,8 +5,8 @@ syllables: ``zgrm`` allows ~40 x 20 x 20 x 20 readings. The encoder reads one sy
 position, so the few readings worth its time are chosen first, as libime and Rime choose:
 by the word model over the lexicon words that fit (`WordLM.span_words`) and single hanzi, a
 beam search left to right whose paths are kept for the last few inputs, so that a keystroke
-searches only the positions it changed. Each chosen reading is then converted like typed pinyin and the
-candidates merged (runtime/converter.py).
+searches only the positions it changed. Each chosen reading is then converted like typed
+pinyin and the candidates merged (runtime/converter.py).
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ offers whole-input conversions first, then words and single hanzi for the input'
 syllables; `select(i)` takes one, and the rest of the input stays to be converted (picking
 中国 for ``zhongguorenmin`` leaves ``renmin``); `commit()` returns the text and clears the
 input. The keys are converted as going on from the text before them (`before`: the
-committed context, then what is selected). The last syllable may be unfinished while typing (``ni ha`` offers 你好) and syllables
-may be abbreviated (``zgrm``), as `spelling.InputOptions` say.
+committed context, then what is selected). The last syllable may be unfinished while typing
+(``ni ha`` offers 你好) and syllables may be abbreviated (``zgrm``), as
+`spelling.InputOptions` say.
 
 With a `history` (runtime.history.UserHistory), what the user commits is remembered and
 raises those candidates next time: the whole-input conversions are re-ranked by it, out of

@@ -296,7 +296,7 @@ class SlowConverter:
 @pytest.mark.parametrize("workers", [1, 2])
 def test_conversions_run_at_most_workers_at_once(workers):
     """However many clients there are, `workers` conversions run at a time and the rest wait
-    their turn (FastAPI's own pool let 32 fight over two cores: p99 1.7 s)."""
+    their turn (FastAPI's own pool ran every client's conversion at once)."""
     from concurrent.futures import ThreadPoolExecutor
 
     slow = SlowConverter()
