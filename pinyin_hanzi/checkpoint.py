@@ -62,7 +62,8 @@ def save_model(model, vocab, out_dir: Path, training: dict | None = None, half: 
             shutil.copyfile(path, tmp / Path(path).name)
 
 
-def read_model_meta(model_dir: Path, *weights: str) -> tuple[dict, "Vocab"]:
+def read_model_meta(model_dir: Path, *weights: str, format: str = FORMAT
+                    ) -> tuple[dict, "Vocab"]:
     """-> (the ModelConfig fields of config.json, the vocabulary), checked against each other,
     without importing torch (the onnxruntime path needs only these). The `weights` files
     (default model.safetensors) must exist too. Raises ModelDirError naming what is wrong."""
@@ -78,9 +79,9 @@ def read_model_meta(model_dir: Path, *weights: str) -> tuple[dict, "Vocab"]:
         raise ModelDirError(f"{model_dir}: missing {', '.join(missing)}")
     try:
         meta = json.loads((model_dir / "config.json").read_text())
-        if meta.get("format") != FORMAT:
+        if meta.get("format") != format:
             raise ModelDirError(f"{model_dir}/config.json: format {meta.get('format')!r}, "
-                                f"expected {FORMAT!r}")
+                                f"expected {format!r}")
         fields = dict(meta["model"])
         int(fields["max_len"]), int(fields["n_hanzi"]), int(fields["d_model"])
     except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as e:

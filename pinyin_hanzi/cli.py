@@ -59,6 +59,8 @@ def prepare(
     dev_fraction: float = typer.Option(0.02, help="Share of documents for dev."),
     test_fraction: float = typer.Option(0.02, help="Share of documents for test."),
     min_hanzi_count: int = typer.Option(2, help="Rarer hanzi become <unk>."),
+    g2p: Optional[Path] = typer.Option(None, help="Annotate the pinyin with this G2P model "
+                                       "directory (train-g2p, export) instead of pypinyin."),
 ):
     """Sources -> clean -> dedup -> decontaminate -> annotate -> split; prints the report."""
     from .data.prepare import REPORT_COLUMNS, PrepareConfig, report_rows
@@ -71,12 +73,20 @@ def prepare(
                                exclude_files=tuple(Path(p) for p in exclude),
                                workers=workers, shard_lines=shard_lines,
                                dev_fraction=dev_fraction, test_fraction=test_fraction,
-                               min_hanzi_count=min_hanzi_count)
+                               min_hanzi_count=min_hanzi_count,
+                               annotator=_g2p_annotator(g2p) if g2p else None)
         manifest = run(config)
     except (SourceError, *USER_ERRORS) as e:
         _fail(e)
     _table(f"prepared {out} in {manifest['seconds']} s", REPORT_COLUMNS, report_rows(manifest))
     typer.echo(f"splits (clauses): {manifest['splits']}; vocabulary: {manifest['vocab']}")
+
+
+def _g2p_annotator(model_dir: Path):
+    from .runtime.transcriber import G2PAnnotator, Transcriber
+
+    Transcriber.load(model_dir)  # fail here, naming the file, rather than in a worker
+    return G2PAnnotator(model_dir)
 
 
 @app.command("segment")
@@ -240,16 +250,55 @@ def lm(
     typer.echo(json.dumps(result["decode"]))
 
 
+@app.command("train-g2p")
+def train_g2p(
+    init: Path = typer.Option(..., help="A trained model directory whose encoder reads the "
+                                        "hanzi (e.g. the shipped default_model)."),
+    data: Path = _DATA,
+    out: Path = typer.Option(Path("runs/g2p"), help="Run directory."),
+    sources: str = typer.Option("", help="Train on these sources only ('' = all)."),
+    gold: Optional[Path] = typer.Option(None, help="Gold marked sentences, CPP format: the "
+                                        "stem of a .sent/.lb pair (e.g. bench/data/cpp/dev)."),
+    gold_dev: int = typer.Option(1000, help="About N gold sentences, spread evenly, are the dev set."),
+    gold_repeat: int = typer.Option(20, help="Times each other gold sentence is trained on."),
+    gold_extra: list[Path] = typer.Option([], help="More marked sentences to train on, e.g. "
+                                          "the dictionaries' (g2p-dictionary)."),
+    gold_extra_repeat: int = typer.Option(2, help="Times each of them is trained on."),
+    held_out: list[Path] = typer.Option([], help="Marked sentences never to learn from (e.g. "
+                                        "bench/data/cpp/test): clauses sharing 10 hanzi "
+                                        "with them are dropped."),
+    max_steps: int = typer.Option(16_000, help="Optimizer steps."), batch_size: int = 128,
+    lr: float = 3e-4, warmup_steps: int = 300, eval_steps: int = 1000, seed: int = 0,
+    train_examples: int = typer.Option(0, help="Use only this many clauses (0 = all)."),
+    max_minutes: float = typer.Option(0, help="Stop after this many minutes (0 = no limit)."),
+    resume: bool = typer.Option(False, help="Continue from the last complete checkpoint."),
+):
+    """Hanzi -> pinyin (G2P): train a reading head and the encoder on pypinyin-labelled
+    clauses and gold sentences; `export` then `g2p --model RUN/model` use it."""
+    _train_command("g2p", data_dir=data, out_dir=out, init=init, sources=_names(sources),
+                   gold=gold, gold_dev=gold_dev, gold_repeat=gold_repeat,
+                   gold_extra=tuple(gold_extra), gold_extra_repeat=gold_extra_repeat,
+                   held_out=tuple(held_out), max_steps=max_steps, batch_size=batch_size,
+                   lr=lr, warmup_steps=warmup_steps, eval_steps=eval_steps, seed=seed,
+                   train_examples=train_examples, max_minutes=max_minutes, patience=0,
+                   resume=resume)
+
+
 @app.command()
 def export(
     model: Path = typer.Option(..., help="Saved model directory (written into, beside it)."),
     int8: bool = typer.Option(True, help="Also write the int8-quantized model.int8.onnx."),
 ):
-    """ONNX export for onnxruntime (model.onnx, model.int8.onnx), from a saved model dir."""
-    from .export import export_onnx
+    """ONNX export for onnxruntime (model.onnx, model.int8.onnx), from a saved model dir
+    (a pinyin -> hanzi model or a G2P one)."""
+    from .export import export_g2p, export_onnx
+    from .g2p.model import FORMAT as G2P_FORMAT
 
     try:
-        written = export_onnx(model, int8)
+        config = json.loads((model / "config.json").read_text()) if (
+            model / "config.json").is_file() else {}
+        is_g2p = isinstance(config, dict) and config.get("format") == G2P_FORMAT
+        written = (export_g2p if is_g2p else export_onnx)(model, int8)
     except USER_ERRORS as e:
         _fail(e)
     for path in written:
@@ -453,3 +502,51 @@ def serve(
 
 if __name__ == "__main__":
     app()
+
+
+@app.command("g2p-dictionary")
+def g2p_dictionary(
+    out: Path = typer.Option(Path("runs/g2p_gold"), help="Directory for chars.sent/.lb and "
+                             "phrases.sent/.lb."),
+    cache_dir: Path = typer.Option(Path(".cache/corpora"), help="Where the setup put the "
+                                   "corpus packages (jionlp's wheel)."),
+):
+    """Gold polyphone readings in context from jionlp's character and phrase dictionaries,
+    as marked sentences for `train-g2p --gold-extra`."""
+    from .data.sources import SourceError
+    from .g2p.dictionary import dictionary_gold, write_marked
+
+    try:
+        gold = dictionary_gold(cache_dir)
+        for name, examples in gold.items():
+            n = write_marked(examples, out / name)
+            typer.echo(f"wrote {out / name}.sent/.lb: {n} marked hanzi")
+    except (SourceError, *USER_ERRORS) as e:
+        _fail(e)
+
+
+@app.command()
+def g2p(
+    text: Optional[str] = typer.Argument(None, help="Hanzi text; read from stdin, line by "
+                                                    "line, when omitted."),
+    style: str = typer.Option("tone3", help="tone3 (zhong1), tone (zhōng), normal (zhong) "
+                                            "or initials (zh): pypinyin's style names."),
+    sandhi: bool = typer.Option(False, help="Spoken tones of 一 and 不 (yi2 ge4, bu2 dui4) "
+                                            "instead of citation tones."),
+    errors: str = typer.Option("default", help="What is not hanzi: default (kept), ignore, "
+                                               "replace (hex code points) or strict (error)."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON list per line."),
+    model: Optional[Path] = typer.Option(None, help="G2P model directory (default: shipped)."),
+    backend: str = _BACKEND,
+):
+    """Hanzi -> pinyin with the G2P model: one reading per hanzi, polyphones from context."""
+    from .runtime.transcriber import Transcriber
+
+    try:
+        g2p_model = Transcriber.load(model, backend=backend)
+        lines = [text] if text is not None else [line.rstrip("\n") for line in sys.stdin]
+        for readings in g2p_model.pinyin_many(lines, style, sandhi, errors):
+            typer.echo(json.dumps(readings, ensure_ascii=False) if json_out
+                       else " ".join(readings))
+    except USER_ERRORS as e:
+        _fail(e)

@@ -26,7 +26,7 @@ from .adapt import METHODS
 from .checkpoint import last_complete_checkpoint, load_model, mark_complete, save_model
 from .model import PRESETS, ModelConfig
 
-OBJECTIVES = ("pretrain", "convert")
+OBJECTIVES = ("pretrain", "convert", "g2p")
 
 
 @dataclass
@@ -36,7 +36,8 @@ class TrainConfig:
     out_dir: Path = Path("runs/model")
     """Run directory: checkpoints, metrics.jsonl, and the final model in out_dir/model."""
     objective: str = "convert"
-    """"pretrain" (mixed hanzi/pinyin masked LM on raw text) or "convert" (pinyin -> hanzi)."""
+    """"pretrain" (mixed hanzi/pinyin masked LM on raw text), "convert" (pinyin -> hanzi) or
+    "g2p" (hanzi -> pinyin: an encoder from --init read on hanzi, g2p/)."""
     init: Path | None = None
     """A model directory to start from (e.g. a pretrained one); None trains from scratch."""
     preset: str = "small"
@@ -87,12 +88,28 @@ class TrainConfig:
     progress: bool = True
     min_hidden: float = 0.15
     """Pretraining: least share of a clause's characters to hide (objectives.py)."""
+    gold: Path | None = None
+    """G2P: gold marked sentences (the stem of a CPP-format .sent/.lb pair); about `gold_dev`
+    of them, spread evenly, are the dev set that picks the best checkpoint, the rest are
+    trained on `gold_repeat` times beside the corpus."""
+    gold_dev: int = 1000
+    gold_repeat: int = 20
+    gold_extra: tuple[Path, ...] = ()
+    """G2P: more marked sentences to train on (all of them, `gold_extra_repeat` times), e.g.
+    the dictionaries' examples (`pinyin-hanzi g2p-dictionary`)."""
+    gold_extra_repeat: int = 2
+    held_out: tuple[Path, ...] = ()
+    """G2P: marked sentences never to learn from (e.g. CPP test): corpus clauses sharing a
+    10-hanzi window with them are dropped."""
 
     def __post_init__(self):
         self.data_dir, self.out_dir = Path(self.data_dir), Path(self.out_dir)
         self.init = Path(self.init) if self.init else None
         self.general_dir = Path(self.general_dir) if self.general_dir else None
         self.sources, self.general_sources = tuple(self.sources), tuple(self.general_sources)
+        self.gold = Path(self.gold) if self.gold else None
+        self.held_out = tuple(Path(p) for p in self.held_out)
+        self.gold_extra = tuple(Path(p) for p in self.gold_extra)
         if self.objective not in OBJECTIVES:
             raise ValueError(f"--objective must be one of {OBJECTIVES}, got {self.objective!r}")
         if self.preset not in PRESETS:
@@ -119,6 +136,14 @@ class TrainConfig:
             raise ValueError("--interpolate blends with the starting model: give --init")
         if self.method != "full" and self.init is None:
             raise ValueError(f"--method {self.method} needs --init: it adapts a trained model")
+        if self.objective == "g2p" and self.init is None:
+            raise ValueError("--objective g2p reads hanzi with a trained encoder: give --init")
+        if self.objective == "g2p" and (self.method != "full" or self.general_dir
+                                        or self.interpolate < 1):
+            raise ValueError("--objective g2p trains its whole model: no --method, --general "
+                             "or --interpolate")
+        if min(self.gold_dev, self.gold_repeat, self.gold_extra_repeat) < 0:
+            raise ValueError("--gold-dev, --gold-repeat and --gold-extra-repeat must be >= 0")
 
 
 def _precision(name: str) -> dict:
@@ -247,18 +272,27 @@ def _replay(config: TrainConfig, vocab, max_len: int, n_domain: int) -> list:
     return [general[i] for i in picks]
 
 
-def train(config: TrainConfig) -> dict:
-    """Train as configured; returns the final dev metrics. Writes run_dir as described above."""
-    import torch
-    from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
+@dataclass
+class Recipe:
+    """What an objective brings to the shared loop."""
 
-    from .adapt import add_lora, freeze_encoder, interpolate, save_adapter
+    model: object
+    train_set: object
+    eval_set: object
+    collator: object
+    save: object
+    """save(best_model, run_dir, training: dict) writes the final model."""
+    trainer_class: object = None
+    extra: dict | None = None
+
+
+def _conversion_recipe(config: TrainConfig) -> Recipe:
+    """Pretraining and pinyin -> hanzi conversion (and its adaptation methods)."""
+    from .adapt import add_lora, freeze_encoder, save_adapter
     from .model import PinyinHanziModel
     from .objectives import Collator, ExampleDataset
     from .vocab import Vocab
 
-    set_seed(config.seed)
-    run_dir = config.out_dir
     if config.init is not None:
         model, vocab = load_model(config.init)
         model.train()
@@ -292,6 +326,38 @@ def train(config: TrainConfig) -> dict:
                                     max_len, config.eval_examples)
         # Two dev sets: metrics become eval_dev_* and eval_general_*; the domain's picks the best.
         eval_set = {"dev": dev_set, "general": ExampleDataset(general_dev, "convert")}
+
+    def save(best, run_dir: Path, training: dict):
+        if config.method == "lora":
+            save_adapter(best, run_dir / "adapter", config.init)
+        else:
+            save_model(best, vocab, run_dir / "model", training=training)
+
+    recipe = Recipe(model, train_set, eval_set, Collator(min_hidden=config.min_hidden), save)
+    if config.distill:
+        from transformers import Trainer
+
+        recipe.trainer_class = _distilling_trainer(Trainer)
+        recipe.extra = {"teacher": load_model(config.init)[0], "distill": config.distill}
+    return recipe
+
+
+def train(config: TrainConfig) -> dict:
+    """Train as configured; returns the final dev metrics. Writes run_dir as described above."""
+    import torch
+    from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
+
+    from .adapt import interpolate
+
+    set_seed(config.seed)
+    run_dir = config.out_dir
+    if config.objective == "g2p":
+        from .g2p.recipe import g2p_recipe
+
+        recipe = g2p_recipe(config)
+    else:
+        recipe = _conversion_recipe(config)
+    eval_set = recipe.eval_set
 
     world_zero = int(os.environ.get("RANK", "0")) == 0
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
@@ -349,15 +415,11 @@ def train(config: TrainConfig) -> dict:
     callbacks = _callbacks(run_dir, config.max_minutes)
     if config.patience:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.patience))
-    trainer_class, extra = Trainer, {}
-    if config.distill:
-        trainer_class = _distilling_trainer(Trainer)
-        extra = {"teacher": load_model(config.init)[0], "distill": config.distill}
-    trainer = trainer_class(
-        model=model, args=args, train_dataset=train_set, eval_dataset=eval_set,
-        data_collator=Collator(min_hidden=config.min_hidden),
+    trainer = (recipe.trainer_class or Trainer)(
+        model=recipe.model, args=args, train_dataset=recipe.train_set, eval_dataset=eval_set,
+        data_collator=recipe.collator,
         compute_metrics=conversion_metrics, preprocess_logits_for_metrics=_argmax,
-        callbacks=callbacks, **extra,
+        callbacks=callbacks, **(recipe.extra or {}),
     )
     # Adapting: the dev score of the starting model, so the gain (or forgetting) is visible.
     before = (trainer.evaluate(metric_key_prefix="before")
@@ -368,11 +430,7 @@ def train(config: TrainConfig) -> dict:
     metrics = {**before, **trainer.evaluate()}
     if trainer.is_world_process_zero():
         best = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)
-        if config.method == "lora":
-            save_adapter(best, run_dir / "adapter", config.init)
-        else:
-            save_model(best, vocab, run_dir / "model",
-                       training={**asdict(config), "final_dev": metrics,
-                                 "best_checkpoint": trainer.state.best_model_checkpoint,
-                                 "parameters": best.num_parameters()})
+        recipe.save(best, run_dir, {**asdict(config), "final_dev": metrics,
+                                    "best_checkpoint": trainer.state.best_model_checkpoint,
+                                    "parameters": best.num_parameters()})
     return metrics

@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pinyin_hanzi"
 LAYERS = [
     ("base", {"pinyin", "segment", "spelling", "vocab", "files", "evaluate", "plots"}),
     ("data", None),
-    ("training", {"model", "objectives", "checkpoint", "adapt", "train"}),
+    ("training", {"model", "objectives", "checkpoint", "adapt", "train", "g2p"}),
     ("lm", None),
     ("decode", None),
     ("runtime", None),

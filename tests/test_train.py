@@ -163,6 +163,38 @@ def test_kill_and_resume_matches_an_uninterrupted_run(data_dir, tmp_path):
     assert all(r["time"] > killed_at for r in resumed if r["step"] > 10)
 
 
+def test_a_full_disk_during_a_checkpoint_save_leaves_the_last_good_one_usable(
+        data_dir, tmp_path, monkeypatch):
+    """The disk fills while Trainer writes checkpoint-20 (its optimizer state): the run stops
+    with the OS's error, checkpoint-20 has no COMPLETE, the picker takes checkpoint-10, and a
+    resumed run (the disk freed) ends with the weights of an uninterrupted one."""
+    import errno
+
+    config = dict(TINY, data_dir=data_dir, seed=5)
+    real_save = torch.save
+
+    def disk_full_at_20(obj, f, *args, **kwargs):
+        if "checkpoint-20" in str(f):
+            Path(f).write_bytes(b"\x00" * 7)  # what a full disk leaves: a cut-short file
+            raise OSError(errno.ENOSPC, "No space left on device", str(f))
+        return real_save(obj, f, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "save", disk_full_at_20)
+    with pytest.raises(OSError, match="No space left"):
+        train(TrainConfig(**config, out_dir=tmp_path / "full-disk"))
+    monkeypatch.setattr(torch, "save", real_save)
+    checkpoints = tmp_path / "full-disk" / "checkpoints"
+    assert (checkpoints / "checkpoint-20").is_dir()
+    assert not (checkpoints / "checkpoint-20" / COMPLETE).exists()
+    assert last_complete_checkpoint(checkpoints).name == "checkpoint-10"
+    assert not (tmp_path / "full-disk" / "model").exists()  # nothing half-saved to load
+
+    train(TrainConfig(**config, out_dir=tmp_path / "full-disk", resume=True))
+    train(TrainConfig(**config, out_dir=tmp_path / "uninterrupted"))
+    assert_same_weights(weights(tmp_path / "full-disk" / "model"),
+                        weights(tmp_path / "uninterrupted" / "model"))
+
+
 @pytest.mark.parametrize(
     "dirs, expected",
     [

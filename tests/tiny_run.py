@@ -92,3 +92,35 @@ def shared_run(tmp_path_factory) -> Path:
             train(TrainConfig(data_dir=shared_data(tmp_path_factory), out_dir=run, **TINY))
         _RUNS[key] = run
     return _RUNS[key]
+
+
+# Gold marked sentences in the CPP format, from the corpus's words: G2P's gold set.
+G2P_GOLD = [("我们▁长▁大", "zhang3"), ("长▁度▁很好", "du4"), ("银▁行▁工作", "hang2"),
+            ("▁行▁走", "xing2"), ("很▁重▁要", "zhong4"), ("▁重▁新开始", "chong2")] * 4
+_G2P: dict[str, tuple[Path, dict]] = {}
+
+
+def shared_g2p_run(tmp_path_factory) -> tuple[Path, dict]:
+    """(run directory, final metrics) of one tiny G2P training from the tiny model, exported
+    (its model is in `<run>/model`), trained once per session."""
+    key = str(tmp_path_factory.getbasetemp())
+    if key not in _G2P:
+        from pinyin_hanzi.export import export_g2p
+        from pinyin_hanzi.train import TrainConfig, train
+
+        p2c = shared_run(tmp_path_factory) / "model"
+        root = tmp_path_factory.mktemp("g2p")
+        (root / "gold.sent").write_text("".join(s + "\n" for s, _ in G2P_GOLD), "utf-8")
+        (root / "gold.lb").write_text("".join(r + "\n" for _, r in G2P_GOLD), "utf-8")
+        (root / "extra.sent").write_text("银▁行▁\n▁行▁走\n", "utf-8")  # --gold-extra
+        (root / "extra.lb").write_text("hang2\nxing2\n", "utf-8")
+        with one_thread():
+            metrics = train(TrainConfig(
+                objective="g2p", init=p2c, data_dir=shared_data(tmp_path_factory),
+                out_dir=root / "run", sources=(), gold=root / "gold", gold_dev=6,
+                gold_extra=(root / "extra",),
+                gold_repeat=2, max_steps=150, batch_size=16, eval_steps=50, lr=3e-3,
+                warmup_steps=5, patience=0, precision="fp32", progress=False))
+            export_g2p(root / "run" / "model")
+        _G2P[key] = root / "run", metrics
+    return _G2P[key]

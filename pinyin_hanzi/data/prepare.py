@@ -22,7 +22,7 @@ import time
 import warnings
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
@@ -66,6 +66,10 @@ class PrepareConfig:
     workers: int = 0
     """Annotation processes; 0 = one per CPU core."""
     clean: CleanConfig = field(default_factory=CleanConfig)
+    annotator: object = None
+    """Reads clauses in batches: `annotator(clauses) -> [(toneless, tone3)]` as
+    annotate.annotate answers one (None: annotate, i.e. pypinyin). Picklable: each worker
+    process gets a copy (runtime/transcriber.G2PAnnotator, the trained G2P model)."""
 
     def __post_init__(self):
         self.out_dir, self.cache_dir = Path(self.out_dir), Path(self.cache_dir)
@@ -87,20 +91,25 @@ class PrepareConfig:
             raise ValueError("--shard-lines must be >= 1")
 
 
-def _process(args: tuple[list[Line], CleanConfig, Benchmarks]) -> list[tuple]:
+def _process(args: tuple[list[Line], CleanConfig, Benchmarks, object]) -> list[tuple]:
     """Worker: a batch of lines -> (line key, [clauses kept], clauses cut) per line."""
-    lines, clean_config, benchmarks = args
-    out = []
+    lines, clean_config, benchmarks, annotator = args
+    texts, kept = [], []
     for line in lines:
         text = normalize(line.text, line.traditional)
         clauses = split_clauses(text, clean_config)
-        kept = [c for c in clauses if not benchmarks.contains_clause(c)]
+        texts.append((text, len(clauses)))
+        kept.append([c for c in clauses if not benchmarks.contains_clause(c)])
+    flat = [c for clauses in kept for c in clauses]
+    readings = iter(annotator(flat) if annotator else map(annotate, flat))
+    out = []
+    for line, (text, n_clauses), clauses in zip(lines, texts, kept):
         records = []
-        for clause in kept:
-            toneless, tone3 = annotate(clause)
+        for clause in clauses:
+            toneless, tone3 = next(readings)
             records.append({"text": clause, "pinyin": toneless, "tone3": tone3,
                             "source": line.source, "doc": line.doc})
-        out.append((line_key(text), records, len(clauses) - len(kept), len(text)))
+        out.append((line_key(text), records, n_clauses - len(clauses), len(text)))
     return out
 
 
@@ -203,7 +212,8 @@ def prepare(config: PrepareConfig, progress: bool = True) -> dict:
                 yield line
 
         workers = config.workers or os.cpu_count() or 1
-        jobs = ((batch, config.clean, benchmarks) for batch in _batches(kept_lines(), _BATCH))
+        jobs = ((batch, config.clean, benchmarks, config.annotator)
+                for batch in _batches(kept_lines(), _BATCH))
         pool = get_context("spawn").Pool(workers) if workers > 1 else None
         try:
             results = pool.imap(_process, jobs, chunksize=1) if pool else map(_process, jobs)
@@ -240,7 +250,9 @@ def prepare(config: PrepareConfig, progress: bool = True) -> dict:
         vocab = Vocab.build(hanzi_counts, pairs, min_count=config.min_hanzi_count)
         vocab.save(tmp / "vocab.json")
         manifest = {
-            "config": _jsonable(asdict(config)),
+            # The annotator by name: asdict would deep-copy the object (and its model).
+            "config": _jsonable({**asdict(replace(config, annotator=None)),
+                                 "annotator": str(config.annotator or "pypinyin")}),
             "benchmark_files": {str(p): file_sha256(p) for p in bench_files},
             "exclude_files": {str(p): file_sha256(p) for p in config.exclude_files},
             "source_files": source_hashes,

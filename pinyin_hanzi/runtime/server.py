@@ -16,6 +16,9 @@ Routes:
         zhongg), "complete_last" (false; true while typing, and by default on /v1/candidates:
         ni ha -> 你好), "fuzzy" (["z/zh", "n/l"]); /v1/convert and /v1/candidates take the
         "context" before the cursor (the input goes on from its last hanzi)
+    POST /v1/pinyin           {"text": "银行行长", "style": "tone3"} -> {"text", "pinyin":
+        ["yin2", "hang2", "hang2", "zhang3"]}: hanzi -> pinyin (runtime/transcriber.py; its
+        model is loaded on the first request), also "sandhi" and "errors" as the CLI's g2p
     GET  /openapi.json        the contract (the /docs and /redoc pages load JS from a CDN: off)
 
 Bad input is answered with 4xx and {"detail": ...}: invalid pinyin -> 422 with the message,
@@ -56,6 +59,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..pinyin import PinyinError
 from ..segment import MAX_INPUT_CHARS
 from ..spelling import FUZZY_PAIRS, InputOptions
+from ..g2p.notation import STYLES
 from .converter import DEFAULT_MODEL, Converter
 from .session import CONTEXT_CHARS, Session
 
@@ -65,6 +69,8 @@ TOP_K_MIN, TOP_K_MAX = 1, 20
 # A full batch of maximal ASCII inputs is ~17 KB of JSON; anything far beyond is not a request.
 MAX_BODY_BYTES = 64 * 1024
 KEEP_ALIVE_SECONDS = 30  # uvicorn's timeout_keep_alive; see the module docstring
+MAX_G2P_CHARS = 10_000
+ERROR_POLICIES = ("default", "ignore", "replace", "strict")  # transcriber.ERRORS
 
 PAGE = Path(__file__).parent / "web" / "index.html"
 
@@ -109,6 +115,22 @@ class CandidatesRequest(ReadingOptions):
 class BatchRequest(ReadingOptions):
     inputs: list[Pinyin] = Field(min_length=1, max_length=MAX_BATCH)
     top_k: TopK = 5
+
+
+class PinyinRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    text: str = Field(min_length=1, max_length=MAX_G2P_CHARS, examples=["银行行长"])
+    style: Literal[STYLES] = Field("tone3", description="tone3 (zhong1), tone (zhōng), "
+                                   "normal (zhong) or initials (zh).")
+    sandhi: bool = Field(False, description="Spoken tones of 一 and 不 instead of citation.")
+    errors: Literal[ERROR_POLICIES] = Field("default", description=(
+        "What is not hanzi: kept as one item per run, ignored, replaced by its code points "
+        "in hex, or refused (422)."))
+
+
+class PinyinResponse(BaseModel):
+    text: str
+    pinyin: list[str] = Field(description="One reading per hanzi; other text as `errors` says.")
 
 
 class CandidateOut(BaseModel):
@@ -201,10 +223,11 @@ def app_from_env() -> FastAPI:
 
 
 def create_app(model_dir: str | Path | None = None, converter: Converter | None = None,
-               workers: int | None = None) -> FastAPI:
+               workers: int | None = None, transcriber=None) -> FastAPI:
     """The app. `converter` is used as given (tests, the CLI); otherwise the model in
     `model_dir` (default: the shipped one) is loaded once, at startup. `workers`:
-    conversions at once (default: the CPU count)."""
+    conversions at once (default: the CPU count). `transcriber` (runtime.transcriber) answers
+    /v1/pinyin; without one the shipped G2P model is loaded on the first such request."""
     label = str(model_dir) if model_dir is not None else (
         str(DEFAULT_MODEL) if converter is None else "injected converter")
     workers = workers or os.cpu_count() or 1
@@ -230,6 +253,8 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
                   docs_url=None, redoc_url=None,  # both load their JS from a CDN
                   default_response_class=SafeJSONResponse)
     app.state.converter = converter
+    app.state.transcriber = transcriber
+    g2p_lock = anyio.Lock()
 
     # FastAPI's own handlers answer with the plain JSONResponse; these only swap the class.
     @app.exception_handler(RequestValidationError)
@@ -304,5 +329,26 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
         return CandidatesResponse(keys=request.keys, candidates=[
             SessionCandidateOut(text=c.text, score=round(float(c.score), 4), length=c.length)
             for c in found])
+
+    @app.post("/v1/pinyin", response_model=PinyinResponse, responses=ERRORS)
+    async def pinyin(request: PinyinRequest):
+        """Hanzi -> pinyin, one reading per hanzi; polyphones are read in context."""
+        from .transcriber import Transcriber
+
+        async with g2p_lock:
+            if app.state.transcriber is None:
+                try:
+                    app.state.transcriber = await anyio.to_thread.run_sync(
+                        lambda: Transcriber.load(threads=1))
+                except ValueError as e:
+                    raise HTTPException(status_code=503, detail={
+                        "message": f"no G2P model: {e}"}) from None
+        g2p = app.state.transcriber
+        try:
+            readings = await run(g2p.pinyin, request.text, request.style, request.sandhi,
+                                 request.errors)
+        except ValueError as e:
+            raise _bad_input(e) from None
+        return PinyinResponse(text=request.text, pinyin=readings)
 
     return app

@@ -8,6 +8,7 @@ the examples per test (CI's budget by default; bench/fuzz.py runs the long count
 
 import json
 import os
+import re
 from collections import Counter
 
 import pytest
@@ -150,3 +151,36 @@ def test_a_typing_session_never_breaks(actions, options):
             assert action == "select" and "out of range" in str(e)
         except ValueError as e:
             assert str(e)
+
+
+# --- hanzi -> pinyin: any text, each style and policy ------------------------------------------
+
+with one_thread():
+    from pinyin_hanzi.runtime.transcriber import ERRORS, Transcriber
+
+    TRANSCRIBER = Transcriber.load(threads=1)
+HANZI_TEXT = st.text(alphabet=st.one_of(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),
+                                        st.sampled_from("，。！？ 1aA\n\t·《》"),
+                                        st.characters()), max_size=200)
+
+
+@FUZZ
+@given(texts=st.lists(HANZI_TEXT, min_size=1, max_size=4),
+       style=st.sampled_from(("tone3", "tone", "normal", "initials")),
+       sandhi=st.booleans(), errors=st.sampled_from(ERRORS))
+def test_g2p_reads_every_hanzi_once_or_says_what_is_wrong(texts, style, sandhi, errors):
+    """One reading per hanzi, in order (whatever surrounds them); "strict" refuses exactly the
+    texts that hold something else, naming it; batched equals one at a time."""
+    got = answers_or_names_the_problem(
+        lambda: TRANSCRIBER.pinyin_many(texts, style, sandhi, errors))
+    if got is None:
+        assert errors == "strict"
+        return
+    assert got == [TRANSCRIBER.pinyin(t, style, sandhi, errors) for t in texts]
+    for text, items in zip(texts, got):
+        n_hanzi = sum(0x4E00 <= ord(c) <= 0x9FFF for c in text)
+        assert all(isinstance(x, str) and x for x in items)
+        if errors == "ignore":  # only the hanzi's readings: a toned syllable, or the hanzi
+            assert len(items) == n_hanzi  # itself when no dictionary reads it
+            if style == "tone3":
+                assert all(re.fullmatch(r"[a-z]+[1-5]|[\u4e00-\u9fff]", x) for x in items)

@@ -311,3 +311,48 @@ def test_conversions_run_at_most_workers_at_once(workers):
 def test_workers_must_be_positive():
     with pytest.raises(ValueError, match="workers must be >= 1"):
         create_app(converter=SlowConverter(), workers=-1)
+
+
+# --- hanzi -> pinyin: the tiny G2P model (tiny_run.shared_g2p_run) -------------------------
+
+@pytest.fixture(scope="module")
+def g2p_client(conv, tmp_path_factory):
+    from pinyin_hanzi.runtime.transcriber import Transcriber
+    from tiny_run import shared_g2p_run
+
+    transcriber = Transcriber.load(shared_g2p_run(tmp_path_factory)[0] / "model", threads=1)
+    with TestClient(create_app(converter=conv, transcriber=transcriber)) as client:
+        yield client, transcriber
+
+
+@pytest.mark.parametrize("body", [{"text": "银行行走"}, {"text": "重要，长度", "style": "tone"},
+                                  {"text": "一个不对", "sandhi": True},
+                                  {"text": "我ABC", "errors": "ignore"}])
+def test_pinyin_answers_as_the_transcriber(g2p_client, body):
+    client, transcriber = g2p_client
+    response = post(client, "/v1/pinyin", body)
+    assert response.status_code == 200, response.text
+    options = {k: v for k, v in body.items() if k != "text"}
+    assert response.json() == {"text": body["text"],
+                               "pinyin": transcriber.pinyin(body["text"], **options)}
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"text": ""}, "text"), ({"text": "我" * 10_001}, "text"), ({"text": 5}, "text"),
+    ({"text": "我", "style": "tone4"}, "style"), ({"text": "我", "sandhi": 1}, "sandhi"),
+    ({"text": "我", "errors": "skip"}, "errors"), ({"text": "我", "top_k": 5}, "top_k"), ({}, "text")])
+def test_pinyin_rejects_bad_requests_naming_the_field(g2p_client, body, field):
+    response = post(g2p_client[0], "/v1/pinyin", body)
+    assert response.status_code == 422
+    assert field in response.json()["detail"][0]["loc"]
+
+
+def test_pinyin_strict_names_what_is_not_hanzi_and_survives_a_lone_surrogate(g2p_client):
+    client = g2p_client[0]
+    response = post(client, "/v1/pinyin", {"text": "你们abc", "errors": "strict"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == {"message": "'abc' at 2 is not hanzi (errors='strict')",
+                                          "position": 2, "span": "abc"}
+    response = client.post("/v1/pinyin", content=b'{"text": "\\ud800\\u4f60"}',
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"][-1] == "text"

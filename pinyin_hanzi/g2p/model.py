@@ -1,0 +1,132 @@
+"""The G2P model: the project's encoder read on hanzi, one reading out per polyphonic hanzi.
+
+    hanzi tokens -> encoder (model.PinyinHanziModel.hidden, pretrained on hanzi text)
+                 -> reading logits, only over each hanzi's own readings (readings.py)
+
+The encoder is the P2C model's, so a G2P model starts from a pretrained or converted one and
+keeps its knowledge of which words go together. `labels` are slots: the index of the gold
+reading among the hanzi's choices (IGNORE where there is nothing to decide).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..model import PinyinHanziModel
+from ..vocab import IGNORE, Vocab
+from .readings import ReadingTable
+
+
+class G2PModel(nn.Module):
+    def __init__(self, encoder: PinyinHanziModel, vocab: Vocab, table: ReadingTable):
+        super().__init__()
+        self.encoder = encoder
+        self.config = encoder.config
+        self.hanzi_offset = vocab.hanzi_offset
+        self.head = nn.Linear(self.config.d_model, len(table.readings))
+        nn.init.normal_(self.head.weight, std=0.02)
+        nn.init.zeros_(self.head.bias)
+        # choices[token, k]: the k-th reading of the hanzi a token is, -1 past its readings
+        # and for every token that is not a hanzi. Rebuilt from the table, never saved.
+        per_hanzi = torch.from_numpy(table.choice_array(vocab.hanzi))
+        choices = torch.full((self.config.input_size, per_hanzi.shape[1]), -1, dtype=torch.long)
+        choices[self.hanzi_offset:] = per_hanzi
+        self.register_buffer("choices", choices, persistent=False)
+
+    def num_parameters(self, exclude_embeddings: bool = False) -> int:
+        return sum(p.numel() for name, p in self.named_parameters()
+                   if not (exclude_embeddings and name.endswith("_emb.weight")))
+
+    def slot_logits(self, h: torch.Tensor, choices: torch.Tensor) -> torch.Tensor:
+        """(N, d) states and (N, K) reading ids -> (N, K) float32 logits, -inf at padding."""
+        weight = self.head.weight[choices.clamp(min=0)]  # (N, K, d)
+        logits = torch.einsum("nd,nkd->nk", h, weight) + self.head.bias[choices.clamp(min=0)]
+        return logits.float().masked_fill(choices < 0, float("-inf"))
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                labels: torch.Tensor | None = None) -> dict:
+        """Slot logits (batch, time, K), computed at labelled positions (every polyphone when
+        there are no labels) and 0 elsewhere; the mean cross-entropy if `labels` is given."""
+        h = self.encoder.hidden(input_ids, attention_mask)
+        choices = self.choices[input_ids]
+        where = labels != IGNORE if labels is not None else choices[..., 1] >= 0
+        logits = self.slot_logits(h[where], choices[where])
+        loss = None
+        if labels is not None:
+            loss = (F.cross_entropy(logits, labels[where]) if where.any()
+                    else h.sum() * 0.0)
+        full = logits.new_zeros((*input_ids.shape, choices.shape[-1]))
+        full[where] = logits
+        return {"loss": loss, "logits": full}
+
+
+FORMAT = "pinyin-hanzi-g2p/1"
+READINGS_FILE = "readings.json"
+
+
+def save_g2p(model: G2PModel, vocab: Vocab, table: ReadingTable, out_dir, training: dict | None
+             = None, half: bool = False):
+    """A G2P model directory, written atomically: config.json (format, encoder config),
+    model.safetensors (encoder.* and head.*), vocab.json, readings.json, training.json."""
+    import json
+    from pathlib import Path
+
+    from safetensors.torch import save_file
+
+    from ..files import atomic_dir
+
+    with atomic_dir(Path(out_dir)) as tmp:
+        dtype = torch.float16 if half else torch.float32
+        state = {k: v.detach().to(dtype).contiguous().cpu()
+                 for k, v in model.state_dict().items()}
+        save_file(state, tmp / "model.safetensors", metadata={"format": FORMAT})
+        (tmp / "config.json").write_text(
+            json.dumps({"format": FORMAT, "model": model.config.to_dict()}, indent=1))
+        vocab.save(tmp / "vocab.json")
+        table.save(tmp / READINGS_FILE)
+        if training is not None:
+            (tmp / "training.json").write_text(json.dumps(training, indent=1, default=str))
+
+
+def load_g2p(model_dir) -> tuple[G2PModel, Vocab, ReadingTable]:
+    """-> (model in eval mode, vocab, reading table); ModelDirError naming a bad file."""
+    from pathlib import Path
+
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from ..checkpoint import ModelDirError, read_model_meta
+    from ..model import ModelConfig
+
+    model_dir = Path(model_dir)
+    fields, vocab = read_model_meta(model_dir, format=FORMAT)
+    table = read_table(model_dir)
+    model = G2PModel(PinyinHanziModel(ModelConfig.from_dict(fields), vocab), vocab, table)
+    try:
+        state = load_file(model_dir / "model.safetensors")
+    except (SafetensorError, OSError) as e:
+        raise ModelDirError(f"{model_dir}/model.safetensors: corrupt ({e})") from None
+    expected = model.state_dict()
+    problems = sorted(set(expected) ^ set(state)) + [
+        k for k in expected if k in state and state[k].shape != expected[k].shape]
+    if problems:
+        raise ModelDirError(f"{model_dir}/model.safetensors: does not match config.json "
+                            f"({', '.join(problems[:5])})")
+    model.load_state_dict(state)
+    return model.eval(), vocab, table
+
+
+def read_table(model_dir) -> ReadingTable:
+    from pathlib import Path
+
+    from ..checkpoint import ModelDirError
+
+    path = Path(model_dir) / READINGS_FILE
+    if not path.is_file():
+        raise ModelDirError(f"{model_dir}: missing {READINGS_FILE}")
+    try:
+        return ReadingTable.load(path)
+    except ValueError as e:
+        raise ModelDirError(str(e)) from None

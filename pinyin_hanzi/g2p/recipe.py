@@ -1,0 +1,79 @@
+"""The G2P objective for train.py's loop: an encoder from --init, a reading head, corpus and
+gold examples (data.py), and the G2P model directory as the result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..checkpoint import load_model
+from ..data.export_tsv import spread
+from ..data.records import iter_records
+from .data import (G2PCollator, G2PDataset, NgramGuard, marked_examples, read_marked,
+                   record_examples)
+from .model import FORMAT, G2PModel, load_g2p, save_g2p
+from .readings import ReadingTable
+
+
+def _clauses(data_dir: Path, split: str, sources, guard: NgramGuard | None, limit: int = 0):
+    """The split's records (with `limit`, that many spread over it: the sources are in order),
+    minus those the guard keeps out."""
+    out = [r for r in iter_records(data_dir, split, sources)
+           if guard is None or guard.clean(r["text"])]
+    return spread(out, limit)
+
+
+def _is_g2p_dir(path: Path) -> bool:
+    import json
+
+    try:
+        return json.loads((Path(path) / "config.json").read_text()).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False  # load_model names what is wrong with it
+
+
+def g2p_recipe(config):
+    """From a conversion model's encoder (a new reading head and table), or from a G2P model
+    (its head and table kept: training goes on, e.g. on gold sentences only)."""
+    from ..train import Recipe
+
+    start = load_g2p(config.init) if _is_g2p_dir(config.init) else None
+    encoder, vocab = (start[0].encoder, start[1]) if start else load_model(config.init)
+    guard = NgramGuard(s for stem in config.held_out for s, _, _ in read_marked(stem))
+    records = _clauses(config.data_dir, "train", config.sources, guard, config.train_examples)
+    gold = read_marked(config.gold) if config.gold else []
+    extra = [m for stem in config.gold_extra for m in read_marked(stem)
+             if guard.clean(m[0])]
+    seen = {(c, r) for rec in records for c, r in zip(rec["text"], rec["tone3"]) if r}
+    seen |= {(s[at], r) for s, at, r in gold + extra}
+    table = start[2] if start else ReadingTable.build(vocab.hanzi, seen)
+    model = (start[0] if start else G2PModel(encoder, vocab, table)).train()
+    max_len = encoder.config.max_len
+
+    examples = [ex for rec in records for ex in record_examples(rec, vocab, table, max_len)]
+    del records
+    dev_records = _clauses(config.data_dir, "dev", config.sources, None)
+    corpus_dev = spread([ex for rec in dev_records
+                         for ex in record_examples(rec, vocab, table, max_len)],
+                        config.eval_examples)
+    eval_set = G2PDataset(corpus_dev)
+    if gold:
+        # Every k-th sentence is dev: CPP's files are sorted by hanzi, so a block would be
+        # hanzi the training part never shows.
+        dev_at = set(range(0, len(gold), max(1, len(gold) // config.gold_dev))
+                     if config.gold_dev else ())
+        gold_train, _ = marked_examples([g for i, g in enumerate(gold) if i not in dev_at],
+                                        vocab, table, max_len)
+        gold_dev, _ = marked_examples([g for i, g in enumerate(gold) if i in dev_at],
+                                      vocab, table, max_len)
+        examples += gold_train * config.gold_repeat
+        # Two dev sets: the gold one (eval_dev_*) picks the best checkpoint.
+        eval_set = {"dev": G2PDataset(gold_dev), "corpus": eval_set}
+    if extra:
+        examples += marked_examples(extra, vocab, table, max_len)[0] * config.gold_extra_repeat
+    if not examples:
+        raise ValueError(f"{config.data_dir}: no G2P training examples")
+
+    def save(best, run_dir: Path, training: dict):
+        save_g2p(best, vocab, table, run_dir / "model", training=training)
+
+    return Recipe(model, G2PDataset(examples), eval_set, G2PCollator(), save)
