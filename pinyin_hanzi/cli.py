@@ -259,7 +259,8 @@ def train_g2p(
     sources: str = typer.Option("", help="Train on these sources only ('' = all)."),
     gold: Optional[Path] = typer.Option(None, help="Gold marked sentences, CPP format: the "
                                         "stem of a .sent/.lb pair (e.g. bench/data/cpp/dev)."),
-    gold_dev: int = typer.Option(1000, help="About N gold sentences, spread evenly, are the dev set."),
+    gold_dev: int = typer.Option(1000, help="About N gold sentences, spread evenly, are the "
+                                            "dev set."),
     gold_repeat: int = typer.Option(20, help="Times each other gold sentence is trained on."),
     gold_extra: list[Path] = typer.Option([], help="More marked sentences to train on, e.g. "
                                           "the dictionaries' (g2p-dictionary)."),

@@ -1,4 +1,4 @@
-"""The one training loop, shared by pretraining and fine-tuning: Hugging Face Trainer, wired.
+"""The one training loop, shared by pretraining, fine-tuning and G2P: Hugging Face Trainer, wired.
 
 Trainer brings AdamW, warmup + cosine, clipping, accumulation, bf16/fp16 autocast, evaluation,
 early stopping, exact resume (optimizer, scheduler, RNG, data position) and data parallelism
@@ -10,7 +10,7 @@ checkpoint picker (checkpoint.py), metrics.jsonl, and the final model directory.
     run_dir/model/                           the best model, in the checkpoint.py contract
     run_dir/train_config.json                this TrainConfig, resolved
 
-`pinyin-hanzi pretrain` / `finetune` call `train(TrainConfig(...))`; under
+`pinyin-hanzi pretrain` / `finetune` / `train-g2p` call `train(TrainConfig(...))`; under
 `torchrun --nproc_per_node=N` the same command trains data-parallel and only rank 0 writes.
 """
 
@@ -19,12 +19,17 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .adapt import METHODS
 from .checkpoint import last_complete_checkpoint, load_model, mark_complete, save_model
 from .model import PRESETS, ModelConfig
+
+if TYPE_CHECKING:
+    import torch
 
 OBJECTIVES = ("pretrain", "convert", "g2p")
 
@@ -274,16 +279,19 @@ def _replay(config: TrainConfig, vocab, max_len: int, n_domain: int) -> list:
 
 @dataclass
 class Recipe:
-    """What an objective brings to the shared loop."""
+    """What an objective brings to the shared loop (the rest is Trainer, wired below)."""
 
-    model: object
-    train_set: object
-    eval_set: object
-    collator: object
-    save: object
-    """save(best_model, run_dir, training: dict) writes the final model."""
-    trainer_class: object = None
+    model: "torch.nn.Module"
+    train_set: "torch.utils.data.Dataset"
+    eval_set: "torch.utils.data.Dataset | dict"
+    """Scored every eval_steps; of a dict of sets, "dev" picks the best checkpoint."""
+    collator: "Callable[[list[dict]], dict]"
+    save: "Callable[[torch.nn.Module, Path, dict], None]"
+    """save(best_model, run_dir, training) writes the final model."""
+    trainer_class: type | None = None
+    """A Trainer subclass (distillation); None for Trainer itself."""
     extra: dict | None = None
+    """More keyword arguments for trainer_class."""
 
 
 def _conversion_recipe(config: TrainConfig) -> Recipe:

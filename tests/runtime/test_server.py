@@ -340,7 +340,8 @@ def test_pinyin_answers_as_the_transcriber(g2p_client, body):
 @pytest.mark.parametrize("body, field", [
     ({"text": ""}, "text"), ({"text": "我" * 10_001}, "text"), ({"text": 5}, "text"),
     ({"text": "我", "style": "tone4"}, "style"), ({"text": "我", "sandhi": 1}, "sandhi"),
-    ({"text": "我", "errors": "skip"}, "errors"), ({"text": "我", "top_k": 5}, "top_k"), ({}, "text")])
+    ({"text": "我", "errors": "skip"}, "errors"), ({"text": "我", "top_k": 5}, "top_k"),
+    ({}, "text")])
 def test_pinyin_rejects_bad_requests_naming_the_field(g2p_client, body, field):
     response = post(g2p_client[0], "/v1/pinyin", body)
     assert response.status_code == 422
