@@ -279,7 +279,9 @@ def hsk_gold(cache: Path, fetch_ok: bool, out: Path, limit: int, seed: int) -> i
     for r in records:
         text = normalize(r["chinese"])
         hanzi_at = [m.span() for m in HANZI_RUN.finditer(text)]
-        syllables = [re.sub(r"[1-5]$", "", p) for p in
+        # A bare erhua 儿 is `r` there; our annotator (and the benchmarks' files) say `er`.
+        syllables = [re.sub(r"[1-5]$", "", p).replace("r", "er") if re.fullmatch(r"r[1-5]?", p)
+                     else re.sub(r"[1-5]$", "", p) for p in
                      r["pinyin_numbered"].lower().replace("u:", "v").replace("ü", "v").split()]
         if sum(b - a for a, b in hanzi_at) != len(syllables):
             continue
