@@ -182,7 +182,8 @@ def test_g2p_reads_every_hanzi_once_or_says_what_is_wrong(texts, style, sandhi, 
     assert got == [TRANSCRIBER.pinyin(t, style, sandhi, errors) for t in texts]
     for text, items in zip(texts, got):
         n_hanzi = sum(0x4E00 <= ord(c) <= 0x9FFF for c in text)
-        assert all(isinstance(x, str) and x for x in items)
+        # Only the initials style answers "" (a syllable without one: a1 -> "", as pypinyin).
+        assert all(isinstance(x, str) and (x or style == "initials") for x in items)
         if errors == "ignore":  # only the hanzi's readings: a toned syllable, or the hanzi
             assert len(items) == n_hanzi  # itself when no dictionary reads it
             if style == "tone3":
