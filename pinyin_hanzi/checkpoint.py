@@ -42,9 +42,11 @@ class ModelDirError(ValueError):
 
 
 def save_model(model, vocab, out_dir: Path, training: dict | None = None, half: bool = False,
-               extra_files: tuple[Path, ...] = ()):
+               extra_files: tuple[Path, ...] = (), format: str = FORMAT, write_more=None):
     """Write the model directory atomically. `half` stores fp16 weights (half the size; they
-    are loaded back as fp32); `extra_files` (e.g. ngram.npz, decode.json) are copied in."""
+    are loaded back as fp32); `extra_files` (e.g. ngram.npz, decode.json) are copied in;
+    `format` is config.json's (a G2P directory has its own) and `write_more(dir)` writes
+    files of its own into the directory being built."""
     import torch
     from safetensors.torch import save_file
 
@@ -52,10 +54,12 @@ def save_model(model, vocab, out_dir: Path, training: dict | None = None, half: 
         dtype = torch.float16 if half else torch.float32
         state = {k: v.detach().to(dtype).contiguous().cpu()
                  for k, v in model.state_dict().items()}
-        save_file(state, tmp / "model.safetensors", metadata={"format": FORMAT})
+        save_file(state, tmp / "model.safetensors", metadata={"format": format})
         (tmp / "config.json").write_text(
-            json.dumps({"format": FORMAT, "model": model.config.to_dict()}, indent=1))
+            json.dumps({"format": format, "model": model.config.to_dict()}, indent=1))
         vocab.save(tmp / "vocab.json")
+        if write_more is not None:
+            write_more(tmp)
         if training is not None:
             (tmp / "training.json").write_text(json.dumps(training, indent=1, default=str))
         for path in extra_files:
@@ -100,23 +104,36 @@ def read_model_meta(model_dir: Path, *weights: str, format: str = FORMAT
 
 def load_model(model_dir: Path, device: str = "cpu"):
     """-> (model in eval mode, vocab). Raises ModelDirError naming what is wrong."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    from .model import ModelConfig, PinyinHanziModel
-
     model_dir = Path(model_dir)
     fields, vocab = read_model_meta(model_dir)
+    model = build_encoder(model_dir, fields, vocab)
+    load_weights(model, model_dir)
+    return model.to(device).eval(), vocab
+
+
+def build_encoder(model_dir: Path, fields: dict, vocab: "Vocab"):
+    """The (untrained) PinyinHanziModel that config.json's `fields` and the vocabulary
+    describe; ModelDirError naming the file that does not fit."""
+    from .model import ModelConfig, PinyinHanziModel
+
     try:
         config = ModelConfig.from_dict(fields)
     except (TypeError, ValueError) as e:
         raise ModelDirError(f"{model_dir}/config.json: corrupt ({e})") from None
     try:
-        model = PinyinHanziModel(config, vocab)
+        return PinyinHanziModel(config, vocab)
     except ValueError as e:
         raise ModelDirError(f"{model_dir}/vocab.json: {e}") from None
+
+
+def load_weights(model, model_dir: Path):
+    """model_dir/model.safetensors into `model`, after checking every name and shape;
+    ModelDirError if the file is corrupt or is another model's."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
     try:
-        state = load_file(model_dir / "model.safetensors")
+        state = load_file(Path(model_dir) / "model.safetensors")
     except (SafetensorError, OSError) as e:
         raise ModelDirError(f"{model_dir}/model.safetensors: corrupt ({e})") from None
     expected = model.state_dict()
@@ -126,7 +143,6 @@ def load_model(model_dir: Path, device: str = "cpu"):
         raise ModelDirError(f"{model_dir}/model.safetensors: does not match config.json "
                             f"({', '.join(problems[:5])})")
     model.load_state_dict(state)  # copies into the fp32 parameters, casting fp16 weights
-    return model.to(device).eval(), vocab
 
 
 def mark_complete(checkpoint_dir: Path):

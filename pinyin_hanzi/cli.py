@@ -293,13 +293,10 @@ def export(
     """ONNX export for onnxruntime (model.onnx, model.int8.onnx), from a saved model dir
     (a pinyin -> hanzi model or a G2P one)."""
     from .export import export_g2p, export_onnx
-    from .g2p.model import FORMAT as G2P_FORMAT
+    from .g2p.model import is_g2p_dir
 
     try:
-        config = json.loads((model / "config.json").read_text()) if (
-            model / "config.json").is_file() else {}
-        is_g2p = isinstance(config, dict) and config.get("format") == G2P_FORMAT
-        written = (export_g2p if is_g2p else export_onnx)(model, int8)
+        written = (export_g2p if is_g2p_dir(model) else export_onnx)(model, int8)
     except USER_ERRORS as e:
         _fail(e)
     for path in written:
@@ -501,9 +498,6 @@ def serve(
                 host=host, port=port, timeout_keep_alive=KEEP_ALIVE_SECONDS)
 
 
-if __name__ == "__main__":
-    app()
-
 
 @app.command("g2p-dictionary")
 def g2p_dictionary(
@@ -551,3 +545,7 @@ def g2p(
                        else " ".join(readings))
     except USER_ERRORS as e:
         _fail(e)
+
+
+if __name__ == "__main__":
+    app()

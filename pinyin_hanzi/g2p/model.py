@@ -48,7 +48,8 @@ class G2PModel(nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
                 labels: torch.Tensor | None = None) -> dict:
         """Slot logits (batch, time, K), computed at labelled positions (every polyphone when
-        there are no labels) and 0 elsewhere; the mean cross-entropy if `labels` is given."""
+        there are no labels) and 0 elsewhere; the mean cross-entropy if `labels` is given.
+        In training mode only the loss is returned, as model.PinyinHanziModel does."""
         h = self.encoder.hidden(input_ids, attention_mask)
         choices = self.choices[input_ids]
         where = labels != IGNORE if labels is not None else choices[..., 1] >= 0
@@ -57,6 +58,8 @@ class G2PModel(nn.Module):
         if labels is not None:
             loss = (F.cross_entropy(logits, labels[where]) if where.any()
                     else h.sum() * 0.0)
+        if self.training and loss is not None:
+            return {"loss": loss, "logits": None}
         full = logits.new_zeros((*input_ids.shape, choices.shape[-1]))
         full[where] = logits
         return {"loss": loss, "logits": full}
@@ -68,54 +71,41 @@ READINGS_FILE = "readings.json"
 
 def save_g2p(model: G2PModel, vocab: Vocab, table: ReadingTable, out_dir, training: dict | None
              = None, half: bool = False):
-    """A G2P model directory, written atomically: config.json (format, encoder config),
-    model.safetensors (encoder.* and head.*), vocab.json, readings.json, training.json."""
-    import json
+    """A G2P model directory, written atomically as checkpoint.save_model writes one, with
+    its own format and readings.json: config.json, model.safetensors (encoder.* and head.*),
+    vocab.json, readings.json, training.json."""
     from pathlib import Path
 
-    from safetensors.torch import save_file
+    from ..checkpoint import save_model
 
-    from ..files import atomic_dir
-
-    with atomic_dir(Path(out_dir)) as tmp:
-        dtype = torch.float16 if half else torch.float32
-        state = {k: v.detach().to(dtype).contiguous().cpu()
-                 for k, v in model.state_dict().items()}
-        save_file(state, tmp / "model.safetensors", metadata={"format": FORMAT})
-        (tmp / "config.json").write_text(
-            json.dumps({"format": FORMAT, "model": model.config.to_dict()}, indent=1))
-        vocab.save(tmp / "vocab.json")
-        table.save(tmp / READINGS_FILE)
-        if training is not None:
-            (tmp / "training.json").write_text(json.dumps(training, indent=1, default=str))
+    save_model(model, vocab, Path(out_dir), training=training, half=half, format=FORMAT,
+               write_more=lambda d: table.save(d / READINGS_FILE))
 
 
 def load_g2p(model_dir) -> tuple[G2PModel, Vocab, ReadingTable]:
     """-> (model in eval mode, vocab, reading table); ModelDirError naming a bad file."""
     from pathlib import Path
 
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    from ..checkpoint import ModelDirError, read_model_meta
-    from ..model import ModelConfig
+    from ..checkpoint import build_encoder, load_weights, read_model_meta
 
     model_dir = Path(model_dir)
     fields, vocab = read_model_meta(model_dir, format=FORMAT)
     table = read_table(model_dir)
-    model = G2PModel(PinyinHanziModel(ModelConfig.from_dict(fields), vocab), vocab, table)
-    try:
-        state = load_file(model_dir / "model.safetensors")
-    except (SafetensorError, OSError) as e:
-        raise ModelDirError(f"{model_dir}/model.safetensors: corrupt ({e})") from None
-    expected = model.state_dict()
-    problems = sorted(set(expected) ^ set(state)) + [
-        k for k in expected if k in state and state[k].shape != expected[k].shape]
-    if problems:
-        raise ModelDirError(f"{model_dir}/model.safetensors: does not match config.json "
-                            f"({', '.join(problems[:5])})")
-    model.load_state_dict(state)
+    model = G2PModel(build_encoder(model_dir, fields, vocab), vocab, table)
+    load_weights(model, model_dir)
     return model.eval(), vocab, table
+
+
+def is_g2p_dir(path) -> bool:
+    """Whether `path` holds a G2P model directory (by config.json's format); anything
+    unreadable is not one (its loader names what is wrong)."""
+    import json
+    from pathlib import Path
+
+    try:
+        return json.loads((Path(path) / "config.json").read_text()).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def read_table(model_dir) -> ReadingTable:

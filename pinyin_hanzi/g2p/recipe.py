@@ -10,7 +10,7 @@ from ..data.export_tsv import spread
 from ..data.records import iter_records
 from .data import (G2PCollator, G2PDataset, NgramGuard, marked_examples, read_marked,
                    record_examples)
-from .model import FORMAT, G2PModel, load_g2p, save_g2p
+from .model import G2PModel, is_g2p_dir, load_g2p, save_g2p
 from .readings import ReadingTable
 
 
@@ -22,21 +22,12 @@ def _clauses(data_dir: Path, split: str, sources, guard: NgramGuard | None, limi
     return spread(out, limit)
 
 
-def _is_g2p_dir(path: Path) -> bool:
-    import json
-
-    try:
-        return json.loads((Path(path) / "config.json").read_text()).get("format") == FORMAT
-    except (OSError, ValueError, AttributeError):
-        return False  # load_model names what is wrong with it
-
-
 def g2p_recipe(config):
     """From a conversion model's encoder (a new reading head and table), or from a G2P model
     (its head and table kept: training goes on, e.g. on gold sentences only)."""
     from ..train import Recipe
 
-    start = load_g2p(config.init) if _is_g2p_dir(config.init) else None
+    start = load_g2p(config.init) if is_g2p_dir(config.init) else None
     encoder, vocab = (start[0].encoder, start[1]) if start else load_model(config.init)
     guard = NgramGuard(s for stem in config.held_out for s, _, _ in read_marked(stem))
     records = _clauses(config.data_dir, "train", config.sources, guard, config.train_examples)

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..checkpoint import INT8_FILE, ModelDirError, read_model_meta
+from ..data.annotate import _TONE_DIGIT, annotate
 from ..data.clean import HANZI_RUN
 from ..files import read_arrays, save_arrays
 from ..g2p.model import FORMAT, read_table
@@ -254,12 +255,10 @@ class Transcriber:
 
 
 def _pypinyin_readings(run: str) -> list[str]:
-    import pypinyin
-
-    got = pypinyin.lazy_pinyin(run, style=pypinyin.Style.TONE3, neutral_tone_with_five=True,
-                               errors=lambda chars: ["?"] * len(chars))
-    # A hanzi no dictionary reads stays itself, as pypinyin's errors="default" keeps it.
-    return [c if g.startswith("?") else g for c, g in zip(run, got)]
+    """pypinyin's readings of a run, as `prepare` annotates (data/annotate.py); a hanzi no
+    dictionary reads stays itself, as pypinyin's errors="default" keeps it."""
+    _, tone3 = annotate(run)
+    return [reading or char for char, reading in zip(run, tone3)]
 
 
 class G2PAnnotator:
@@ -278,8 +277,6 @@ class G2PAnnotator:
         return f"G2P model {self.model_dir}"
 
     def __call__(self, clauses: list[str]) -> list[tuple[list, list]]:
-        from ..data.annotate import _TONE_DIGIT
-
         if self._transcriber is None:
             self._transcriber = Transcriber.load(self.model_dir, threads=1)
         g2p = self._transcriber
