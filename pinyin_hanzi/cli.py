@@ -475,7 +475,8 @@ def serve(
     import uvicorn
 
     from .runtime.converter import DEFAULT_MODEL
-    from .runtime.server import KEEP_ALIVE_SECONDS, SERVE_ENV, create_app
+    from .runtime.cluster import serve_processes
+    from .runtime.server import KEEP_ALIVE_SECONDS, create_app
 
     try:
         # Loaded here so a bad --model is one line, not a traceback (the processes of
@@ -487,15 +488,16 @@ def serve(
     workers = workers or max(1, (os.cpu_count() or 1) // processes)
     if processes == 1:
         uvicorn.run(create_app(label, conv, workers), host=host, port=port,
-                    timeout_keep_alive=KEEP_ALIVE_SECONDS)
+                    timeout_keep_alive=KEEP_ALIVE_SECONDS, access_log=False)
         return
     del conv
-    os.environ[SERVE_ENV] = json.dumps({
-        "model": str(model) if model else None, "backend": backend, "threads": threads,
-        "adapter": str(adapter) if adapter else None, "script": script, "label": label,
-        "workers": workers})
-    uvicorn.run("pinyin_hanzi.runtime.server:app_from_env", factory=True, workers=processes,
-                host=host, port=port, timeout_keep_alive=KEEP_ALIVE_SECONDS)
+    try:
+        serve_processes(processes, host, port, {
+            "model": str(model) if model else None, "backend": backend, "threads": threads,
+            "adapter": str(adapter) if adapter else None, "script": script, "label": label,
+            "workers": workers}, KEEP_ALIVE_SECONDS)
+    except (ValueError, OSError) as e:  # the port is taken, no Unix sockets
+        _fail(e)
 
 
 

@@ -256,25 +256,24 @@ def test_serve_keeps_idle_connections_longer_than_clients_do(monkeypatch):
 
 
 def test_serve_in_processes_hands_each_the_settings(monkeypatch, model):
-    """--processes N starts uvicorn's N workers from the app factory; the settings travel in
-    the environment, and a worker's app built from them converts."""
-    import os
-
-    import uvicorn
+    """--processes N deals the connections to N workers (runtime/cluster.py); the settings
+    travel in the environment, and a worker's app built from them converts."""
     from fastapi.testclient import TestClient
 
+    from pinyin_hanzi.runtime import cluster
     from pinyin_hanzi.runtime.server import SERVE_ENV, app_from_env
 
     seen = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options, app=app))
-    monkeypatch.delenv(SERVE_ENV, raising=False)
+    monkeypatch.setattr(cluster, "serve_processes", lambda processes, host, port, settings,
+                        keep_alive: seen.update(processes=processes, port=port,
+                                                settings=settings))
     result = invoke("serve", "--model", model, "--processes", "2", "--workers", "3",
                     "--port", "8124")
     assert result.exit_code == 0, result.output
-    assert seen["app"] == "pinyin_hanzi.runtime.server:app_from_env" and seen["factory"]
-    assert seen["workers"] == 2 and seen["port"] == 8124
-    settings = json.loads(os.environ[SERVE_ENV])
+    assert seen["processes"] == 2 and seen["port"] == 8124
+    settings = seen["settings"]
     assert settings["model"] == str(model) and settings["workers"] == 3
+    monkeypatch.setenv(SERVE_ENV, json.dumps(settings))
     with TestClient(app_from_env()) as client:
         response = client.post("/v1/convert", json={"pinyin": "nihao"})
     assert response.status_code == 200 and response.json()["candidates"]

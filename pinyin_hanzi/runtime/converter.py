@@ -34,6 +34,7 @@ DEFAULT_MODEL = Path(__file__).parents[1] / "assets" / "default_model"
 WINDOW_OVERLAP = 16
 MAX_SPLITS = 3  # alternative segmentations scored per input
 MAX_READINGS = 4  # readings scored per abbreviated, unfinished or fuzzy input
+PADDING, PADDING_SLACK = 1.5, 2  # how unlike the lengths batched together may be
 PARSE_CACHE = 32  # parses remembered (each holds its syllable graph: keep few)
 
 
@@ -227,9 +228,7 @@ class Converter:
             owners.append([(first + w, off) for w, off in owner_of_positions(len(syllables),
                                                                               spans)])
         scores: list[list[np.ndarray]] = [None] * len(pieces)
-        order = sorted(range(len(pieces)), key=lambda i: len(pieces[i]))
-        for start in range(0, len(order), batch_size):
-            batch = [order[j] for j in range(start, min(start + batch_size, len(order)))]
+        for batch in length_batches([len(p) for p in pieces], batch_size):
             T = max(len(pieces[i]) for i in batch)
             ids = np.zeros((len(batch), T), dtype=np.int64)
             mask = np.zeros((len(batch), T), dtype=np.int64)
@@ -241,6 +240,21 @@ class Converter:
                 ends = np.cumsum([len(c) for c in cands]).tolist()
                 scores[i] = [flat[a:b] for a, b in zip([0] + ends, ends)]
         return [[scores[w][off] for w, off in owner] for owner in owners]
+
+
+def length_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
+    """Indices of `lengths`, shortest first, in batches of at most `batch_size` whose
+    longest is at most PADDING times their shortest (plus PADDING_SLACK): every row is
+    padded to the longest, and four clauses of 5 syllables padded to 30 cost more together
+    than apart."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    for i in order:
+        if (not batches or len(batches[-1]) == batch_size
+                or lengths[i] > PADDING * lengths[batches[-1][0]] + PADDING_SLACK):
+            batches.append([])
+        batches[-1].append(i)
+    return batches
 
 
 def windows(n: int, size: int, overlap: int) -> list[tuple[int, int]]:

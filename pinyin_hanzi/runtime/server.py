@@ -6,7 +6,8 @@
 
 Routes:
     GET  /                    the web input-method page (web/index.html; no CDN, works offline)
-    GET  /health              {"status": "ok", "model_loaded": true, "model": "<dir>"}
+    GET  /health              {"status": "ok", "model_loaded": true, "model": "<dir>",
+                              "pid": <the process that answered>}
     POST /v1/convert          {"pinyin": "nihao", "top_k": 5} -> {"pinyin", "candidates"}
     POST /v1/convert/batch    {"inputs": ["nihao", ...], "top_k": 5} -> {"results": [...]}
     POST /v1/candidates       {"keys": "zhongguorenmin", "context": "..."} -> {"keys",
@@ -38,11 +39,14 @@ first served (an anyio CapacityLimiter); the event loop only parses and answers.
 own 40-thread pool every client's conversion ran at once, fighting over the GIL and two cores
 (32 wrk connections: 370 requests/s, p99 126 ms; with the pool, 482 and 78 ms). Each
 conversion runs its encoder on one thread (`serve --threads`): requests are the parallelism.
-Converter is thread-safe.
+/v1/convert requests that wait for a slot are converted together, in one encoder pass
+(batching.py). Converter is thread-safe. `serve --processes N` runs N of these apps behind
+one port (cluster.py).
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from contextlib import asynccontextmanager
@@ -60,6 +64,7 @@ from ..pinyin import PinyinError
 from ..segment import MAX_INPUT_CHARS
 from ..spelling import FUZZY_PAIRS, InputOptions
 from ..g2p.notation import STYLES
+from .batching import ConvertQueue
 from .converter import DEFAULT_MODEL, Converter
 from .session import CONTEXT_CHARS, Session
 
@@ -212,6 +217,14 @@ def _bad_input(error: ValueError, **extra) -> HTTPException:
 SERVE_ENV = "PINYIN_HANZI_SERVE"  # how `serve --processes N` tells its workers what to load
 
 
+def _freeze_loaded():
+    """Move what is alive now (the models, the app) out of the garbage collector's sight.
+    They live as long as the process, yet each full collection walked them all: a 17 ms
+    pause every few thousand requests, the slowest of the service's answers under load."""
+    gc.collect()
+    gc.freeze()
+
+
 def app_from_env() -> FastAPI:
     """The app of one worker process of `serve --processes N` (uvicorn starts each by import
     string, so the settings come as JSON in the SERVE_ENV variable): its own Converter,
@@ -237,6 +250,7 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
         raise ValueError(f"workers must be >= 1, got {workers}")
     # Created at startup: a limiter belongs to the event loop that uses it.
     limiter: list[anyio.CapacityLimiter] = []
+    queue: list[ConvertQueue] = []  # /v1/convert's requests, converted together (batching.py)
 
     async def run(fn, *args):
         """fn(*args) on a worker thread, in turn with the other conversions."""
@@ -247,6 +261,8 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
         limiter[:] = [anyio.CapacityLimiter(workers)]
         if app.state.converter is None:
             app.state.converter = await anyio.to_thread.run_sync(Converter.load, model_dir)
+        queue[:] = [ConvertQueue(app.state.converter, limiter[0])]
+        _freeze_loaded()
         yield
 
     app = FastAPI(title="pinyin-hanzi", version="1",
@@ -283,16 +299,15 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
     @app.get("/health")
     def health():
         return {"status": "ok", "model_loaded": app.state.converter is not None,
-                "model": label}
+                "model": label, "pid": os.getpid()}
 
     @app.post("/v1/convert", response_model=ConvertResponse, responses=ERRORS)
     async def convert(request: ConvertRequest):
         """Pinyin as typed (`nihao`, `ni hao`, `xi'an`, `nü3`) -> hanzi candidates."""
-        conv = loaded()
+        loaded()
         try:
-            candidates = await run(lambda: conv.convert(
-                request.pinyin, request.top_k, options=request.input_options(),
-                context=request.context))
+            candidates = await queue[0].convert(request.pinyin, request.top_k,
+                                                request.input_options(), request.context)
         except ValueError as e:
             raise _bad_input(e) from None
         return _response(request.pinyin, candidates)

@@ -38,8 +38,10 @@ def post(client, path, body):
 
 
 def test_health(client):
+    import os
+
     assert client.get("/health").json() == {"status": "ok", "model_loaded": True,
-                                            "model": "tiny"}
+                                            "model": "tiny", "pid": os.getpid()}
 
 
 @pytest.mark.parametrize("pinyin, top_k", [("nihao", 5), ("ni hao", 1), ("xue'sheng", 3),
@@ -272,14 +274,14 @@ def test_candidates_are_one_step_of_a_typing_session(shipped_client):
 
 
 class SlowConverter:
-    """Records how many conversions run at once."""
+    """Records how many conversions run at once, and the inputs of each."""
 
     def __init__(self):
         import threading
 
-        self.lock, self.running, self.most = threading.Lock(), 0, 0
+        self.lock, self.running, self.most, self.batches = threading.Lock(), 0, 0, []
 
-    def convert(self, text, top_k, options=None, context=""):
+    def convert_many(self, texts, top_k, options=None, contexts=None):
         import time
 
         from pinyin_hanzi.decode import Candidate
@@ -287,10 +289,11 @@ class SlowConverter:
         with self.lock:
             self.running += 1
             self.most = max(self.most, self.running)
+            self.batches.append(list(texts))
         time.sleep(0.05)
         with self.lock:
             self.running -= 1
-        return [Candidate("你好", -1.0)]
+        return [[Candidate(f"你好{text}", -1.0)] for text in texts]
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -302,10 +305,25 @@ def test_conversions_run_at_most_workers_at_once(workers):
     slow = SlowConverter()
     with TestClient(create_app(converter=slow, workers=workers)) as client:
         with ThreadPoolExecutor(8) as pool:
-            codes = list(pool.map(lambda _: post(client, "/v1/convert",
-                                                 {"pinyin": "nihao"}).status_code, range(8)))
+            codes = list(pool.map(lambda _: post(client, "/v1/convert/batch",
+                                                 {"inputs": ["nihao"]}).status_code, range(8)))
     assert codes == [200] * 8
     assert slow.most == workers
+
+
+def test_concurrent_conversions_are_batched_each_answered_on_its_own():
+    """/v1/convert requests that wait for the slot are converted in one batch
+    (runtime/batching.py), and each gets the answer to its own input."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    slow = SlowConverter()
+    with TestClient(create_app(converter=slow, workers=1)) as client:
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda i: post(client, "/v1/convert", {
+                "pinyin": f"ni{i}", "top_k": 1}).json(), range(8)))
+    assert [a["candidates"][0]["text"] for a in answers] == [f"你好ni{i}" for i in range(8)]
+    assert sorted(sum(slow.batches, [])) == sorted(f"ni{i}" for i in range(8))
+    assert len(slow.batches) < 8
 
 
 def test_workers_must_be_positive():
