@@ -121,23 +121,32 @@ local bodies = %s
 local i = 0
 request = function()
   i = i %% #bodies + 1
-  return wrk.format("POST", "/v1/convert", {["content-type"] = "application/json"}, bodies[i])
+  return wrk.format("POST", "%s", {["content-type"] = "application/json"}, bodies[i])
 end
 """
+BATCH = 64  # clauses per /v1/convert/batch request (the route's cap)
+BATCH_CLIENTS = 4
 
 
-def run_wrk(url: str, clauses: list[str], clients: int, seconds: float) -> dict:
-    """wrk with 2 threads and `clients` connections; its own latency percentiles."""
-    bodies = "{" + ",".join(json.dumps(json.dumps({"pinyin": c}, ensure_ascii=False),
-                                       ensure_ascii=False) for c in clauses) + "}"
+def run_wrk(url: str, clauses: list[str], clients: int, seconds: float,
+            batch: int = 0) -> dict:
+    """wrk with 2 threads and `clients` connections; its own latency percentiles. Each
+    request is one clause to /v1/convert, or `batch` clauses to /v1/convert/batch."""
+    if batch:
+        route, payloads = "/v1/convert/batch", [{"inputs": clauses[i:i + batch]} for i in
+                                                range(0, len(clauses) - batch + 1, batch)]
+    else:
+        route, payloads = "/v1/convert", [{"pinyin": c} for c in clauses]
+    bodies = "{" + ",".join(json.dumps(json.dumps(p, ensure_ascii=False), ensure_ascii=False)
+                            for p in payloads) + "}"
     with tempfile.NamedTemporaryFile("w", suffix=".lua", encoding="utf-8") as script:
-        script.write(WRK_SCRIPT % bodies)
+        script.write(WRK_SCRIPT % (bodies, route))
         script.flush()
         for clause in clauses[:WARMUP_REQUESTS]:
             httpx.post(url + "/v1/convert", json={"pinyin": clause}, timeout=60)
-        out = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{seconds:.0f}s", "--latency",
-                              "-s", script.name, url + "/"], capture_output=True, text=True,
-                             check=True).stdout
+        out = subprocess.run(["wrk", f"-t{min(2, clients)}", f"-c{clients}",
+                              f"-d{seconds:.0f}s", "--latency", "-s", script.name, url + "/"],
+                             capture_output=True, text=True, check=True).stdout
 
     def ms(label: str) -> float:
         value, unit = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
@@ -174,7 +183,7 @@ def main():
     args = parser.parse_args()
 
     clauses = pinyin_clauses()
-    rows, failures = [], []
+    rows, batch_rows, failures = [], [], []
     for processes in [int(n) for n in args.processes.split(",")]:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
@@ -185,6 +194,15 @@ def main():
                 result = (run_wrk(url, clauses, args.clients, args.seconds)
                           if args.client == "wrk" else
                           asyncio.run(run_clients(url, clauses, args.clients, args.seconds)))
+                if args.client == "wrk":
+                    batched = run_wrk(url, clauses, BATCH_CLIENTS, args.seconds / 2, BATCH)
+                    batch_rows.append(
+                        f"| {processes} | {BATCH_CLIENTS} | {BATCH} | {batched['requests']} | "
+                        f"{batched['rps'] * BATCH:.0f} | {batched['p50_ms']:.0f} | "
+                        f"{batched['p99_ms']:.0f} | {batched['errors']} |")
+                    print(batch_rows[-1], flush=True)
+                    failures += [(f"{processes} processes, batch route: {why}", n)
+                                 for why, n in batched["failures"]]
             except BaseException:
                 log.seek(0)
                 sys.stderr.write(log.read().decode(errors="replace")[-3000:])
@@ -207,11 +225,19 @@ def main():
              f"Command: `{command()}` (revision {git_revision()})  \nMachine: {machine()}\n\n"
              f"`pinyin-hanzi serve --processes N` ({model}, backend auto, encoder threads "
              f"per conversion: {args.threads}, conversions at once: the CPUs shared among "
-             f"the processes) and {args.clients} concurrent connections of {client} on the "
+             f"the processes; the connections dealt to the processes in turn, the requests "
+             f"waiting in a process converted together) and {args.clients} concurrent "
+             f"connections of {client} on the "
              f"same machine, each POSTing one clause of {CLAUSES.name} at a time to "
              f"/v1/convert for {args.seconds:.0f} s.\n\n"
              "| processes | clients | requests | requests/s | p50 ms | p99 ms | errors |\n"
              "|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
+    if batch_rows:
+        table += (f"\nThe batch route: {BATCH_CLIENTS} connections POSTing {BATCH} clauses at a "
+                  f"time to /v1/convert/batch for {args.seconds / 2:.0f} s.\n\n"
+                  "| processes | clients | clauses per request | requests | clauses/s | "
+                  "p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|---|---|\n"
+                  + "\n".join(batch_rows) + "\n")
     if failures:  # what went wrong, as the client saw it
         table += "\nErrors: " + "; ".join(f"{why or 'no message'} (x{count})"
                                            for why, count in failures) + "\n"
