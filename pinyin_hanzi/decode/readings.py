@@ -22,7 +22,7 @@ MAX_SPAN = KEY_SYLLABLES  # the longest word the lexicon's reading index holds
 
 __all__ = ["ReadingSearch"]
 
-SINGLES_PER_SYLLABLE = 2  # a syllable's most frequent hanzi, as one-character words
+SINGLES_PER_SYLLABLE = 4  # a syllable's most frequent hanzi, as one-character words
 RECENT = 8  # inputs whose paths are kept, so that the next keystroke reuses them
 RECENT_MAX_LEN = 64  # longer inputs are not kept: nobody types them a key at a time
 

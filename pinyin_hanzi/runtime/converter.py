@@ -33,7 +33,10 @@ from ..spelling import InputOptions, syllable_sets
 DEFAULT_MODEL = Path(__file__).parents[1] / "assets" / "default_model"
 WINDOW_OVERLAP = 16
 MAX_SPLITS = 3  # alternative segmentations scored per input
-MAX_READINGS = 4  # readings scored per abbreviated, unfinished or fuzzy input
+MAX_READINGS = 6  # readings scored per abbreviated, unfinished or fuzzy input
+# Log-prob added per syllable a fuzzy pair reads otherwise than typed: the user more likely
+# typed what they meant (chosen on dev clauses of kernel, tatoeba and ted: see EXPERIMENTS).
+FUZZY_SWAP_COST = -2.0
 PADDING, PADDING_SLACK = 1.5, 2  # how unlike the lengths batched together may be
 PARSE_CACHE = 32  # parses remembered (each holds its syllable graph: keep few)
 
@@ -171,6 +174,17 @@ class Converter:
         return (whole + [r for r in found if r not in whole])[:MAX_READINGS] or [
             tuple(sorted(group)[0] for group in sets)]
 
+    def swap_costs(self, text: str, options: InputOptions, readings) -> list[float]:
+        """Per reading of `text`: FUZZY_SWAP_COST for each whole syllable typed that it reads
+        as the other of a fuzzy pair (zi read as zhi); 0 for every reading without fuzzy
+        pairs (other splits of whole pinyin, cut or unfinished syllables completed)."""
+        if not options.fuzzy:
+            return [0.0] * len(readings)
+        seg, _ = self.parse(text, options)
+        typed = [s if kind == FULL else None for s, kind in zip(seg.syllables, seg.kinds)]
+        return [FUZZY_SWAP_COST * sum(t is not None and t != r for t, r in zip(typed, reading))
+                if len(reading) == len(typed) else 0.0 for reading in readings]
+
     def convert_many(self, texts: list[str], top_k: int = 5, batch_size: int = 256,
                      options: InputOptions | None = None, contexts: list[str] | None = None
                      ) -> list[list[Candidate]]:
@@ -190,11 +204,12 @@ class Converter:
                          for _ in splits]
         scored = self.convert_syllables(flat, top_k, batch_size, flat_contexts)
         results, i = [], 0
-        for splits in splits_per_text:
+        for text, splits in zip(texts, splits_per_text):
             merged: dict[str, float] = {}
-            for cands in scored[i:i + len(splits)]:
+            costs = self.swap_costs(text, options, splits)
+            for cost, cands in zip(costs, scored[i:i + len(splits)]):
                 for c in cands:
-                    merged[c.text] = max(c.score, merged.get(c.text, float("-inf")))
+                    merged[c.text] = max(c.score + cost, merged.get(c.text, float("-inf")))
             i += len(splits)
             best = sorted(merged.items(), key=lambda kv: -kv[1])[:top_k]
             results.append([Candidate(t, s) for t, s in best])

@@ -66,6 +66,22 @@ def test_fuzzy_pairs(converter, text, pairs, expected):
     assert expected in texts(converter.convert(text, options=InputOptions(fuzzy=pairs)))
 
 
+def test_a_fuzzy_reading_costs_what_the_typed_one_does_not(converter):
+    """Each whole syllable read as the other of a fuzzy pair costs FUZZY_SWAP_COST: with
+    both readings likely, the one typed wins."""
+    from pinyin_hanzi.runtime.converter import FUZZY_SWAP_COST
+
+    fuzzy = InputOptions(fuzzy=frozenset({"z/zh", "n/l"}))
+    assert converter.swap_costs("zhongguo", fuzzy, [("zhong", "guo"), ("zong", "guo")]) == [
+        0.0, FUZZY_SWAP_COST]
+    assert converter.swap_costs("zongluo", fuzzy, [("zhong", "nuo")]) == [2 * FUZZY_SWAP_COST]
+    # Nothing is charged without fuzzy pairs, nor for completing what was cut short.
+    assert converter.swap_costs("zhongguo", InputOptions(), [("zhong", "guo")]) == [0.0]
+    assert converter.swap_costs("zhongg", fuzzy, [("zhong", "guo")]) == [0.0]
+    # 知道 (zhi dao) typed right stays first with z/zh on, 字 readings do not push it out.
+    assert converter.convert("zhidao", options=fuzzy)[0].text == "知道"
+
+
 def test_without_abbreviations_cut_input_is_an_error(converter):
     with pytest.raises(PinyinError, match="incomplete syllable"):
         converter.convert("zhongg", options=InputOptions(abbreviated=False))
