@@ -6,6 +6,7 @@ import math
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 
 from pinyin_hanzi.checkpoint import NGRAM_FILE, ModelDirError
@@ -13,7 +14,8 @@ from pinyin_hanzi.decode.config import Candidate
 from pinyin_hanzi.lm.corpus import training_clauses
 from pinyin_hanzi.lm.ngram import CharNgram
 from pinyin_hanzi.pinyin import PinyinError
-from pinyin_hanzi.runtime.converter import Converter, owner_of_positions, windows
+from pinyin_hanzi.runtime.converter import (Converter, length_batches, owner_of_positions,
+                                            windows)
 from tiny_run import one_thread, shared_data, shared_run
 
 
@@ -167,6 +169,27 @@ def test_decode_json_fuses_the_ngram_model(model_dir, tmp_path_factory, tmp_path
     (fused / "decode.json").write_text(json.dumps({"lm_wieght": 0.5}))
     with pytest.raises(ValueError, match="decode.json"):
         Converter.load(fused)
+
+
+# --- batches of like lengths -------------------------------------------------------------------
+
+
+def test_length_batches_group_like_lengths_shortest_first():
+    # 1.5 x the shortest + 2: 4 takes up to 8, 10 up to 17.
+    assert length_batches([10, 4, 8, 9, 17, 18, 5], 256) == [[1, 6, 2], [3, 0], [4, 5]]
+    assert length_batches([3] * 5, 2) == [[0, 1], [2, 3], [4]]
+    assert length_batches([], 8) == []
+
+
+def test_batched_scores_are_the_scores_one_at_a_time(converter):
+    """Whatever batches the inputs fall in (padding, order), each gets its own scores."""
+    inputs = [["ni", "hao"], ["zhong", "guo", "ren", "min"], ["wo"],
+              ["xue", "sheng", "men", "hao"], ["ni", "hao"]]
+    together = converter.candidate_scores(inputs)
+    for syllables, scores in zip(inputs, together):
+        alone = converter.candidate_scores([syllables])[0]
+        assert all(a.shape == b.shape and np.allclose(a, b, atol=1e-4)
+                   for a, b in zip(scores, alone))
 
 
 # --- windows ---------------------------------------------------------------------------------
