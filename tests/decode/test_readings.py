@@ -27,8 +27,8 @@ def model():
     return lm, Vocab(sorted(SYLLABLES), hanzi, CANDIDATES)
 
 
-def likely_readings(lm, vocab, sets, limit=4):
-    return ReadingSearch(lm, vocab).readings(sets, limit)
+def likely_readings(lm, vocab, sets, limit=4, margin=float("inf")):
+    return ReadingSearch(lm, vocab).readings(sets, limit, margin)
 
 
 def test_abbreviated_input_reads_as_the_words_it_fits():
@@ -39,6 +39,20 @@ def test_abbreviated_input_reads_as_the_words_it_fits():
     assert len(found) == len(set(found)) == 3
     for reading in found:
         assert all(s in group for s, group in zip(reading, sets))
+
+
+def test_readings_far_behind_the_best_are_left_out():
+    lm, vocab = model()
+    sets = [frozenset(s) for s in ({"wo", "wa"}, {"men", "ma"}, {"xi", "xiang", "xing"},
+                                   {"huan", "hu", "hang"})]
+    search = ReadingSearch(lm, vocab)
+    paths = search.paths(sets)[-1]
+    final = lm.logprobs(np.array([prev for _, prev, _ in paths]), BOUNDARY)
+    scores = sorted((s + f for (s, _, _), f in zip(paths, final.tolist())), reverse=True)
+    gap = scores[0] - scores[1]
+    assert gap > 0
+    assert search.readings(sets, 3, margin=gap / 2) == [("wo", "men", "xi", "huan")]
+    assert len(search.readings(sets, 3, margin=gap * 1.01)) >= 2
 
 
 def test_single_hanzi_fill_what_no_word_covers():
