@@ -45,12 +45,19 @@ def clause_examples(record: Record, vocab: Vocab, max_len: int, min_len: int = 2
 class ExampleDataset(torch.utils.data.Dataset):
     """Examples in memory as numpy arrays (about 40 bytes per character)."""
 
-    def __init__(self, examples: list[tuple[np.ndarray, np.ndarray, np.ndarray]], mode: str):
+    def __init__(self, examples: list[tuple[np.ndarray, np.ndarray, np.ndarray]], mode: str,
+                 seed: int = 0):
         if mode not in ("convert", "pretrain"):
             raise ValueError(f"unknown objective mode {mode!r}")
-        self.examples, self.mode = examples, mode
+        self.examples, self.mode, self.seed = examples, mode, seed
         self.replay_from: int | None = None
         """Examples from this index on are replayed general text (flagged for distillation)."""
+        self.epoch = 0
+        """The pass over the data (train.py's EpochForDraws sets it): a pretraining example's
+        hidden characters are drawn from (seed, epoch, index) alone, so a run resumed from a
+        checkpoint draws what the uninterrupted run drew. Drawn from the global generator,
+        they were not: the data loader collates one batch ahead, so the generator state a
+        checkpoint saves has already served the next batch."""
 
     def __len__(self) -> int:
         return len(self.examples)
@@ -59,6 +66,8 @@ class ExampleDataset(torch.utils.data.Dataset):
         syl, han, lab = self.examples[i]
         # "input_ids" is only read for its length (Trainer's length-grouped sampler).
         item = {"input_ids": syl, "hanzi": han, "labels": lab, "mode": self.mode}
+        if self.mode == "pretrain":
+            item["draw"] = hash((self.seed, self.epoch, i)) & 0x7FFF_FFFF_FFFF_FFFF
         if self.replay_from is not None:
             item["replay"] = i >= self.replay_from
         return item
@@ -87,11 +96,12 @@ class Collator:
                 input_ids[b, :n], labels[b, :n] = syl, lab
                 continue
             han = torch.from_numpy(it["hanzi"]).long()
-            share = self.min_hidden + (1 - self.min_hidden) * torch.rand(())
-            hidden = torch.rand(n) < share
+            draws = torch.Generator().manual_seed(it.get("draw", 0))
+            share = self.min_hidden + (1 - self.min_hidden) * torch.rand((), generator=draws)
+            hidden = torch.rand(n, generator=draws) < share
             if not hidden.any():
-                hidden[torch.randint(n, ())] = True
-            as_pinyin = torch.rand(n) < self.pinyin_share
+                hidden[torch.randint(n, (), generator=draws)] = True
+            as_pinyin = torch.rand(n, generator=draws) < self.pinyin_share
             shown = torch.where(as_pinyin, syl, torch.full_like(syl, MASK_ID))
             input_ids[b, :n] = torch.where(hidden, shown, han)
             labels[b, :n] = torch.where(hidden, lab, torch.full_like(lab, IGNORE))

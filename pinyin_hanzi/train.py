@@ -198,8 +198,15 @@ def _argmax(logits, labels):
     return logits.argmax(-1)
 
 
-def _callbacks(run_dir: Path, max_minutes: float = 0):
+def _callbacks(run_dir: Path, max_minutes: float = 0, train_set=None):
     from transformers import TrainerCallback
+
+    class EpochForDraws(TrainerCallback):
+        """Tells the training set which pass over it begins (objectives.ExampleDataset's
+        draws depend on it); a resumed run begins its pass again from the checkpoint's."""
+
+        def on_epoch_begin(self, args, state, control, **kwargs):
+            train_set.epoch = int(state.epoch or 0)
 
     class RunFiles(TrainerCallback):
         """metrics.jsonl lines and the COMPLETE marker, written by rank 0 only."""
@@ -225,7 +232,8 @@ def _callbacks(run_dir: Path, max_minutes: float = 0):
                 control.should_evaluate = control.should_save = True
                 control.should_training_stop = True
 
-    return [RunFiles()] + ([TimeLimit()] if max_minutes else [])
+    return ([RunFiles()] + ([TimeLimit()] if max_minutes else [])
+            + ([EpochForDraws()] if hasattr(train_set, "epoch") else []))
 
 
 def _trim_metrics(path: Path, step: int):
@@ -318,7 +326,7 @@ def _conversion_recipe(config: TrainConfig) -> Recipe:
     train_set = ExampleDataset(
         load_examples(config.data_dir, "train", vocab, config.sources, max_len,
                       config.train_examples),
-        "pretrain" if config.objective == "pretrain" else "convert")
+        "pretrain" if config.objective == "pretrain" else "convert", seed=config.seed)
     dev_set = ExampleDataset(
         load_examples(config.data_dir, "dev", vocab, config.sources, max_len,
                       config.eval_examples, spread_out=True), "convert")
@@ -420,7 +428,7 @@ def train(config: TrainConfig) -> dict:
         **_precision(config.precision),
     )
     os.environ.setdefault("TENSORBOARD_LOGGING_DIR", str(run_dir / "tensorboard"))
-    callbacks = _callbacks(run_dir, config.max_minutes)
+    callbacks = _callbacks(run_dir, config.max_minutes, recipe.train_set)
     if config.patience:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.patience))
     trainer = (recipe.trainer_class or Trainer)(

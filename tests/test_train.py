@@ -114,8 +114,11 @@ t.train(t.TrainConfig(**{config!r}))
 
 
 @pytest.mark.slow
-def test_kill_and_resume_matches_an_uninterrupted_run(data_dir, tmp_path):
-    config = dict(TINY, data_dir=str(data_dir), seed=3)
+@pytest.mark.parametrize("objective", ["convert", "pretrain"])
+def test_kill_and_resume_matches_an_uninterrupted_run(data_dir, tmp_path, objective):
+    """kill -9 mid-run (finetune's conversion objective, and pretraining), then --resume:
+    the same weights and log as one uninterrupted run."""
+    config = dict(TINY, data_dir=str(data_dir), seed=3, objective=objective)
     killed, full, marker = tmp_path / "killed", tmp_path / "full", tmp_path / "hung"
     script = KILLED_RUN.format(hang=HANG_STEP, marker=str(marker),
                                config={**config, "out_dir": str(killed)})

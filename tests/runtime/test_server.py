@@ -390,3 +390,26 @@ def test_pinyin_strict_names_what_is_not_hanzi_and_survives_a_lone_surrogate(g2p
     response = client.post("/v1/pinyin", content=b'{"text": "\\ud800\\u4f60"}',
                            headers={"content-type": "application/json"})
     assert response.status_code == 422 and response.json()["detail"][0]["loc"][-1] == "text"
+
+
+def test_no_cross_origin_access_unless_asked(client):
+    """CORS is off: a page of another origin gets no Access-Control-Allow-Origin, and its
+    preflight is not answered with one either."""
+    origin = {"Origin": "https://elsewhere.example"}
+    answer = client.post("/v1/convert", json={"pinyin": "nihao"}, headers=origin)
+    assert answer.status_code == 200
+    assert "access-control-allow-origin" not in answer.headers
+    preflight = client.options("/v1/convert", headers={
+        **origin, "Access-Control-Request-Method": "POST"})
+    assert "access-control-allow-origin" not in preflight.headers
+
+
+def test_the_web_page_shows_text_as_text():
+    """What the page shows (candidates, the keys, error messages that quote the input) is
+    set as text, never parsed as HTML."""
+    from pinyin_hanzi.runtime.server import PAGE
+
+    page = PAGE.read_text(encoding="utf-8")
+    assert "textContent" in page
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert sink not in page, sink
