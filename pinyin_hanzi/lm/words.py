@@ -319,15 +319,30 @@ class WordLM:
 
     def next_words(self, text: str, k: int = 5) -> list[str]:
         """Prediction (联想): the `k` words most often seen after the word `text` ends with,
-        most frequent first; [] when that word was never followed by a counted bigram."""
+        most frequent first, then (when it was followed by fewer) the most frequent words
+        of all (bench/prediction.py: they are the next word 6-17 % of the time)."""
         previous = self.last_word(text)
-        if previous == UNKNOWN:
-            return []
-        nexts, counts = self.bigrams.followers(previous)
-        keep = nexts != BOUNDARY
-        nexts, counts = nexts[keep], counts[keep]
-        order = np.argsort(-counts, kind="stable")[:k]
-        return [self.word(int(i)) for i in nexts[order]]
+        found: list[str] = []
+        if previous != UNKNOWN:
+            nexts, counts = self.bigrams.followers(previous)
+            keep = nexts != BOUNDARY
+            nexts, counts = nexts[keep], counts[keep]
+            order = np.argsort(-counts, kind="stable")[:k]
+            found = [self.word(int(i)) for i in nexts[order]]
+        for word in self._most_frequent(k):
+            if len(found) == k:
+                break
+            if word not in found:
+                found.append(word)
+        return found
+
+    def _most_frequent(self, k: int) -> list[str]:
+        """The k most frequent words (computed once, for the largest k asked)."""
+        if len(getattr(self, "_frequent", ())) < k:
+            counts = np.array(self.count(np.arange(len(self))), dtype=np.int64)
+            counts[BOUNDARY] = 0
+            self._frequent = [self.word(int(i)) for i in np.argsort(-counts, kind="stable")[:k]]
+        return self._frequent[:k]
 
     def logprobs(self, previous, words) -> np.ndarray:
         """log P(word | previous word), by index, for arrays that broadcast together

@@ -206,9 +206,15 @@ def test_matching_agrees_with_a_scan_of_the_lexicon():
 
 def test_next_words_follow_the_last_word_of_the_text():
     lm = WordLM.train(TOY, LISTED)
-    assert lm.next_words("今天我们") == ["喜欢", "行走"]  # 我们 喜欢 twice, 我们 行走 once
+    frequent = lm._most_frequent(5)
+    counts = [int(lm.count([lm.word_id(w)])[0]) for w in frequent]
+    assert counts == sorted(counts, reverse=True) and len(frequent) == 5
+    assert lm.next_words("今天我们")[:2] == ["喜欢", "行走"]  # 我们 喜欢 twice, 行走 once
     assert lm.next_words("今天我们", k=1) == ["喜欢"]
-    assert lm.next_words("") == ["我们", "取代"]  # what clauses start with
-    assert lm.next_words("取代了") == ["银行"]  # 了, the longest word it ends with
-    assert lm.next_words("喜欢银行") == []  # only ever followed by the clause's end
-    assert lm.next_words("猫") == [] and lm.last_word("猫") == UNKNOWN
+    assert lm.next_words("")[:2] == ["我们", "取代"]  # what clauses start with
+    assert lm.next_words("取代了")[0] == "银行"  # 了, the longest word it ends with
+    # Only ever followed by the clause's end, or not a word: the most frequent words.
+    assert lm.next_words("喜欢银行") == frequent
+    assert lm.next_words("猫") == frequent and lm.last_word("猫") == UNKNOWN
+    assert lm.next_words("今天我们") == ["喜欢", "行走"] + [
+        w for w in frequent if w not in ("喜欢", "行走")][:3]
