@@ -104,6 +104,19 @@ def segment_cmd(text: str = typer.Argument(..., help="Pinyin as typed, e.g. xian
         typer.echo("      " + " ".join(split))
 
 
+def _end_distributed():
+    """Under torchrun, leave the process group before exiting: a gloo group still up at
+    exit could abort the process ("terminate called without an active exception") after
+    the run had finished and saved."""
+    import sys
+
+    if "torch.distributed" in sys.modules:
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
+
+
 def _train_command(objective: str, **options):
     from .train import TrainConfig, train
 
@@ -112,6 +125,8 @@ def _train_command(objective: str, **options):
         metrics = train(config)
     except USER_ERRORS as e:
         _fail(e)
+    finally:
+        _end_distributed()
     for name, key in (("dev", ""), ("dev", "dev_"), ("general dev", "general_")):
         if f"before_{key}char_acc" in metrics:
             typer.echo(f"{name} char accuracy {100 * metrics[f'before_{key}char_acc']:.2f} -> "

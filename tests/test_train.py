@@ -271,6 +271,9 @@ t.train(t.TrainConfig(data_dir=data_dir, out_dir=out_dir, preset="tiny", sources
 seen["world_size"] = dist.get_world_size() if dist.is_initialized() else 1
 seen["rank"] = dist.get_rank() if dist.is_initialized() else -1
 Path(out_dir).parent.joinpath(f"rank-{os.environ['RANK']}.json").write_text(json.dumps(seen))
+from pinyin_hanzi.cli import _end_distributed  # as `torchrun -m pinyin_hanzi.cli` ends
+_end_distributed()
+assert not dist.is_initialized()
 """
 
 
