@@ -253,13 +253,19 @@ def lm(
                                        "the word model (0 = none; 1 = as much as the corpus)."),
     tune_only: bool = typer.Option(False, help="Keep the LMs already in --model and only "
                                    "choose their weights on dev (e.g. after a new encoder)."),
+    lexicon_splits: str = typer.Option("train", help="Splits of the lexicon source whose "
+                                       "words the word model lists (train,dev,test: all)."),
 ):
     """Fit the character n-gram and word model fused into decoding; tune weights on dev."""
     from .runtime.fit_lms import fit
 
+    splits = _names(lexicon_splits)
+    if not splits or not set(splits) <= {"train", "dev", "test"}:
+        _fail(ValueError(f"--lexicon-splits: train, dev and/or test, got {lexicon_splits!r}"))
     try:
         result = fit(model, data, _names(sources), order, prune, word_prune, dev_clauses,
-                     log=typer.echo, prior_weight=prior_weight, tune_only=tune_only)
+                     log=typer.echo, prior_weight=prior_weight, tune_only=tune_only,
+                     lexicon_splits=splits)
     except USER_ERRORS as e:
         _fail(e)
     typer.echo(json.dumps(result["decode"]))

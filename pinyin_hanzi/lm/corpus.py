@@ -41,11 +41,15 @@ def training_words(data_dir: Path, sources) -> Iterable[tuple[list[str], list[st
             yield words, readings
 
 
-def listed_words(data_dir: Path) -> Iterable[tuple[str, str]]:
-    """The `lexicon` source's training words with their readings (empty if not prepared)."""
-    for record in iter_records(data_dir, "train", ("lexicon",)):
-        if all(record["pinyin"]) and len(record["text"]) > 1:
-            yield record["text"], " ".join(record["pinyin"])
+def listed_words(data_dir: Path, splits: tuple[str, ...] = ("train",)
+                 ) -> Iterable[tuple[str, str]]:
+    """The `lexicon` source's words of these splits with their readings (empty if not
+    prepared). A dictionary is no evaluation text: its dev and test words may be listed
+    too (`pinyin-hanzi lm --lexicon-splits train,dev,test`)."""
+    for split in splits:
+        for record in iter_records(data_dir, split, ("lexicon",)):
+            if all(record["pinyin"]) and len(record["text"]) > 1:
+                yield record["text"], " ".join(record["pinyin"])
 
 
 def pair_counts(data_dir: Path, sources) -> Counter:

@@ -28,11 +28,13 @@ from .converter import Converter
 def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 3,
         prune: int = 2, word_prune: int = 1, dev_clauses: int = 1000,
         grid: tuple[DecodeConfig, ...] = GRID, log: Callable[[str], None] = print,
-        prior_weight: float = 0.0, tune_only: bool = False) -> dict:
+        prior_weight: float = 0.0, tune_only: bool = False,
+        lexicon_splits: tuple[str, ...] = ("train",)) -> dict:
     """Train, tune and install; returns {"decode": best settings, "scores": per setting}.
     prior_weight > 0 adds wordfreq's word frequencies to the word model (lm/priors.py).
     tune_only: keep the LMs already in model_dir (fit for another encoder on the same text,
-    say) and choose only their weights."""
+    say) and choose only their weights. lexicon_splits: which splits of the `lexicon` source
+    the word model lists."""
     model_dir = Path(model_dir)
     conv = Converter.load(model_dir)
     # Tuned per source (so a big one does not drown a small one); no sources = all as one.
@@ -53,7 +55,8 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
         char_lm = CharNgram.train(training_clauses(data_dir, sources), order, prune)
         log("training the word model (jieba words of the training text + listed words)")
         prior = wordfreq_prior() if prior_weight > 0 else None
-        word_lm = WordLM.train(training_words(data_dir, sources), listed_words(data_dir),
+        word_lm = WordLM.train(training_words(data_dir, sources),
+                               listed_words(data_dir, lexicon_splits),
                                word_prune, prior=prior, prior_weight=prior_weight)
     log(f"  {len(char_lm):,} character n-grams; {len(word_lm):,} words, "
         f"{len(word_lm.bigrams):,} word bigrams")

@@ -73,3 +73,28 @@ def test_lm_command_names_a_missing_model(tmp_path, tmp_path_factory):
                                       "--data", str(shared_data(tmp_path_factory))])
     assert result.exit_code == 2
     assert "none" in result.output
+
+
+def test_the_lexicon_lists_the_splits_asked_for(tmp_path):
+    """`lm --lexicon-splits`: a dictionary is no evaluation text, so its dev and test words
+    may be listed too; by default only its training words are."""
+    from pinyin_hanzi.lm.corpus import listed_words
+
+    for split, words in (("train", ["银行", "中国"]), ("dev", ["副总统"]), ("test", ["吉他"])):
+        (tmp_path / split).mkdir()
+        records = [{"text": w, "pinyin": ["x"] * len(w), "tone3": [None] * len(w),
+                    "source": "lexicon/jieba", "doc": w} for w in words]
+        records.append({"text": "不是词典", "pinyin": ["bu", "shi", "ci", "dian"],
+                        "tone3": [None] * 4, "source": "pd98", "doc": "d"})
+        (tmp_path / split / "part-00000.jsonl").write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+            encoding="utf-8")
+    assert [w for w, _ in listed_words(tmp_path)] == ["银行", "中国"]
+    assert [w for w, _ in listed_words(tmp_path, ("train", "dev", "test"))] == [
+        "银行", "中国", "副总统", "吉他"]
+
+
+def test_lm_refuses_a_split_that_is_not_one(tmp_path):
+    result = CliRunner().invoke(app, ["lm", "--model", str(tmp_path), "--lexicon-splits",
+                                      "train,later"])
+    assert result.exit_code == 2 and "--lexicon-splits" in result.stderr
