@@ -37,14 +37,16 @@ def serve_processes(processes: int, host: str, port: int, settings: dict,
     if not hasattr(socket, "send_fds"):
         raise ValueError("serving from several processes hands connections over Unix "
                          "sockets: run one process (--processes 1) on this system")
-    listener = socket.create_server((host, port), backlog=2048)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # ::1 as uvicorn takes it
+    listener = socket.create_server((host, port), family=family, backlog=2048)
     env = {**os.environ, SERVE_ENV: json.dumps(settings)}
     workers = [_Worker(env, keep_alive) for _ in range(processes)]
     stopping = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.append(True))
     listener.settimeout(0.5)  # to notice a signal or a dead worker
-    print(f"serving on http://{host}:{port} with {processes} processes (pids "
+    shown = f"[{host}]" if family == socket.AF_INET6 else host
+    print(f"serving on http://{shown}:{port} with {processes} processes (pids "
           f"{', '.join(str(w.process.pid) for w in workers)})", file=sys.stderr, flush=True)
     turn = itertools.cycle(range(processes))
     try:
