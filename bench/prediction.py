@@ -114,8 +114,7 @@ def main():
     lm = conv.word_lm
     if lm is None:
         sys.exit(f"{args.model} has no word model: nothing predicts")
-    frequent = [lm.word(int(i)) for i in np.argsort(-lm.count(np.arange(len(lm))))[:40]
-                if len(lm.word(int(i))) >= 1][:5]
+    frequent = lm.most_frequent(5)
     encoder = MaskedNext(args.model)
     rows = []
     for path in files():
@@ -138,10 +137,9 @@ def main():
         "## Next-word prediction (联想)", "",
         f"Command: `{command()}` at {git_revision()}; {machine()}.",
         f"Model: {args.model.name}. Up to {args.clauses} clauses of each file, each cut at a "
-        "word boundary (seed {seed}); what follows the cut is the word to predict. % of cuts: "
-        "word @1 / @5 (the word itself), first hanzi @1 / @5 (its first character among the "
-        "first characters offered), offered (any prediction at all).".replace(
-            "{seed}", str(args.seed)), "",
+        f"word boundary (seed {args.seed}); what follows the cut is the word to predict. % of "
+        "cuts: word @1 / @5 (the word itself), first hanzi @1 / @5 (its first character among "
+        "the first characters offered), offered (any prediction at all).", "",
         "| file | cuts | word model: word @1 / @5 | first hanzi @1 / @5 | offered | "
         "5 most frequent words: word @1 / @5 | first hanzi @1 / @5 | encoder, <mask> after "
         "the text: first hanzi @1 / @5 |",

@@ -108,8 +108,6 @@ def _end_distributed():
     """Under torchrun, leave the process group before exiting: a gloo group still up at
     exit could abort the process ("terminate called without an active exception") after
     the run had finished and saved."""
-    import sys
-
     if "torch.distributed" in sys.modules:
         import torch.distributed as dist
 

@@ -97,6 +97,7 @@ class WordLM:
         short = np.flatnonzero(np.diff(self.starts) <= 5)
         self._single = {w: int(i) for i, w in zip(short, map(self.word, short)) if len(w) == 1}
         self._index: dict[str, int] | None = None  # every word, built on first need
+        self._frequent: list[str] = []  # the most frequent words, built on first need
         self.span_words = functools.lru_cache(SPAN_CACHE)(self._span_words_uncached)
         """span_words(span: tuple of syllable sets) -> ((reading, word), ...): the words
         that fit the span exactly, remembered for the SPAN_CACHE spans last asked for."""
@@ -329,16 +330,17 @@ class WordLM:
             nexts, counts = nexts[keep], counts[keep]
             order = np.argsort(-counts, kind="stable")[:k]
             found = [self.word(int(i)) for i in nexts[order]]
-        for word in self._most_frequent(k):
+        for word in self.most_frequent(k):
             if len(found) == k:
                 break
             if word not in found:
                 found.append(word)
         return found
 
-    def _most_frequent(self, k: int) -> list[str]:
-        """The k most frequent words (computed once, for the largest k asked)."""
-        if len(getattr(self, "_frequent", ())) < k:
+    def most_frequent(self, k: int) -> list[str]:
+        """The k most frequent words, the clause boundary aside (computed once, for the
+        largest k asked)."""
+        if len(self._frequent) < k:
             counts = np.array(self.count(np.arange(len(self))), dtype=np.int64)
             counts[BOUNDARY] = 0
             self._frequent = [self.word(int(i)) for i in np.argsort(-counts, kind="stable")[:k]]

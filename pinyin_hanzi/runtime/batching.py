@@ -51,9 +51,6 @@ class ConvertQueue:
         self.converter, self.limiter, self.max_batch = converter, limiter, max_batch
         self.waiting: list[_Request] = []
 
-    async def run_batch(self, batch):
-        return await anyio.to_thread.run_sync(convert_batch, self.converter, batch)
-
     async def convert(self, pinyin: str, top_k: int, options: InputOptions, context: str):
         """The candidates, as `Converter.convert` gives them (and raises its ValueError)."""
         request = _Request(pinyin, top_k, options, context,
@@ -65,7 +62,8 @@ class ConvertQueue:
                     batch = self.waiting[:self.max_batch]
                     del self.waiting[:len(batch)]
                     try:
-                        answers = await self.run_batch(batch)
+                        answers = await anyio.to_thread.run_sync(
+                            convert_batch, self.converter, batch)
                     except BaseException:
                         # This request was cancelled, or converting broke: the others go
                         # back to the head of the line, to be taken by the next in turn.

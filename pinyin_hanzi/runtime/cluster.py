@@ -23,9 +23,11 @@ import socket
 import subprocess
 import sys
 
-__all__ = ["serve_processes"]
+import uvicorn
 
 from .server import SERVE_ENV
+
+__all__ = ["serve_processes"]
 
 HANDOFF_BYTE = b"c"  # the message each handed-over file descriptor rides on
 
@@ -60,9 +62,7 @@ def serve_processes(processes: int, host: str, port: int, settings: dict,
                     workers[i] = _Worker(env, keep_alive)
             try:
                 connection, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except InterruptedError:
+            except (TimeoutError, InterruptedError):
                 continue
             with connection:
                 for _ in range(processes):  # the next worker that takes it
@@ -112,8 +112,6 @@ class _Worker:
 
 def _worker_main(channel_fd: int, keep_alive: int) -> None:
     """A worker: serve the connections handed over on `channel_fd` until SIGTERM."""
-    import uvicorn
-
     config = uvicorn.Config("pinyin_hanzi.runtime.server:app_from_env", factory=True,
                             timeout_keep_alive=keep_alive, access_log=False)
     channel = socket.socket(fileno=channel_fd)
@@ -121,13 +119,7 @@ def _worker_main(channel_fd: int, keep_alive: int) -> None:
     _HandedServer(config, channel).run()
 
 
-def _uvicorn_server():
-    import uvicorn
-
-    return uvicorn.Server
-
-
-class _HandedServer(_uvicorn_server()):
+class _HandedServer(uvicorn.Server):
     """uvicorn's Server with no listening socket: it serves the connections it is handed."""
 
     def __init__(self, config, channel: socket.socket):

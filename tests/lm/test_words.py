@@ -206,7 +206,7 @@ def test_matching_agrees_with_a_scan_of_the_lexicon():
 
 def test_next_words_follow_the_last_word_of_the_text():
     lm = WordLM.train(TOY, LISTED)
-    frequent = lm._most_frequent(5)
+    frequent = lm.most_frequent(5)
     counts = [int(lm.count([lm.word_id(w)])[0]) for w in frequent]
     assert counts == sorted(counts, reverse=True) and len(frequent) == 5
     assert lm.next_words("今天我们")[:2] == ["喜欢", "行走"]  # 我们 喜欢 twice, 行走 once
