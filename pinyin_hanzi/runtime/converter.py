@@ -29,6 +29,7 @@ from ..decode.readings import ReadingSearch
 from ..segment import (FULL, MAX_INPUT_CHARS, MAX_INPUT_SYLLABLES, ParseOptions,
                        Segmentation, segment)
 from ..spelling import InputOptions, syllable_sets
+from .memory import return_freed_heap
 
 DEFAULT_MODEL = Path(__file__).parents[1] / "assets" / "default_model"
 WINDOW_OVERLAP = 16
@@ -120,7 +121,7 @@ class Converter:
         label = model_dir.name + (f" + adapter {Path(adapter).parent.name}" if adapter else "")
         converter = cls(encoder, vocab, max_len, config, word_lm, char_lm,
                         label=f"{label} ({encoder.name})")
-        _return_freed_memory()
+        return_freed_heap()
         return converter
 
     def convert(self, text: str, top_k: int = 5, options: InputOptions | None = None,
@@ -297,20 +298,6 @@ def owner_of_positions(n: int, spans: list[tuple[int, int]]) -> list[tuple[int, 
             (min(i - a, b - 1 - i), w) for w, (a, b) in enumerate(spans) if a <= i < b)
         owners.append((best[1], i - spans[best[1]][0]))
     return owners
-
-
-def _return_freed_memory():
-    """Loading builds and drops ~8 MB of scratch arrays, and glibc keeps freed heap pages
-    resident until asked to give them back: an input method would carry them for as long
-    as it runs. Elsewhere (no glibc) there is nothing to ask."""
-    import ctypes
-    import sys
-
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL(None).malloc_trim(0)
-        except (OSError, AttributeError):  # another C library
-            pass
 
 
 def _has_onnxruntime() -> bool:

@@ -17,6 +17,7 @@ import numpy as np
 from ..checkpoint import HEAD_FILE, ModelDirError
 from ..files import read_arrays, save_arrays
 from ._head import candidate_log_probs
+from .memory import release_code_pages
 
 HEAD_FORMAT = "pinyin-hanzi-head/1"
 # One clause at a time is IME work: more threads than this buy nothing and, on a shared
@@ -134,6 +135,8 @@ class OnnxEncoder:
         except Exception as e:  # onnxruntime's own errors (Fail, InvalidProtobuf, ...)
             raise ModelDirError(f"{path}: corrupt or not an ONNX graph (re-run `pinyin-hanzi "
                                 f"export`): {str(e).splitlines()[0][:200]}") from None
+        # Creating the session ran start-up code that inference never runs again.
+        release_code_pages("onnxruntime")
 
     def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """(batch, time) -> last hidden states (batch, time, d_model)."""
