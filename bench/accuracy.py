@@ -1,8 +1,9 @@
-"""Accuracy of a model beside libime on the public benchmarks, the held-out out-of-domain files
+"""Accuracy of a model beside libime, libpinyin and SunPinyin on the public benchmarks, the held-out out-of-domain files
 and every domain's test split.
 
     python bench/accuracy.py [--model DIR] [--data runs/data_all] [--heldout runs/heldout]
                              [--domains fiction,ted,...] [--orders 2,3] [--peers /tmp/peers]
+                             [--engines libime,libpinyin,sunpinyin]
 
 Files scored, one clause at a time (scoring of bench/data/README.md, evaluate.py):
 - the public benchmarks pd98_test / reviews_test (bench/data);
@@ -11,7 +12,7 @@ Files scored, one clause at a time (scoring of bench/data/README.md, evaluate.py
   hsk_gold: the same HSK clauses with the sentences' own pinyin instead of pypinyin's;
 - `--domains`: each source's test split of `--data`, exported as 2,000 clauses of 4-32 hanzi
   spread over it (data/export_tsv.py) into runs/bench_domains/.
-libime (and any other engine in `--engines`) runs on the same files through the peer drivers
+The peer engines (`--engines`: libime, libpinyin, SunPinyin by default) run on the same files through the peer drivers
 (../shared/peers, set up in a writable copy: `--peers`); without them, a line says so.
 The baselines are character n-gram HMMs trained on the pd98 + reviews training split.
 Writes the table to docs/BENCHMARKS.md and the details to runs/bench_accuracy.json.
@@ -97,7 +98,8 @@ def main():
     parser.add_argument("--orders", default="3", help="n-gram baselines to train ('' = none)")
     parser.add_argument("--peers", type=Path, default=Path("/tmp/peers"),
                         help="a set-up copy of ../shared/peers (bin/*_drv built)")
-    parser.add_argument("--engines", default="libime")
+    parser.add_argument("--engines", default="libime,libpinyin,sunpinyin",
+                        help="peer engines run beside ours where their drivers are built")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
 
@@ -106,7 +108,9 @@ def main():
     conv = Converter.load(args.model)
     name = (f"ours: {conv.label}" + (", word lattice" if conv.config.word_weight else "")
             + (f", {conv.char_lm.order}-gram fusion" if conv.char_lm else ""))
-    details[name] = {f: evaluate(lambda xs: conv.convert_many(xs, 5), p)
+    # One clause at a time, as an input method converts (and as the peers run): the int8
+    # graph quantizes activations per batch, so a batch of others moves scores slightly.
+    details[name] = {f: evaluate(lambda xs: conv.convert_many(xs, 5), p, batch_size=1)
                      for f, p in files.items()}
     for order in filter(None, args.orders.split(",")):
         lm = CharNgram.train(training_clauses(args.data, BASELINE_SOURCES), int(order))

@@ -9,7 +9,9 @@ with fixed seeds (data/augment.py) into variants, written to runs/input_forms/:
 - mix30: each syllable cut to its initial with probability 0.3 (`zhong g ren m`);
 - fuzzy: each syllable swapped with probability 0.3 for a fuzzy variant (z/zh c/ch s/sh n/l f/h,
   an/ang en/eng in/ing), both engines told the ten pairs libime has (all but r/l);
-- unfinished: the last syllable cut to a random shorter prefix, as while typing.
+- unfinished: the last syllable cut to a random shorter prefix, as while typing;
+- open_last: whole pinyin, converted as while typing (the last syllable may still grow: xian
+  may be xiang), what an input method converts when the user picks after the last letter.
 Both engines get the syllables joined by apostrophes. libime runs through the peer driver with
 the fuzzy flags set by LIBIME_FUZZY: this needs the driver built from bench/peers/libime_drv.cpp
 (the ../shared/peers one plus that variable): `cp bench/peers/libime_drv.cpp /tmp/peers/src/`
@@ -61,6 +63,9 @@ VARIANTS = {
               LIBIME_BASE + "," + LIBIME_PAIRS),
     "unfinished": (unfinished, InputOptions(complete_last=True),
                    LIBIME_BASE + ",PartialFinal"),
+    # Whole pinyin as an input method sees it while typing: the last syllable may still grow.
+    "open_last": (lambda s, rng: list(s), InputOptions(complete_last=True),
+                  LIBIME_BASE + ",PartialFinal"),
 }
 
 

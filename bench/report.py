@@ -48,8 +48,15 @@ def write_section(name: str, body: str):
 
 
 def git_revision() -> str:
+    """HEAD's short hash, marked when the code (not the docs a bench writes) differs from it."""
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True).stdout.strip()
+        def git(*args):
+            return subprocess.run(["git", *args], capture_output=True, text=True,
+                                  check=True).stdout.strip()
+
+        changed = git("status", "--porcelain", "--untracked-files=no", "--", "pinyin_hanzi",
+                      "bench")
+        return git("rev-parse", "--short", "HEAD") + (" + uncommitted changes" if changed
+                                                      else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

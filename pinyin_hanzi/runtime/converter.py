@@ -38,6 +38,9 @@ MAX_READINGS = 6  # readings scored per abbreviated, unfinished or fuzzy input
 # Log-prob added per syllable a fuzzy pair reads otherwise than typed: the user more likely
 # typed what they meant (chosen on dev clauses of kernel, tatoeba and ted: see EXPERIMENTS).
 FUZZY_SWAP_COST = -2.0
+# Log-prob added when the last syllable, typed whole, is read as a longer one (xian as xiang)
+# because the input may be unfinished: typed whole, it more likely is finished (EXPERIMENTS).
+COMPLETION_COST = -5.0
 # The reading search's per-word log-prob: less pull toward few long words than the decoder's
 # (-4); on dev clauses -1 read mix30 input 0.8 points better on average, fuzzy 0.2 (EXPERIMENTS).
 READING_WORD_BONUS = -1.0
@@ -178,15 +181,25 @@ class Converter:
         return (whole + [r for r in found if r not in whole])[:MAX_READINGS] or [
             tuple(sorted(group)[0] for group in sets)]
 
-    def swap_costs(self, text: str, options: InputOptions, readings) -> list[float]:
-        """Per reading of `text`: FUZZY_SWAP_COST for each whole syllable typed that it reads
-        as the other of a fuzzy pair (zi read as zhi); 0 for every reading without fuzzy
-        pairs (other splits of whole pinyin, cut or unfinished syllables completed)."""
-        if not options.fuzzy:
+    def reading_costs(self, text: str, options: InputOptions, readings) -> list[float]:
+        """Per reading of `text`, for each whole syllable typed that it reads otherwise:
+        COMPLETION_COST when it is the last and read as a longer one it begins (xian as
+        xiang), else FUZZY_SWAP_COST (the other of a fuzzy pair: zi read as zhi). 0 for
+        readings that keep every whole syllable (other splits of whole pinyin, cut syllables
+        completed)."""
+        if not options.fuzzy and not options.complete_last:
             return [0.0] * len(readings)
         seg, _ = self.parse(text, options)
         typed = [s if kind == FULL else None for s, kind in zip(seg.syllables, seg.kinds)]
-        return [FUZZY_SWAP_COST * sum(t is not None and t != r for t, r in zip(typed, reading))
+        last = len(typed) - 1
+
+        def cost(i, t, r):
+            if t is None or t == r:
+                return 0.0
+            completed = options.complete_last and i == last and r.startswith(t)
+            return COMPLETION_COST if completed else FUZZY_SWAP_COST
+
+        return [sum(cost(i, t, r) for i, (t, r) in enumerate(zip(typed, reading)))
                 if len(reading) == len(typed) else 0.0 for reading in readings]
 
     def convert_many(self, texts: list[str], top_k: int = 5, batch_size: int = 256,
@@ -210,7 +223,7 @@ class Converter:
         results, i = [], 0
         for text, splits in zip(texts, splits_per_text):
             merged: dict[str, float] = {}
-            costs = self.swap_costs(text, options, splits)
+            costs = self.reading_costs(text, options, splits)
             for cost, cands in zip(costs, scored[i:i + len(splits)]):
                 for c in cands:
                     merged[c.text] = max(c.score + cost, merged.get(c.text, float("-inf")))

@@ -72,14 +72,33 @@ def test_a_fuzzy_reading_costs_what_the_typed_one_does_not(converter):
     from pinyin_hanzi.runtime.converter import FUZZY_SWAP_COST
 
     fuzzy = InputOptions(fuzzy=frozenset({"z/zh", "n/l"}))
-    assert converter.swap_costs("zhongguo", fuzzy, [("zhong", "guo"), ("zong", "guo")]) == [
+    assert converter.reading_costs("zhongguo", fuzzy, [("zhong", "guo"), ("zong", "guo")]) == [
         0.0, FUZZY_SWAP_COST]
-    assert converter.swap_costs("zongluo", fuzzy, [("zhong", "nuo")]) == [2 * FUZZY_SWAP_COST]
+    assert converter.reading_costs("zongluo", fuzzy, [("zhong", "nuo")]) == [
+        2 * FUZZY_SWAP_COST]
     # Nothing is charged without fuzzy pairs, nor for completing what was cut short.
-    assert converter.swap_costs("zhongguo", InputOptions(), [("zhong", "guo")]) == [0.0]
-    assert converter.swap_costs("zhongg", fuzzy, [("zhong", "guo")]) == [0.0]
+    assert converter.reading_costs("zhongguo", InputOptions(), [("zhong", "guo")]) == [0.0]
+    assert converter.reading_costs("zhongg", fuzzy, [("zhong", "guo")]) == [0.0]
     # 知道 (zhi dao) typed right stays first with z/zh on, 字 readings do not push it out.
     assert converter.convert("zhidao", options=fuzzy)[0].text == "知道"
+
+
+def test_a_whole_last_syllable_read_longer_costs_a_completion(converter):
+    """While typing, a last syllable typed whole may still grow (xian -> xiang): that reading
+    costs COMPLETION_COST, a fuzzy swap elsewhere FUZZY_SWAP_COST, and a syllable cut short
+    nothing. So the syllable as typed leads unless its completion is far likelier."""
+    from pinyin_hanzi.runtime.converter import COMPLETION_COST, FUZZY_SWAP_COST
+
+    typing = InputOptions(complete_last=True)
+    assert converter.reading_costs("wo xian", typing, [("wo", "xian"), ("wo", "xiang")]) == [
+        0.0, COMPLETION_COST]
+    assert converter.reading_costs("xian", InputOptions(), [("xiang",)]) == [0.0]
+    assert converter.reading_costs("zhongg", typing, [("zhong", "guo")]) == [0.0]
+    both = InputOptions(complete_last=True, fuzzy=frozenset({"z/zh"}))
+    assert converter.reading_costs("zong xian", both, [("zhong", "xiang")]) == [
+        FUZZY_SWAP_COST + COMPLETION_COST]
+    first = [c.text for c in converter.convert("xian", 5, options=typing)]
+    assert first[0] in {"先", "现", "线", "县", "鲜", "闲", "险", "显"}, first
 
 
 def test_without_abbreviations_cut_input_is_an_error(converter):
