@@ -245,6 +245,8 @@ def lm(
     sources: str = typer.Option("pd98,reviews", help="Train and tune on these sources."),
     order: int = typer.Option(3, help="Order of the character n-gram."),
     prune: int = typer.Option(2, help="Drop highest-order character n-grams seen fewer times."),
+    prune_middle: int = typer.Option(1, help="Drop character n-grams of the orders between 3 "
+                                     "and the highest seen fewer times (at most --prune)."),
     word_prune: int = typer.Option(1, help="Drop word bigrams seen fewer times."),
     dev_clauses: int = typer.Option(1000, help="Dev clauses per source for tuning."),
     prior_weight: float = typer.Option(0.0, help="Weight of wordfreq's word frequencies in "
@@ -263,7 +265,7 @@ def lm(
     try:
         result = fit(model, data, _names(sources), order, prune, word_prune, dev_clauses,
                      log=typer.echo, prior_weight=prior_weight, tune_only=tune_only,
-                     lexicon_splits=splits)
+                     lexicon_splits=splits, prune_middle=prune_middle)
     except USER_ERRORS as e:
         _fail(e)
     typer.echo(json.dumps(result["decode"]))

@@ -129,9 +129,14 @@ class CharNgram:
         return np.column_stack([_id_rows(history, k - 1, self.base), nxt]), counts
 
     @classmethod
-    def train(cls, clauses: Iterable[str], order: int = 2, prune: int = 1) -> "CharNgram":
+    def train(cls, clauses: Iterable[str], order: int = 2, prune: int = 1,
+              prune_middle: int = 1) -> "CharNgram":
         """Count every k-gram up to `order`; n-grams of the highest order seen fewer than
-        `prune` times are dropped (a smaller file; their mass backs off to lower orders)."""
+        `prune` times are dropped (a smaller file; their mass backs off to lower orders), and
+        those of the orders between 3 and the highest seen fewer than `prune_middle` times
+        (at most `prune`, so that every kept n-gram keeps its history)."""
+        if prune_middle > max(prune, 1):
+            raise ValueError(f"prune_middle ({prune_middle}) must not exceed prune ({prune})")
         counts: Counter = Counter()
         for clause in clauses:
             padded = BOS * (order - 1) + clause + EOS
@@ -141,8 +146,9 @@ class CharNgram:
                         gram = padded[i - k + 1:i + 1]
                         if gram[-1] != BOS:
                             counts[gram] += 1
-        return cls.from_counts(order, {g: n for g, n in counts.items()
-                                       if n >= prune or len(g) < order})
+        return cls.from_counts(order, {
+            g: n for g, n in counts.items()
+            if n >= (prune if len(g) == order else prune_middle if len(g) >= 3 else 1)})
 
     def ids(self, text: str) -> list[int]:
         return [self.char_id.get(c, self.unknown) for c in text]

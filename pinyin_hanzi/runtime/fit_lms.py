@@ -29,12 +29,12 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
         prune: int = 2, word_prune: int = 1, dev_clauses: int = 1000,
         grid: tuple[DecodeConfig, ...] = GRID, log: Callable[[str], None] = print,
         prior_weight: float = 0.0, tune_only: bool = False,
-        lexicon_splits: tuple[str, ...] = ("train",)) -> dict:
+        lexicon_splits: tuple[str, ...] = ("train",), prune_middle: int = 1) -> dict:
     """Train, tune and install; returns {"decode": best settings, "scores": per setting}.
     prior_weight > 0 adds wordfreq's word frequencies to the word model (lm/priors.py).
     tune_only: keep the LMs already in model_dir (fit for another encoder on the same text,
     say) and choose only their weights. lexicon_splits: which splits of the `lexicon` source
-    the word model lists."""
+    the word model lists. prune / prune_middle: CharNgram.train's cut-offs."""
     model_dir = Path(model_dir)
     conv = Converter.load(model_dir)
     # Tuned per source (so a big one does not drown a small one); no sources = all as one.
@@ -52,7 +52,8 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
     else:
         log(f"training the character {order}-gram on {data_dir}/train "
             f"({', '.join(sources) or 'all sources'})")
-        char_lm = CharNgram.train(training_clauses(data_dir, sources), order, prune)
+        char_lm = CharNgram.train(training_clauses(data_dir, sources), order, prune,
+                                  prune_middle)
         log("training the word model (jieba words of the training text + listed words)")
         prior = wordfreq_prior() if prior_weight > 0 else None
         word_lm = WordLM.train(training_words(data_dir, sources),

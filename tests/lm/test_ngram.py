@@ -114,3 +114,20 @@ def test_ngram_load_errors(tmp_path, content, error, message):
         path.write_bytes(content)
     with pytest.raises(error, match=message):
         CharNgram.load(path)
+
+
+def test_middle_orders_are_pruned_at_their_own_cut_off():
+    """A 4-gram model with prune 3 and prune_middle 2 keeps every 1- and 2-gram, the 3-grams
+    seen twice or more, the 4-grams seen three times or more; a middle cut-off above the top
+    one is refused (a kept n-gram would lose its history)."""
+    clauses = ["我们去学校", "我们去学校", "我们去学校", "我们去公园", "我们去公园", "他们来了"]
+    full = CharNgram.train(clauses, 4, 1)
+    pruned = CharNgram.train(clauses, 4, 3, prune_middle=2)
+    for k in (1, 2):
+        assert np.array_equal(pruned.grams(k)[1], full.grams(k)[1])
+    for k, cut in ((3, 2), (4, 3)):
+        kept = pruned.grams(k)[1]
+        assert len(kept) == int((full.grams(k)[1] >= cut).sum()) > 0
+        assert kept.min() >= cut
+    with pytest.raises(ValueError, match="prune_middle"):
+        CharNgram.train(clauses, 4, 2, prune_middle=3)
