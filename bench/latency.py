@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import command, git_revision, machine, write_section  # noqa: E402
 
 WARMUP = 50
-# Issue 4's targets, and libime's figures on the same file (bench/data/README.md).
-TARGETS = {"median_ms": 3.0, "p95_ms": 8.0, "rss_mb": 80, "cold_s": 1.5}
+# The budget (issue 4, and issue 18 for memory once the LMs grew), and libime on the same file.
+TARGETS = {"median_ms": 3.0, "p95_ms": 8.0, "rss_mb": 100, "cold_s": 1.5}
 LIBIME = "3.0 ms / 8.4 ms / 29 MB"
 
 
@@ -111,8 +111,8 @@ def main():
              f"Command: `{command()}` (revision {git_revision()})  \nMachine: {machine()}; "
              f"child process pinned to core {args.core} with `taskset`, 1 encoder thread, "
              f"OMP_NUM_THREADS=1, {WARMUP} warm-up clauses of pd98_test.tsv.\n\n"
-             f"Targets (issue 4): median <= {TARGETS['median_ms']} ms, p95 <= "
-             f"{TARGETS['p95_ms']} ms, memory <= {TARGETS['rss_mb']} MB, cold start <= "
+             f"Targets (issues 4 and 18): median <= {TARGETS['median_ms']} ms, p95 <= "
+             f"{TARGETS['p95_ms']} ms, peak RSS <= {TARGETS['rss_mb']} MB, cold start <= "
              f"{TARGETS['cold_s']} s. libime on the same file: {LIBIME}.\n\n"
              "| engine | median ms | p95 ms | peak RSS MB | RSS after MB | cold start s | "
              "clauses |\n|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
