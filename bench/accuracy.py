@@ -1,5 +1,5 @@
-"""Accuracy of a model beside libime, libpinyin and SunPinyin on the public benchmarks, the held-out out-of-domain files
-and every domain's test split.
+"""Accuracy of a model beside libime, libpinyin and SunPinyin on the public benchmarks, the
+held-out out-of-domain files and every domain's test split.
 
     python bench/accuracy.py [--model DIR] [--data runs/data_all] [--heldout runs/heldout]
                              [--domains fiction,ted,...] [--orders 2,3] [--peers /tmp/peers]
@@ -12,8 +12,9 @@ Files scored, one clause at a time (scoring of bench/data/README.md, evaluate.py
   hsk_gold: the same HSK clauses with the sentences' own pinyin instead of pypinyin's;
 - `--domains`: each source's test split of `--data`, exported as 2,000 clauses of 4-32 hanzi
   spread over it (data/export_tsv.py) into runs/bench_domains/.
-The peer engines (`--engines`: libime, libpinyin, SunPinyin by default) run on the same files through the peer drivers
-(../shared/peers, set up in a writable copy: `--peers`); without them, a line says so.
+The peer engines (`--engines`: libime, libpinyin, SunPinyin by default) run on the same files
+through the peer drivers (../shared/peers, set up in a writable copy: `--peers`); without
+them, a line says so.
 The baselines are character n-gram HMMs trained on the pd98 + reviews training split.
 Writes the table to docs/BENCHMARKS.md and the details to runs/bench_accuracy.json.
 """

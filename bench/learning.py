@@ -73,8 +73,8 @@ def main():
         print(rows[-1], flush=True)
     body = (f"Command: `{command()}` at {git_revision()}; {machine()}.\n"
             f"A user commits {args.clauses} clauses of a file, then types its next "
-            f"{args.clauses} (a shorter file: its halves): first candidate, char / clause %, without and with the "
-            "history (runtime/history.py, weight 0.5 chosen on ted).\n\n"
+            f"{args.clauses} (a shorter file: its halves): first candidate, char / clause %, "
+            "without and with the history (runtime/history.py, weight 0.5 chosen on ted).\n\n"
             "| file | without | with history | char gain |\n|---|---|---|---|\n"
             + "\n".join(rows) + "\n")
     write_section("learning", "## Learning from the user\n\n" + body)
