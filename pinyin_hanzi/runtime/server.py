@@ -228,8 +228,9 @@ def _freeze_loaded():
 def app_from_env() -> FastAPI:
     """The app of one worker process of `serve --processes N` (cluster.py starts each as a
     new Python process, so the settings come as JSON in the SERVE_ENV variable): its own
-    Converter, loaded at import. Processes, unlike threads, convert in parallel without sharing the GIL;
-    the memory-mapped language models are shared between them through the page cache."""
+    Converter, loaded at import. Processes, unlike threads, convert in parallel without
+    sharing the GIL; the memory-mapped language models are shared between them through the
+    page cache."""
     settings = json.loads(os.environ[SERVE_ENV])
     converter = Converter.load(settings["model"], backend=settings["backend"],
                                threads=settings["threads"] or None,
