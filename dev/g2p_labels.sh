@@ -30,7 +30,7 @@ from pinyin_hanzi.runtime.converter import DEFAULT_MODEL
 src, out = Path(sys.argv[1]), Path(sys.argv[2])
 shutil.rmtree(out, ignore_errors=True)
 model, vocab = load_model(src)
-save_model(model, vocab, out, half=True,
+save_model(model, vocab, out, precision="fp16",
            extra_files=[DEFAULT_MODEL / n for n in (NGRAM_FILE, WORDLM_FILE, DECODE_FILE)])
 PY
   OMP_NUM_THREADS=1 $PH export --model $out/ship > /dev/null 2>&1

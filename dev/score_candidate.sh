@@ -14,7 +14,7 @@ from pinyin_hanzi.checkpoint import DECODE_FILE, NGRAM_FILE, WORDLM_FILE, load_m
 from pinyin_hanzi.runtime.converter import DEFAULT_MODEL
 src, out = Path(sys.argv[1]), Path(sys.argv[2])
 model, vocab = load_model(src)
-save_model(model, vocab, out, half=True,
+save_model(model, vocab, out, precision="fp16",
            training=json.loads((src / "training.json").read_text()),
            extra_files=[DEFAULT_MODEL / n for n in (NGRAM_FILE, WORDLM_FILE, DECODE_FILE)])
 PY

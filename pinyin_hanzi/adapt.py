@@ -44,7 +44,8 @@ def interpolate(model, init_dir: Path, weight: float):
     """WiSE-FT in place: every weight becomes init + weight * (trained - init). A LoRA model
     changed only by its low-rank updates B @ A, so scaling each B by `weight` is the same."""
     import torch
-    from safetensors.torch import load_file
+
+    from .checkpoint import read_weights
 
     lora = [p for name, p in model.named_parameters() if "lora_B" in name]
     with torch.no_grad():
@@ -52,7 +53,7 @@ def interpolate(model, init_dir: Path, weight: float):
             for p in lora:
                 p.mul_(weight)
             return
-        start = load_file(Path(init_dir) / "model.safetensors")
+        start = read_weights(init_dir)
         for name, p in model.named_parameters():  # tied weights appear once here
             p.mul_(weight).add_(start[name].to(p.device, p.dtype), alpha=1 - weight)
 

@@ -2,7 +2,7 @@
 
 A model directory holds plain, safe files, enough to rebuild the model with no training code:
     config.json          {"format", "model": ModelConfig fields}
-    model.safetensors    the weights
+    model.safetensors    the weights: fp32, fp16, or int8 with a per-row scale (save_model)
     vocab.json           vocabularies and candidate table (vocab.py)
     training.json        the resolved training config that produced it (informational)
 and, once exported and fitted, what the runtime loads:
@@ -35,26 +35,42 @@ COMPLETE = "COMPLETE"
 ONNX_FILE, INT8_FILE = "model.onnx", "model.int8.onnx"
 HEAD_FILE = "model.int8.head.npz"
 NGRAM_FILE, WORDLM_FILE, DECODE_FILE = "ngram.npz", "wordlm.npz", "decode.json"
+PRECISIONS = ("fp32", "fp16", "int8")  # of model.safetensors (save_model)
+SCALE_SUFFIX = ".int8_scale"  # an int8 matrix's per-row scales, beside it
 
 
 class ModelDirError(ValueError):
     """A model directory is missing files or holds corrupt ones; the message names them."""
 
 
-def save_model(model, vocab, out_dir: Path, training: dict | None = None, half: bool = False,
-               extra_files: tuple[Path, ...] = (), format: str = FORMAT, write_more=None):
-    """Write the model directory atomically. `half` stores fp16 weights (half the size; they
-    are loaded back as fp32); `extra_files` (e.g. ngram.npz, decode.json) are copied in;
-    `format` is config.json's (a G2P directory has its own) and `write_more(dir)` writes
-    files of its own into the directory being built."""
+def save_model(model, vocab, out_dir: Path, training: dict | None = None,
+               precision: str = "fp32", extra_files: tuple[Path, ...] = (),
+               format: str = FORMAT, write_more=None):
+    """Write the model directory atomically. `precision` is how model.safetensors stores the
+    weights: "fp32", "fp16" (half the size) or "int8" (a quarter: each matrix row as int8
+    with an fp32 scale `<name>.int8_scale`, 1-D tensors fp16); `read_weights` gives fp32
+    back. `extra_files` (e.g. ngram.npz, decode.json) are copied in; `format` is
+    config.json's (a G2P directory has its own) and `write_more(dir)` writes files of its own
+    into the directory being built."""
     import torch
     from safetensors.torch import save_file
 
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     with atomic_dir(out_dir) as tmp:
-        dtype = torch.float16 if half else torch.float32
-        state = {k: v.detach().to(dtype).contiguous().cpu()
-                 for k, v in model.state_dict().items()}
-        save_file(state, tmp / "model.safetensors", metadata={"format": format})
+        state = {}
+        for k, v in model.state_dict().items():
+            v = v.detach().float().cpu()
+            if precision == "int8" and v.dim() == 2:
+                # Symmetric per-row: every weight within scale/2; an all-zero row keeps scale 0.
+                scale = v.abs().amax(dim=1) / 127
+                q = v / torch.where(scale > 0, scale, 1)[:, None]
+                state[k] = q.round().clamp(-127, 127).to(torch.int8)
+                state[k + SCALE_SUFFIX] = scale
+            else:
+                state[k] = v.to(torch.float32 if precision == "fp32" else torch.float16)
+        save_file({k: v.contiguous() for k, v in state.items()}, tmp / "model.safetensors",
+                  metadata={"format": format, "precision": precision})
         (tmp / "config.json").write_text(
             json.dumps({"format": format, "model": model.config.to_dict()}, indent=1))
         vocab.save(tmp / "vocab.json")
@@ -126,23 +142,45 @@ def build_encoder(model_dir: Path, fields: dict, vocab: "Vocab"):
         raise ModelDirError(f"{model_dir}/vocab.json: {e}") from None
 
 
-def load_weights(model, model_dir: Path):
-    """model_dir/model.safetensors into `model`, after checking every name and shape;
-    ModelDirError if the file is corrupt or is another model's."""
+def read_weights(model_dir: Path) -> dict:
+    """model_dir/model.safetensors as fp32 tensors by name, whatever precision it was saved
+    at (int8 rows times their scales); ModelDirError if the file is corrupt."""
+    import torch
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
+    path = Path(model_dir) / "model.safetensors"
     try:
-        state = load_file(Path(model_dir) / "model.safetensors")
+        state = load_file(path)
     except (SafetensorError, OSError) as e:
-        raise ModelDirError(f"{model_dir}/model.safetensors: corrupt ({e})") from None
+        raise ModelDirError(f"{path}: corrupt ({e})") from None
+    weights = {}
+    for name, t in state.items():
+        if name.endswith(SCALE_SUFFIX):
+            of = state.get(name[:-len(SCALE_SUFFIX)])
+            if of is None or of.dtype != torch.int8:
+                raise ModelDirError(f"{path}: corrupt ({name} scales no int8 tensor)")
+        elif t.dtype == torch.int8:
+            scale = state.get(name + SCALE_SUFFIX)
+            if scale is None or t.dim() != 2 or scale.shape != (t.shape[0],):
+                raise ModelDirError(f"{path}: corrupt ({name}: int8 without a scale per row)")
+            weights[name] = t.float() * scale.float()[:, None]
+        else:
+            weights[name] = t.float()
+    return weights
+
+
+def load_weights(model, model_dir: Path):
+    """model_dir/model.safetensors into `model`, after checking every name and shape;
+    ModelDirError if the file is corrupt or is another model's."""
+    state = read_weights(model_dir)
     expected = model.state_dict()
     problems = sorted(set(expected) ^ set(state)) + [
         k for k in expected if k in state and state[k].shape != expected[k].shape]
     if problems:
         raise ModelDirError(f"{model_dir}/model.safetensors: does not match config.json "
                             f"({', '.join(problems[:5])})")
-    model.load_state_dict(state)  # copies into the fp32 parameters, casting fp16 weights
+    model.load_state_dict(state)
 
 
 def mark_complete(checkpoint_dir: Path):

@@ -55,7 +55,7 @@ from pathlib import Path
 src = Path("runs/mix/model")
 model, vocab = load_model(src)
 extra = [src / name for name in (NGRAM_FILE, WORDLM_FILE, DECODE_FILE) if (src / name).is_file()]
-save_model(model, vocab, DEFAULT_MODEL, half=True,
+save_model(model, vocab, DEFAULT_MODEL, precision="fp16",
            training=json.loads((src / "training.json").read_text()), extra_files=extra)
 print(f"shipped {src} -> {DEFAULT_MODEL}")
 PY

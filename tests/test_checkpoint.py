@@ -10,9 +10,11 @@ from collections import Counter
 
 import pytest
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from pinyin_hanzi.checkpoint import FORMAT, ModelDirError, load_model, save_model
+from pinyin_hanzi.checkpoint import (FORMAT, ModelDirError, load_model, read_weights,
+                                     save_model)
 from pinyin_hanzi.model import PRESETS, ModelConfig, PinyinHanziModel
 from pinyin_hanzi.vocab import Vocab
 
@@ -89,7 +91,8 @@ def test_half_precision_save_loads_as_float32_with_extra_files(tmp_path):
     model = make_model(vocab)
     extra = tmp_path / "decode.json"
     extra.write_text('{"lm_weight": 0.5}')
-    save_model(model, vocab, tmp_path / "model", half=True, extra_files=(extra,))
+    save_model(model, vocab, tmp_path / "model", precision="fp16",
+               extra_files=(extra,))
     assert {t.dtype for t in load_file(tmp_path / "model" / "model.safetensors").values()} == {
         torch.float16}
     assert (tmp_path / "model" / "decode.json").read_text() == '{"lm_weight": 0.5}'
@@ -101,6 +104,77 @@ def test_half_precision_save_loads_as_float32_with_extra_files(tmp_path):
     assert torch.equal(finite, torch.isfinite(b))
     assert torch.allclose(a[finite], b[finite], atol=1e-2)
     assert not torch.equal(a[finite], b[finite])  # it really was rounded to fp16
+
+
+def test_int8_save_keeps_each_weight_within_half_a_step_of_its_row(tmp_path):
+    vocab = make_vocab()
+    model = make_model(vocab)
+    with torch.no_grad():
+        model.pos_emb.weight[3] = 0  # an all-zero row: scale 0, no division by it
+    save_model(model, vocab, tmp_path / "model", precision="int8")
+    stored = load_file(tmp_path / "model" / "model.safetensors")
+    assert stored["tok_emb.weight"].dtype == torch.int8
+    assert stored["head_bias"].dtype == torch.float16
+    with safe_open(tmp_path / "model" / "model.safetensors", "pt") as f:
+        assert f.metadata()["precision"] == "int8"
+    loaded, _ = load_model(tmp_path / "model")
+    assert torch.equal(loaded.pos_emb.weight[3], torch.zeros(model.config.d_model))
+    for name, before in model.state_dict().items():
+        after = loaded.state_dict()[name]
+        if before.dim() == 2:
+            step = before.abs().amax(dim=1, keepdim=True) / 127
+            assert ((after - before).abs() <= step / 2 + 1e-6).all(), name
+        else:
+            assert torch.allclose(after, before, atol=1e-3), name
+    with torch.no_grad():
+        a, b = model(inputs(vocab))["logits"], loaded(inputs(vocab))["logits"]
+    finite = torch.isfinite(a)
+    assert torch.equal(finite, torch.isfinite(b))
+    assert (a[finite] - b[finite]).abs().max() < 0.05
+    assert torch.equal(a.argmax(-1), b.argmax(-1))
+
+
+def test_every_precision_reads_back_as_float32(tmp_path):
+    vocab = make_vocab()
+    model = make_model(vocab)
+    for precision, atol in (("fp32", 0), ("fp16", 1e-3), ("int8", 1e-2)):
+        save_model(model, vocab, tmp_path / precision, precision=precision)
+        weights = read_weights(tmp_path / precision)
+        assert weights.keys() == model.state_dict().keys()  # the scales are not weights
+        for name, w in weights.items():
+            assert w.dtype == torch.float32
+            assert torch.allclose(w, model.state_dict()[name], atol=atol, rtol=0), name
+    with pytest.raises(ValueError, match="precision"):
+        save_model(model, vocab, tmp_path / "bf16", precision="bf16")
+
+
+def _rewrite_weights(change):
+    def corrupt(path):
+        state = load_file(path / "model.safetensors")
+        change(state)
+        save_file(state, path / "model.safetensors")
+    return corrupt
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda s: s.pop("tok_emb.weight"), "tok_emb.weight.int8_scale scales no int8 tensor"),
+        (lambda s: s.pop("tok_emb.weight.int8_scale"), "tok_emb.weight: int8 without a scale"),
+        (lambda s: s.update({"tok_emb.weight.int8_scale": s["tok_emb.weight.int8_scale"][:-1]}),
+         "tok_emb.weight: int8 without a scale per row"),
+        (lambda s: s.update({"head_bias.int8_scale": s["head_bias"].clone()}),
+         "head_bias.int8_scale scales no int8 tensor"),
+    ],
+)
+def test_int8_scale_errors_name_the_file(tmp_path, change, message):
+    vocab = make_vocab()
+    save_model(make_model(vocab), vocab, tmp_path / "model", precision="int8")
+    _rewrite_weights(change)(tmp_path / "model")
+    with pytest.raises(ModelDirError, match="model.safetensors: corrupt") as error:
+        load_model(tmp_path / "model")
+    assert message in str(error.value)
+    assert str(tmp_path / "model") in str(error.value)
 
 
 def _truncate(path):

@@ -70,7 +70,7 @@ READINGS_FILE = "readings.json"
 
 
 def save_g2p(model: G2PModel, vocab: Vocab, table: ReadingTable, out_dir, training: dict | None
-             = None, half: bool = False):
+             = None, precision: str = "fp32"):
     """A G2P model directory, written atomically as checkpoint.save_model writes one, with
     its own format and readings.json: config.json, model.safetensors (encoder.* and head.*),
     vocab.json, readings.json, training.json."""
@@ -78,8 +78,8 @@ def save_g2p(model: G2PModel, vocab: Vocab, table: ReadingTable, out_dir, traini
 
     from ..checkpoint import save_model
 
-    save_model(model, vocab, Path(out_dir), training=training, half=half, format=FORMAT,
-               write_more=lambda d: table.save(d / READINGS_FILE))
+    save_model(model, vocab, Path(out_dir), training=training, precision=precision,
+               format=FORMAT, write_more=lambda d: table.save(d / READINGS_FILE))
 
 
 def load_g2p(model_dir) -> tuple[G2PModel, Vocab, ReadingTable]:
