@@ -33,7 +33,7 @@ from report import command, git_revision, machine, write_section  # noqa: E402
 
 from pinyin_hanzi.data.decontaminate import benchmark_dir  # noqa: E402
 from pinyin_hanzi.data.export_tsv import export_tsv  # noqa: E402
-from pinyin_hanzi.evaluate import evaluate  # noqa: E402
+from pinyin_hanzi.evaluate import evaluate, paired_comparison, read_tsv  # noqa: E402
 from pinyin_hanzi.decode.hmm import NgramConverter  # noqa: E402
 from pinyin_hanzi.lm.corpus import pair_counts, training_clauses  # noqa: E402
 from pinyin_hanzi.lm.ngram import CharNgram  # noqa: E402
@@ -50,6 +50,15 @@ DOMAIN_CLAUSES = 2000
 
 def cell(r: dict) -> str:
     return f"{100 * r['char_acc']:.2f} / {100 * r['top1']:.1f} / {100 * r['top5']:.1f}"
+
+
+def difference(r: dict) -> str:
+    """A paired_comparison as 'chars [interval] / top-1 [interval]', in points."""
+    def points(key: str, digits: int) -> str:
+        lo, hi = r[f"{key}_95"]
+        return f"{100 * r[key]:+.{digits}f} [{100 * lo:+.{digits}f}, {100 * hi:+.{digits}f}]"
+
+    return f"{points('char_acc', 2)} / {points('top1', 1)}"
 
 
 def test_files(args) -> dict[str, Path]:
@@ -83,9 +92,13 @@ def peer_results(engine: str, files: dict[str, Path], peers: Path) -> dict[str, 
     results = {}
     for key, (label, path) in names.items():
         gold = [row.rstrip("\n").split("\t") for row in open(path, encoding="utf-8")]
-        metrics = score.score_run(str(raw / f"{engine}__apos__{key}.out"), gold)[0]
+        out = raw / f"{engine}__apos__{key}.out"
+        metrics = score.score_run(str(out), gold)[0]
+        # Each output line: timings, then the candidates, best first.
+        best = [next((c for c in line.rstrip("\n").split("\t")[1:] if c), "")
+                for line in open(out, encoding="utf-8")][:len(gold)]
         results[label] = {"char_acc": metrics["char_acc"], "top1": metrics["sent_top1"],
-                          "top5": metrics["sent_top5"]}
+                          "top5": metrics["sent_top5"], "best": best}
     return results
 
 
@@ -111,8 +124,8 @@ def main():
             + (f", {conv.char_lm.order}-gram fusion" if conv.char_lm else ""))
     # One clause at a time, as an input method converts (and as the peers run): the int8
     # graph quantizes activations per batch, so a batch of others moves scores slightly.
-    details[name] = {f: evaluate(lambda xs: conv.convert_many(xs, 5), p, batch_size=1)
-                     for f, p in files.items()}
+    details[name] = {f: evaluate(lambda xs: conv.convert_many(xs, 5), p, batch_size=1,
+                                 keep_best=True) for f, p in files.items()}
     for order in filter(None, args.orders.split(",")):
         lm = CharNgram.train(training_clauses(args.data, BASELINE_SOURCES), int(order))
         vocab = Vocab.load(args.data / "vocab.json")
@@ -129,6 +142,17 @@ def main():
             details[f"{engine} (same files, peer driver)"] = results
     for engine, results in details.items():
         rows.append([engine, *(cell(results[f]) if f in results else "–" for f in files)])
+    # Ours against each peer, clause by clause: is a lead (or a gap) more than noise?
+    paired, gold = [], {f: [g for _, g in read_tsv(p)] for f, p in files.items()}
+    for engine, results in list(details.items())[1:]:
+        if all("best" in results.get(f, {}) for f in files):
+            comparison = {f: paired_comparison(gold[f], details[name][f]["best"],
+                                               results[f]["best"]) for f in files}
+            details[f"ours - {engine}"] = comparison
+            paired.append([engine, *(difference(comparison[f]) for f in files)])
+    for results in details.values():
+        for r in results.values():
+            r.pop("best", None)
 
     table = ("## Accuracy: public benchmarks, held-out domains, every domain's test split\n\n"
              f"Command: `{command()}` (revision {git_revision()})  \nMachine: {machine()}\n\n"
@@ -141,6 +165,13 @@ def main():
              f"| engine | {' | '.join(files)} |\n|---|{'---|' * len(files)}\n"
              + "".join(f"| {' | '.join(r)} |\n" for r in rows)
              + "".join(f"\n{note}\n" for note in notes))
+    if paired:
+        table += ("\nOurs minus each peer on the same clauses, in points: character accuracy / "
+                  "clause top-1, each with its 95 % paired-bootstrap interval (2,000 draws of "
+                  "the clauses, evaluate.paired_comparison); an interval that holds 0 is a tie "
+                  "at this file's size.\n\n"
+                  f"| ours minus | {' | '.join(files)} |\n|---|{'---|' * len(files)}\n"
+                  + "".join(f"| {' | '.join(r)} |\n" for r in paired))
     print(table)
     if not args.no_write:
         write_section("accuracy", table)

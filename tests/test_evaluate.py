@@ -5,7 +5,8 @@ import json
 import pytest
 
 from pinyin_hanzi.decode.config import Candidate
-from pinyin_hanzi.evaluate import char_errors, evaluate, levenshtein, read_tsv
+from pinyin_hanzi.evaluate import (char_errors, evaluate, levenshtein,
+                                   paired_comparison, read_tsv)
 
 
 @pytest.mark.parametrize(
@@ -92,4 +93,34 @@ def test_evaluate_with_a_fake_converter(tmp_path):
     }
     assert result["confusions"] == [["国", "过", 1], ["好", "号", 1]]
     assert evaluate(convert_batch, path, top_k=1)["top1"] == 0.25
+    assert "best" not in result
+    kept = evaluate(convert_batch, path, keep_best=True)
+    assert kept["best"] == ["你好", "中过", "", "今天天气很号"]
     json.dumps(result)  # plain JSON data
+
+
+def test_paired_comparison_counts_and_bounds_the_difference():
+    gold = ["你好", "中国", "我们", "今天天气很好"] * 50
+    a = ["你好", "中国", "我们", "今天天气很号"] * 50  # 1 error of 12 per round
+    b = ["你好", "中过", "我门", "今天天气很号"] * 50  # 3 errors
+    r = paired_comparison(gold, a, b)
+    assert r["clauses"] == 200
+    assert r["char_acc"] == pytest.approx(2 / 12)
+    assert r["top1"] == pytest.approx(0.5) and (r["only_a"], r["only_b"]) == (100, 0)
+    lo, hi = r["char_acc_95"]
+    assert 0 < lo < 2 / 12 < hi  # a is ahead on every draw; the interval holds the estimate
+    lo, hi = r["top1_95"]
+    assert 0 < lo < 0.5 < hi < 1
+    # Swapped, the difference changes sign; against itself it is exactly 0.
+    assert paired_comparison(gold, b, a)["char_acc"] == pytest.approx(-2 / 12)
+    same = paired_comparison(gold, a, a)
+    assert same["char_acc_95"] == [0, 0] and same["top1_95"] == [0, 0]
+    # The same seed draws the same interval; a tie on half the clauses spans 0.
+    assert paired_comparison(gold, a, b)["char_acc_95"] == r["char_acc_95"]
+    mixed = paired_comparison(gold, a[:100] + b[100:], b[:100] + a[100:])
+    assert mixed["char_acc_95"][0] < 0 < mixed["char_acc_95"][1]
+
+
+def test_paired_comparison_needs_equal_lengths():
+    with pytest.raises(ValueError, match="3 gold clauses, 2 and 3 outputs"):
+        paired_comparison(["一", "二", "三"], ["一", "二"], ["一", "二", "三"])
