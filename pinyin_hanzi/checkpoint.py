@@ -25,6 +25,8 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .files import atomic_dir
 
 if TYPE_CHECKING:
@@ -41,6 +43,14 @@ SCALE_SUFFIX = ".int8_scale"  # an int8 matrix's per-row scales, beside it
 
 class ModelDirError(ValueError):
     """A model directory is missing files or holds corrupt ones; the message names them."""
+
+
+def int8_rows(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric per-row int8: (codes, one scale per row), every weight within half its row's
+    scale of code * scale. Each row keeps its own range; an all-zero row gets scale 1."""
+    scale = np.abs(weight).max(axis=1) / 127
+    scale[scale == 0] = 1
+    return np.clip(np.rint(weight / scale[:, None]), -127, 127).astype(np.int8), scale
 
 
 def save_model(model, vocab, out_dir: Path, training: dict | None = None,
@@ -62,11 +72,8 @@ def save_model(model, vocab, out_dir: Path, training: dict | None = None,
         for k, v in model.state_dict().items():
             v = v.detach().float().cpu()
             if precision == "int8" and v.dim() == 2:
-                # Symmetric per-row: every weight within scale/2; an all-zero row keeps scale 0.
-                scale = v.abs().amax(dim=1) / 127
-                q = v / torch.where(scale > 0, scale, 1)[:, None]
-                state[k] = q.round().clamp(-127, 127).to(torch.int8)
-                state[k + SCALE_SUFFIX] = scale
+                codes, scale = int8_rows(v.numpy())
+                state[k], state[k + SCALE_SUFFIX] = torch.from_numpy(codes), torch.from_numpy(scale)
             else:
                 state[k] = v.to(torch.float32 if precision == "fp32" else torch.float16)
         save_file({k: v.contiguous() for k, v in state.items()}, tmp / "model.safetensors",

@@ -110,7 +110,7 @@ def test_int8_save_keeps_each_weight_within_half_a_step_of_its_row(tmp_path):
     vocab = make_vocab()
     model = make_model(vocab)
     with torch.no_grad():
-        model.pos_emb.weight[3] = 0  # an all-zero row: scale 0, no division by it
+        model.pos_emb.weight[3] = 0  # an all-zero row: no division by a zero scale
     save_model(model, vocab, tmp_path / "model", precision="int8")
     stored = load_file(tmp_path / "model" / "model.safetensors")
     assert stored["tok_emb.weight"].dtype == torch.int8

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..checkpoint import HEAD_FILE, ModelDirError
+from ..checkpoint import HEAD_FILE, ModelDirError, int8_rows
 from ..files import read_arrays, save_arrays
 from ._head import candidate_log_probs
 from .memory import release_code_pages
@@ -39,11 +39,9 @@ class OutputHead:
 
     @classmethod
     def quantize(cls, weight: np.ndarray, bias: np.ndarray) -> "OutputHead":
-        """Symmetric per-row int8: each hanzi's row keeps its own range."""
-        scale = np.abs(weight).max(axis=1) / 127
-        scale[scale == 0] = 1
-        return cls(np.clip(np.rint(weight / scale[:, None]), -127, 127).astype(np.int8),
-                   scale, bias)
+        """Symmetric per-row int8 (checkpoint.int8_rows): each hanzi's row keeps its own
+        range."""
+        return cls(*int8_rows(weight), bias)
 
     def save(self, path: Path):
         save_arrays(path, HEAD_FORMAT,
