@@ -49,6 +49,9 @@ def prepare(
                                 help="Built-in sources, comma-separated "
                                      "(docs/DATA.md lists them); '' for none."),
     text: list[str] = typer.Option([], help="Your own text files or globs (.txt or .jsonl)."),
+    corpora: Optional[Path] = typer.Option(None, help="Folder holding the modern-text "
+                                           "sources' folders (weibo_hot_search/, "
+                                           "tv_subtitles_dgk/, ...: docs/DATA.md)."),
     exclude: list[str] = typer.Option([], help="Files whose clauses must never reach any "
                                       "split: 'pinyin TAB hanzi' .tsv or plain text."),
     cache_dir: Path = typer.Option(Path(".cache/corpora"), help="Where the setup put the "
@@ -70,6 +73,7 @@ def prepare(
     try:
         config = PrepareConfig(out_dir=out, sources=_names(sources),
                                user_files=tuple(text), cache_dir=cache_dir, seed=seed,
+                               corpora_dir=corpora,
                                exclude_files=tuple(Path(p) for p in exclude),
                                workers=workers, shard_lines=shard_lines,
                                dev_fraction=dev_fraction, test_fraction=test_fraction,

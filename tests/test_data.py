@@ -12,7 +12,7 @@ import pytest
 from pinyin_hanzi.data.annotate import annotate
 from pinyin_hanzi.data.clean import CleanConfig, normalize, split_clauses
 from pinyin_hanzi.data.decontaminate import Benchmarks
-from pinyin_hanzi.data.dedup import Deduper, line_key
+from pinyin_hanzi.data.dedup import WINDOW, Deduper, line_key, window_keys
 from pinyin_hanzi.data.sources import Line, SourceError, read_user_files, strip_pd_tags
 from pinyin_hanzi.data.split import SPLITS, assign_split
 from pinyin_hanzi.pinyin import SYLLABLES
@@ -232,6 +232,15 @@ def test_split_seeds_differ():
         (["今天天气很好", "今天天气不错"], [True, True]),
         (["今天天气很好", "今天天气很好。"], [True, True]),  # punctuation is content
         (["你好", "", " ", "你好"], [True, True, False, False]),
+        # near-duplicates: a long line again with other punctuation, a comment or a tag
+        (["我们今天在北京参加了一个非常重要的会议", "我们今天在北京，参加了一个非常重要的会议！"],
+         [True, False]),
+        (["我们今天在北京参加了一个非常重要的会议", "转发微博：我们今天在北京参加了一个非常重要的会议"],
+         [True, False]),
+        (["我们今天在北京参加了一个非常重要的会议", "他们昨天在上海参观了一个特别有名的展览"],
+         [True, True]),
+        # short lines are compared whole: punctuation is content there
+        (["今天天气很好", "今天天气，很好"], [True, True]),
     ],
 )
 def test_deduper(lines, kept):
@@ -244,6 +253,23 @@ def test_line_key():
     assert line_key("你 好") == line_key("你好") != line_key("您好")
     deduper = Deduper()
     assert deduper.first_time_key(line_key("你 好")) and not deduper.first_time("你好")
+
+
+def test_window_keys_ignore_shift_and_punctuation():
+    text = "党的十八大以来各地坚持生态优先绿色发展淘汰落后产能关改搬转各类化工企业长江水质持续改善"
+    keys = set(window_keys(text))
+    assert window_keys("你好世界") == ()  # too short to compare by windows
+    assert set(window_keys("央视消息：" + text + "。")) >= keys  # same text, shifted
+    assert len(keys) < len(text) - WINDOW + 1  # a long line keeps a sample
+
+
+def test_deduper_counts_near_duplicates_across_a_long_line():
+    base = "党的十八大以来各地坚持生态优先绿色发展淘汰落后产能关改搬转各类化工企业长江水质持续改善"
+    deduper = Deduper()
+    assert deduper.check(line_key(base), window_keys(base)) == "new"
+    assert deduper.check(line_key(base), window_keys(base)) == "duplicate"
+    repost = "转发：" + base + "，说得好，大家一起来看看吧"
+    assert deduper.check(line_key(repost), window_keys(repost)) == "near-duplicate"
 
 
 # --- sources ---------------------------------------------------------------------------------

@@ -20,7 +20,8 @@ CORPUS = [
     "我们今天去银行办事，行走在大街上。",  # an exact duplicate line
     "ＡＢＣ公司的网址是https://example.com，欢迎访问。",
     "这是一个很长的句子用来测试切分是否正确以及数据是否完整。",
-] + [f"第{i}号文件记录了城市发展的情况和人民生活的变化。" for i in range(40)]
+    "转发：这是一个很长的句子用来测试切分是否正确以及数据是否完整！",  # a near-duplicate
+] + [f"第{i}号文件记录城市变化。" for i in range(40)]  # short: compared whole, digits count
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +58,9 @@ def test_duplicates_are_counted_and_dropped(prepared):
     texts = [r["text"] for r in all_records(config.out_dir)]
     assert texts.count("行走在大街上") == 1
     assert manifest["counts"]["user/corpus.txt"]["lines dropped: duplicate"] == 1
+    assert manifest["counts"]["user/corpus.txt"]["lines dropped: near-duplicate"] == 1
+    assert "转发" not in texts
+    assert len([t for t in texts if t.endswith("号文件记录城市变化")]) == 40
 
 
 def test_records_are_cleaned_and_aligned(prepared):

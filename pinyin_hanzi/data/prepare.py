@@ -31,7 +31,8 @@ from ..files import atomic_dir
 from .annotate import annotate
 from .clean import CleanConfig, normalize, split_clauses
 from .decontaminate import Benchmarks, default_benchmark_files
-from .dedup import Deduper, line_key
+from .dedup import Deduper, line_key, window_keys
+from .corpus_sources import CORPUS_SOURCES, corpus_files
 from .sources import BUILTIN_SOURCES, Line, read_sources
 from .split import SPLITS, assign_split
 
@@ -44,7 +45,10 @@ class PrepareConfig:
     out_dir: Path = Path("runs/data")
     """Where shards, vocab.json and manifest.json go (replaced atomically)."""
     sources: tuple[str, ...] = DEFAULT_SOURCES
-    """Built-in sources to read; see sources.BUILTIN_SOURCES."""
+    """Sources to read: built-in (sources.BUILTIN_SOURCES) or folders under corpora_dir
+    (corpus_sources.CORPUS_SOURCES)."""
+    corpora_dir: Path | None = None
+    """The folder holding the modern-text sources' folders (`--corpora DIR`)."""
     user_files: tuple[str, ...] = ()
     """The user's own text files or globs (plain text or .jsonl)."""
     user_traditional: bool = True
@@ -73,15 +77,17 @@ class PrepareConfig:
 
     def __post_init__(self):
         self.out_dir, self.cache_dir = Path(self.out_dir), Path(self.cache_dir)
+        self.corpora_dir = Path(self.corpora_dir) if self.corpora_dir else None
         self.sources, self.user_files = tuple(self.sources), tuple(self.user_files)
         self.bench_files = tuple(Path(p) for p in self.bench_files)
         self.exclude_files = tuple(Path(p) for p in self.exclude_files)
         missing = [str(p) for p in self.exclude_files if not p.is_file()]
         if missing:
             raise ValueError(f"--exclude: no such file: {', '.join(missing)}")
-        unknown = [s for s in self.sources if s not in BUILTIN_SOURCES]
+        known = BUILTIN_SOURCES + CORPUS_SOURCES
+        unknown = [s for s in self.sources if s not in known]
         if unknown:
-            raise ValueError(f"--sources: unknown {unknown}; choose from {BUILTIN_SOURCES}")
+            raise ValueError(f"--sources: unknown {unknown}; choose from {', '.join(known)}")
         if not self.sources and not self.user_files:
             raise ValueError("nothing to prepare: give --sources or --text files")
         for name in ("dev_fraction", "test_fraction"):
@@ -109,7 +115,8 @@ def _process(args: tuple[list[Line], CleanConfig, Benchmarks, object]) -> list[t
             toneless, tone3 = next(readings)
             records.append({"text": clause, "pinyin": toneless, "tone3": tone3,
                             "source": line.source, "doc": line.doc})
-        out.append((line_key(text), records, n_clauses - len(clauses), len(text)))
+        out.append(((line_key(text), window_keys(text)), records, n_clauses - len(clauses),
+                    len(text)))
     return out
 
 
@@ -167,6 +174,10 @@ def _source_files(config: PrepareConfig) -> dict[str, str]:
         files["chinese-poetry-2.0.1.tgz"] = poetry_archive(config.cache_dir)
     if "lexicon" in config.sources:
         files["jieba/dict.txt"] = _package_file("jieba", "dict.txt")
+    for name in config.sources:
+        if name in CORPUS_SOURCES:
+            for path in corpus_files(config.corpora_dir, name):
+                files[f"{name}/{path.name}"] = path
     for path in expand_user_paths(list(config.user_files)):
         files[str(path)] = path
     return {name: file_sha256(path) for name, path in files.items()}
@@ -196,7 +207,7 @@ def prepare(config: PrepareConfig, progress: bool = True) -> dict:
         pairs: Counter = Counter()
 
         lines = read_sources(list(config.sources), config.cache_dir, list(config.user_files),
-                             config.user_traditional)
+                             config.user_traditional, config.corpora_dir)
         bar = tqdm(desc="prepare (lines)", unit=" lines", disable=None if progress else True)
 
         def kept_lines() -> Iterator[Line]:
@@ -222,9 +233,10 @@ def prepare(config: PrepareConfig, progress: bool = True) -> dict:
                     if not records and not cut:
                         continue
                     source = records[0]["source"] if records else None
-                    if not deduper.first_time_key(key):
+                    verdict = deduper.check(*key)
+                    if verdict != "new":
                         if source:
-                            counts[source]["lines dropped: duplicate"] += 1
+                            counts[source][f"lines dropped: {verdict}"] += 1
                         continue
                     for record in records:
                         c = counts[record["source"]]
@@ -286,12 +298,12 @@ def report_rows(manifest: dict) -> list[list[str]]:
     return rows
 
 
-REPORT_COLUMNS = ["source", "lines", "bench lines", "dup lines", "clauses cut",
+REPORT_COLUMNS = ["source", "lines", "bench lines", "dup lines", "near-dup lines", "clauses cut",
                   "train", "dev", "test", "train hanzi"]
 
 
 def _report_cells(c) -> list[str]:
     keys = ["lines read", "lines dropped: benchmark source", "lines dropped: duplicate",
-            "clauses cut: contain a benchmark clause", "clauses train", "clauses dev",
+            "lines dropped: near-duplicate", "clauses cut: contain a benchmark clause", "clauses train", "clauses dev",
             "clauses test", "hanzi train"]
     return [f"{c.get(k, 0):,}" for k in keys]

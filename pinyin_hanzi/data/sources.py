@@ -191,8 +191,11 @@ def read_user_files(patterns: list[str], traditional: bool = True) -> Iterator[L
 
 
 def read_sources(names: list[str], cache_dir: Path, user_files: list[str] | None = None,
-                 user_traditional: bool = True) -> Iterator[Line]:
-    """All lines of the named built-in sources, then the user's files."""
+                 user_traditional: bool = True, corpora_dir: Path | None = None
+                 ) -> Iterator[Line]:
+    """All lines of the named sources (built-in, or folders under corpora_dir), then the
+    user's files."""
+    from .corpus_sources import CORPUS_SOURCES, read_corpus
     from .registry_sources import READERS
 
     readers = {
@@ -202,6 +205,7 @@ def read_sources(names: list[str], cache_dir: Path, user_files: list[str] | None
         "songci": lambda: read_songci(cache_dir),
         "lexicon": read_lexicon,
         **{name: (lambda read=read: read(cache_dir)) for name, read in READERS.items()},
+        **{name: (lambda name=name: read_corpus(name, corpora_dir)) for name in CORPUS_SOURCES},
     }
     for name in names:
         if name not in readers:
