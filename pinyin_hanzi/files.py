@@ -2,7 +2,11 @@
 
 Every write is atomic: into a temporary name beside the target, fsynced, then renamed over it
 (`atomic_file`, `atomic_dir`), so a reader, or a run resumed after a kill, sees the old file or
-the new one, never half of one.
+the new one, never half of one. Each write of a file has a temporary name of its own, so two
+threads writing one file never write into each other's; what a killed writer left behind,
+`remove_stale_temporaries` removes. A write may keep the file it replaces (`previous=`): where
+a crash still tears a file (a power cut before the directory reached the disk), the one before
+it is there to read.
 
 An array file is an .npz with a `format` array naming its layout, written atomically. Its members are
 stored, not deflated, each array's data on a 64-byte boundary of the file, so the reader maps
@@ -15,8 +19,10 @@ missing or broken into one error that names the file.
 
 from __future__ import annotations
 
+import glob
 import io
 import os
+import secrets
 import shutil
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -26,28 +32,80 @@ from pathlib import Path
 import numpy as np
 
 
+TEMPORARY_MARK = ".tmp-"  # `.<name>.tmp-<unique>`: a write of <name> under way, or cut short
+
+
 @contextmanager
-def atomic_file(path: Path) -> Iterator[Path]:
-    """A temporary path beside `path` to write; on success it is fsynced and renamed to
-    `path`, on failure removed."""
+def atomic_file(path: Path, previous: Path | None = None) -> Iterator[Path]:
+    """A temporary path beside `path` to write, unique to this write; on success it is fsynced
+    and renamed to `path`, on failure removed. With `previous`, the file it replaces (if any)
+    is kept there, linked before the rename, so the two never both miss."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = _temporary(path)
     try:
         yield tmp
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
+        if previous is not None and path.exists():
+            _keep(path, Path(previous))
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def atomic_write_bytes(path: Path, data: bytes):
-    with atomic_file(path) as tmp:
+def _temporary(path: Path) -> Path:
+    """A name beside `path` that no other write uses: 64 random bits (not the process id, which
+    threads share), the file not created, so it gets the mode any new file gets."""
+    return path.with_name(f".{path.name}{TEMPORARY_MARK}{secrets.token_hex(8)}")
+
+
+def _keep(path: Path, previous: Path):
+    """`previous` becomes what `path` is now, atomically: a hard link to it (the file at `path`
+    is only ever replaced, never written in place), or a copy where links are not supported."""
+    tmp = _temporary(previous)
+    try:
+        try:
+            os.link(path, tmp)
+        except OSError:
+            shutil.copyfile(path, tmp)
+        os.replace(tmp, previous)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _fsync_dir(folder: Path):
+    """Make a rename in `folder` durable (where the platform can open a directory)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Remove the temporaries that writes of `path` cut short (a kill -9) left beside it;
+    returns them. Call it only while no write of `path` can be under way (holding the lock its
+    writers take): a live write's temporary looks the same."""
+    path = Path(path)
+    stale = sorted(path.parent.glob(f".{glob.escape(path.name)}{TEMPORARY_MARK}*"))
+    for tmp in stale:
+        tmp.unlink(missing_ok=True)
+    return stale
+
+
+def atomic_write_bytes(path: Path, data: bytes, previous: Path | None = None):
+    with atomic_file(path, previous) as tmp:
         tmp.write_bytes(data)
 
 
-def atomic_write_text(path: Path, text: str):
-    atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path: Path, text: str, previous: Path | None = None):
+    atomic_write_bytes(path, text.encode("utf-8"), previous)
 
 
 @contextmanager

@@ -4,31 +4,82 @@ A cache language model, as libime's user history is: the committed text's charac
 of 2-4 hanzi are counted (no segmenter needed: a word the user typed is among them), and a
 candidate gains `weight * log(1 + count)` for each run of it the user has committed before.
 `forget(word)` drops every run that holds the word. At most `max_entries` runs are kept (the
-least used go first). The file is JSON, written atomically (a crash mid-write leaves the old
-file); a file that cannot be read is a ValueError naming it, or, with `recover=True`, is
-moved aside to `<name>.corrupt` and a fresh history starts.
+least used go first).
+
+The file is JSON, and one user's engines (the IBus one, the web page, their threads) may share
+it, so a save is a merge: under an exclusive lock on `<name>.lock` (fcntl.flock; the kernel
+drops it when a process dies), the file is read again if another writer changed it, this
+history's unsaved counts are added to it, and it is written atomically (files.atomic_file),
+the file it replaces kept as `<name>.bak`. No commit of another process or thread is lost, a
+kill mid-write leaves the old file (its temporary is removed at the next load), and a file torn
+all the same (a power cut) is read from `<name>.bak`, the state before the last save.
+`record(text)` and `forget(word)` save at once when the history has a file, as one step: if
+the write fails (a read-only folder) they raise HistoryWriteError and the history is as it was.
+A file that cannot be read, nor its backup, is a ValueError naming it, or, with
+`recover=True`, is moved aside to `<name>.corrupt` and a fresh history starts.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
+import os
 import threading
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
-from ..files import atomic_write_text
+from ..files import atomic_write_text, remove_stale_temporaries
 
-__all__ = ["UserHistory", "HISTORY_FORMAT"]
+try:
+    import fcntl
+except ImportError:  # Windows: only the threads of one process are kept apart
+    fcntl = None
+
+__all__ = ["UserHistory", "HistoryWriteError", "HISTORY_FORMAT"]
 
 HISTORY_FORMAT = "pinyin-hanzi-user-history-1"
 RUN_LENGTHS = (2, 3, 4)
+log = logging.getLogger(__name__)
+
+
+class HistoryWriteError(OSError):
+    """The history file could not be written; the history (and a Session committing to it)
+    is as it was before the call."""
 
 
 def _runs(text: str):
     for n in RUN_LENGTHS:
         for i in range(len(text) - n + 1):
             yield text[i:i + n]
+
+
+def _holds(run: str, word: str) -> bool:
+    return word in run or run in word
+
+
+def _identity(stat: os.stat_result | None) -> tuple | None:
+    """What tells one version of the file from another: each save is a new file (a rename)."""
+    return None if stat is None else (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except OSError:
+        return None
+
+
+def _parse(data: bytes) -> Counter[str]:
+    data = json.loads(data.decode("utf-8"))
+    if not isinstance(data, dict) or data.get("format") != HISTORY_FORMAT:
+        raise ValueError(f"not a {HISTORY_FORMAT} file")
+    counts = data.get("counts")
+    if not isinstance(counts, dict) or not all(
+            isinstance(k, str) and isinstance(v, int) and v > 0 for k, v in counts.items()):
+        raise ValueError("'counts' is not a map of text to positive integers")
+    return Counter(counts)
 
 
 class UserHistory:
@@ -41,45 +92,106 @@ class UserHistory:
         self.counts: Counter[str] = Counter()
         self.version = 0
         """Goes up at each change, so that what was ranked by the history can tell it is stale."""
-        self._lock = threading.Lock()
+        self._unsaved: Counter[str] = Counter()  # runs remember()ed since the last save
+        self._seen: tuple | None = None  # the file's identity when this history last synced
+        self._seen_good = False  # whether that file was read (or written) whole
+        self._lock = threading.RLock()
+
+    @property
+    def backup(self) -> Path:
+        """The file as it was before the last save."""
+        return self.path.with_name(self.path.name + ".bak")
 
     @classmethod
     def load(cls, path: str | Path, recover: bool = False, **kwargs) -> "UserHistory":
         """The history in `path` (empty when the file does not exist yet)."""
         history = cls(path, **kwargs)
         path = history.path
-        if not path.exists():
-            return history
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(data, dict) or data.get("format") != HISTORY_FORMAT:
-                raise ValueError(f"not a {HISTORY_FORMAT} file")
-            counts = data.get("counts")
-            if not isinstance(counts, dict) or not all(
-                    isinstance(k, str) and isinstance(v, int) and v > 0
-                    for k, v in counts.items()):
-                raise ValueError("'counts' is not a map of text to positive integers")
-        except (ValueError, UnicodeDecodeError, OSError) as e:
+            with history._file_lock():  # no write under way: what a kill left is stale
+                remove_stale_temporaries(path)
+                remove_stale_temporaries(history.backup)
+                return history._load(recover)
+        except OSError as e:
+            if not path.parent.is_dir() or os.access(path.parent, os.W_OK):
+                raise
+            log.debug("user history %s: read without its lock (%s)", path, e)
+            return history._load(recover)  # a read-only folder: no writer, no lock to take
+
+    def _load(self, recover: bool) -> "UserHistory":
+        try:
+            counts, stat, whole = self._read()
+        except ValueError as e:
             if not recover:
-                raise ValueError(f"user history {path} cannot be read ({e}); delete it or "
-                                 f"load with recover=True to start afresh") from None
-            path.replace(path.with_name(path.name + ".corrupt"))
-            return history
-        history.counts.update(counts)
-        history._trim()
-        return history
+                raise ValueError(f"user history {self.path} cannot be read ({e}); delete it "
+                                 f"or load with recover=True to start afresh") from None
+            self.path.replace(self.path.with_name(self.path.name + ".corrupt"))
+            return self
+        self.counts = counts
+        self._trim()
+        self._seen, self._seen_good = _identity(stat), whole
+        return self
+
+    def _read(self) -> tuple[Counter[str], os.stat_result | None, bool]:
+        """(the counts on disk, the stat of the file they are from, whether it was read whole);
+        from the backup when the file is torn. No file: empty (a deleted history stays
+        deleted). ValueError when neither can be read."""
+        try:
+            with open(self.path, "rb") as f:
+                stat, data = os.fstat(f.fileno()), f.read()
+        except FileNotFoundError:
+            return Counter(), None, True
+        except OSError as e:
+            raise ValueError(e) from None
+        try:
+            return _parse(data), stat, True
+        except (ValueError, UnicodeDecodeError) as e:
+            problem = e
+        try:
+            counts = _parse(self.backup.read_bytes())
+        except (ValueError, UnicodeDecodeError, OSError):
+            raise ValueError(problem) from None
+        log.warning("user history %s cannot be read (%s): read %s, the history before its last "
+                    "save", self.path, problem, self.backup)
+        return counts, stat, False
 
     def remember(self, text: str) -> None:
-        """Count the runs of committed `text`."""
+        """Count the runs of committed `text`, in memory (`save` writes them, `record` both)."""
         with self._lock:
-            self.counts.update(_runs(text))
+            runs = Counter(_runs(text))
+            self.counts.update(runs)
+            if self.path is not None:
+                self._unsaved.update(runs)
             self._trim()
             self.version += 1
 
-    def forget(self, word: str) -> int:
-        """Drop every remembered run that holds `word`; returns how many."""
+    def record(self, text: str) -> None:
+        """Remember `text` and, with a file, `save`, as one step: when the save raises
+        (HistoryWriteError: the file cannot be written), nothing is remembered. Session
+        commits through it; a subclass may make `save` write only now and then."""
         with self._lock:
-            gone = [run for run in self.counts if word in run or run in word]
+            if self.path is None:
+                self.remember(text)
+                return
+            before = self.counts, self._unsaved
+            self.counts, self._unsaved = Counter(self.counts), Counter(self._unsaved)
+            self.remember(text)
+            try:
+                self.save()
+            except BaseException:
+                self.counts, self._unsaved = before
+                self.version += 1
+                raise
+
+    def forget(self, word: str) -> int:
+        """Drop every remembered run that holds `word`, on disk too when the history has a file
+        (HistoryWriteError, and nothing dropped, when it cannot be written); returns how many
+        of the runs known here were dropped."""
+        with self._lock:
+            gone = [run for run in self.counts if _holds(run, word)]
+            if self.path is not None:
+                self._sync(Counter(), forget=word)
+                return len(gone)
             for run in gone:
                 del self.counts[run]
             self.version += 1
@@ -92,15 +204,84 @@ class UserHistory:
                                  if run in counts)
 
     def save(self) -> None:
+        """Merge what was remembered here into the file (HistoryWriteError if it cannot be
+        written); the history then holds what other writers saved too."""
         if self.path is None:
             raise ValueError("this history has no file: give UserHistory a path")
         with self._lock:
-            data = {"format": HISTORY_FORMAT, "counts": dict(self.counts)}
-        atomic_write_text(self.path, json.dumps(data, ensure_ascii=False))
+            self._sync(Counter())
+
+    def _sync(self, add: Counter[str], forget: str | None = None) -> None:
+        """Write the file as it is on disk plus this history's unsaved runs and `add`, less the
+        runs holding `forget`; then the history becomes that. When the write fails, nothing
+        here changes."""
+        try:
+            with self._file_lock():
+                stat = _stat(self.path)
+                if _identity(stat) == self._seen:  # no other writer since: the file is ours
+                    counts, whole, unsaved = Counter(self.counts), self._seen_good, Counter()
+                else:
+                    counts, whole, unsaved = self._reread(), True, self._unsaved
+                if forget is not None:
+                    for run in [run for run in counts if _holds(run, forget)]:
+                        del counts[run]
+                    unsaved = Counter({r: c for r, c in unsaved.items() if not _holds(r, forget)})
+                counts.update(unsaved)
+                counts.update(add)
+                counts = self._trimmed(counts)
+                data = {"format": HISTORY_FORMAT, "counts": dict(counts)}
+                atomic_write_text(self.path, json.dumps(data, ensure_ascii=False),
+                                  previous=self.backup if whole and stat is not None else None)
+                self._seen, self._seen_good = _identity(_stat(self.path)), True
+        except OSError as e:
+            raise HistoryWriteError(f"user history {self.path} cannot be saved ({e}); "
+                                    f"nothing was changed") from e
+        self.counts, self._unsaved = counts, Counter()
+        self.version += 1
+
+    def _reread(self) -> Counter[str]:
+        """The counts another writer left. From a torn file's backup, each run's count is the
+        larger of the backup's and this history's (the torn save may have been ours); a file
+        broken past its backup is moved aside (kept for a look) and this history stands in."""
+        try:
+            counts, _, whole = self._read()
+            return counts if whole else counts | self._saved_part()
+        except ValueError as e:
+            corrupt = self.path.with_name(self.path.name + ".corrupt")
+            log.warning("user history %s cannot be read (%s): moved to %s, rewritten from "
+                        "this process's history", self.path, e, corrupt)
+            self.path.replace(corrupt)
+            return self._saved_part()
+
+    def _saved_part(self) -> Counter[str]:
+        """This history's counts less what it has not saved yet."""
+        return self.counts - self._unsaved
+
+    @contextmanager
+    def _file_lock(self):
+        """Exclusive use of the file among processes, through `<name>.lock` (the data file
+        itself is replaced at each save, so it cannot carry the lock)."""
+        with self._lock:
+            if fcntl is None:
+                yield
+                return
+            fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT,
+                         0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                yield
+            finally:
+                os.close(fd)  # and with it the lock
+
+    def _trimmed(self, counts: Counter[str]) -> Counter[str]:
+        if len(counts) > self.max_entries:
+            return Counter(dict(counts.most_common(self.max_entries)))
+        return counts
 
     def _trim(self) -> None:
-        if len(self.counts) > self.max_entries:
-            self.counts = Counter(dict(self.counts.most_common(self.max_entries)))
+        if len(self.counts) > self.max_entries:  # what is trimmed is not saved either
+            self.counts = self._trimmed(self.counts)
+            self._unsaved = Counter({r: c for r, c in self._unsaved.items() if r in self.counts})
 
     def __len__(self) -> int:
         return len(self.counts)

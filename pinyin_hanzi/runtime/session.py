@@ -144,16 +144,22 @@ class Session:
             raise IndexError(f"candidate {index} out of range: there are {len(cands)}")
         chosen = cands[index]
         taken, rest = self.keys[:chosen.length], self.keys[chosen.length:]
+        before = list(self._selected), self.keys
         self._selected.append((chosen.text, taken))
         self.keys = rest.lstrip(" '")
         if not self.keys.strip(" '"):
-            return self.commit()
+            try:
+                return self.commit()
+            except Exception:  # the history could not be saved: not selected either
+                self._selected, self.keys = before
+                raise
         return None
 
     def commit(self) -> str:
         """The selected text plus the best conversion of the keys left (as they are if they
         are no pinyin); clears the input and remembers the text as context (and in the
-        history, which is saved when it has a file)."""
+        history, which is saved when it has a file). When the history cannot be saved, raises
+        history.HistoryWriteError and the session is as it was: the keys stay to commit again."""
         text = "".join(t for t, _ in self._selected)
         rest = self.keys.strip(" '")
         if rest:
@@ -162,11 +168,9 @@ class Session:
                 text += best[0].text if best else rest
             except PinyinError:
                 text += rest
-        self.context = (self.context + text)[-CONTEXT_CHARS:]
         if self.history is not None and text:
-            self.history.remember(text)
-            if self.history.path is not None:
-                self.history.save()
+            self.history.record(text)  # first: if it fails, nothing below has happened
+        self.context = (self.context + text)[-CONTEXT_CHARS:]
         self._selected, self.keys, self._cache = [], "", None
         return text
 

@@ -3,13 +3,22 @@ committed is remembered and raises its candidates, forget() takes it back, the f
 crash mid-write, and a corrupt file is a clear error or a fresh start."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
 
 import pytest
 
 from pinyin_hanzi.runtime.converter import Converter
-from pinyin_hanzi.runtime.history import HISTORY_FORMAT, UserHistory
+from pinyin_hanzi.runtime.history import HISTORY_FORMAT, HistoryWriteError, UserHistory
 from pinyin_hanzi.runtime.session import Session
 from tiny_run import one_thread
+
+SUBPROCESS_ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 
 def test_committed_runs_are_counted_and_raise_what_holds_them():
@@ -64,7 +73,8 @@ def test_a_crash_mid_write_leaves_the_old_file(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         history.save()
     assert path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["history.json"]  # no temporary left
+    # No temporary left (the lock file stays: it is what writers of the history lock).
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.json", "history.json.lock"]
 
 
 @pytest.mark.parametrize("content", [b"{not json", b'{"format": "other"}', b"\xff\xfe",
@@ -112,3 +122,219 @@ def test_a_session_learns_what_its_user_picks(converter, tmp_path):
     again.history.forget("试验")  # while 试验 is on screen: no stale candidates after it
     assert again.candidates()[0].text == "实验"
 
+
+
+# --- one file, many writers (issue 35) and forget on disk (issue 34) --------------------------
+
+
+def test_forget_is_saved_so_quitting_after_it_keeps_it_forgotten(tmp_path):
+    path = tmp_path / "history.json"
+    history = UserHistory(path)
+    history.remember("试验田")
+    history.save()
+    assert history.forget("试验") == 2  # 试验, 试验田
+    assert set(UserHistory.load(path).counts) == {"验田"}  # no save() after forget
+
+
+def test_threads_sharing_one_history_lose_no_commit_and_readers_never_see_half(tmp_path):
+    path = tmp_path / "history.json"
+    history = UserHistory(path)
+    errors, seen = [], []
+
+    def commit(thread: int):
+        try:
+            for i in range(60):
+                history.remember(f"线程{thread}提交{i}")
+                history.save()
+        except Exception as e:  # noqa: BLE001 - what a thread raised is the finding
+            errors.append(e)
+
+    def read():
+        while len(seen) < 2000 and not done.is_set():
+            try:
+                seen.append(len(UserHistory.load(path)))
+            except Exception as e:  # noqa: BLE001
+                errors.append(e)
+                return
+
+    done = threading.Event()
+    reader = threading.Thread(target=read)
+    writers = [threading.Thread(target=commit, args=(t,)) for t in range(4)]
+    history.remember("开始")
+    history.save()
+    reader.start()
+    for t in writers:
+        t.start()
+    for t in writers:
+        t.join()
+    done.set()
+    reader.join()
+    assert errors == []
+    assert seen and min(seen) >= 1  # never an empty or half-written file
+    on_disk = UserHistory.load(path).counts
+    assert all(on_disk[f"线程{t}"] == 60 for t in range(4))  # every commit of every thread
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.json", "history.json.bak",
+                                                         "history.json.lock"]
+
+
+# Commits `n` texts of its own (remember + save each), as a second engine of the user would.
+COMMITTER = """
+import sys
+from pinyin_hanzi.runtime.history import UserHistory
+path, name, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+history = UserHistory.load(path)
+for i in range(n):
+    history.remember(f"{name}{i:02d}")
+    history.save()
+"""
+
+
+def test_two_processes_committing_to_one_file_keep_every_commit(tmp_path):
+    path = tmp_path / "history.json"
+    procs = [subprocess.Popen([sys.executable, "-c", COMMITTER, str(path), name, "100"],
+                              env=SUBPROCESS_ENV, stderr=subprocess.PIPE, text=True)
+             for name in ("甲", "乙")]
+    for proc in procs:
+        assert proc.wait(timeout=120) == 0, proc.stderr.read()[-2000:]
+    counts = UserHistory.load(path).counts
+    assert all(counts[f"{name}{i:02d}"] == 1 for name in "甲乙" for i in range(100))
+    assert counts["甲1"] == counts["乙1"] == 10  # 甲10 ... 甲19
+
+
+# Saves once, then hangs inside the second save after its temporary is written, as a process
+# killed mid-write leaves it.
+HANG_IN_WRITE = """
+import os, sys, time
+from pathlib import Path
+from pinyin_hanzi.runtime.history import UserHistory
+path, marker = sys.argv[1], Path(sys.argv[2])
+history = UserHistory(path)
+history.remember("旧的")
+history.save()
+def hang(*args):
+    marker.write_text("in the write")
+    time.sleep(600)
+os.replace = hang
+history.remember("新的")
+history.save()
+"""
+
+
+def test_a_kill_mid_write_leaves_the_old_history_and_load_cleans_its_temporary(tmp_path):
+    path, marker = tmp_path / "history.json", tmp_path / "marker"
+    proc = subprocess.Popen([sys.executable, "-c", HANG_IN_WRITE, str(path), str(marker)],
+                            env=SUBPROCESS_ENV, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert proc.poll() is None, proc.stderr.read()[-2000:]
+            assert time.monotonic() < deadline, "the writer never reached its second save"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    marker.unlink()
+    assert [p for p in tmp_path.iterdir() if ".tmp-" in p.name]  # what the kill left
+    history = UserHistory.load(path)
+    assert set(history.counts) == {"旧的"}
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+    history.remember("新的")  # and the next writer is not held up by the dead one's lock
+    history.save()
+    assert set(UserHistory.load(path).counts) == {"旧的", "新的"}
+
+
+@pytest.mark.parametrize("damage", ["half", "empty", "garbage"])
+def test_a_torn_history_file_falls_back_to_the_previous_good_one(tmp_path, damage):
+    path = tmp_path / "history.json"
+    history = UserHistory(path)
+    history.remember("第一次")
+    history.save()
+    history.remember("第二次")
+    history.save()
+    data = path.read_bytes()
+    path.write_bytes({"half": data[:len(data) // 2], "empty": b"", "garbage": b"\0" * 9}[damage])
+    kept = UserHistory.load(path)
+    first, third = {"第一", "一次", "第一次"}, {"第三", "三次", "第三次"}
+    assert set(kept.counts) == first  # the file before the last save
+    kept.remember("第三次")
+    kept.save()  # the torn file is replaced; the good one before it stays the backup
+    assert set(UserHistory.load(path).counts) == first | third
+    assert set(json.loads((tmp_path / "history.json.bak").read_text())["counts"]) == first
+
+
+def test_a_stale_temporary_of_before_this_fix_is_cleaned_at_load(tmp_path):
+    path = tmp_path / "history.json"
+    UserHistory(path).save()
+    (tmp_path / ".history.json.tmp-12345").write_text('{"format": "half')
+    UserHistory.load(path)
+    assert not (tmp_path / ".history.json.tmp-12345").exists()
+
+
+@contextmanager
+def read_only(folder):
+    """`folder` made read-only: by its mode, and where that does not bind (root) by the
+    immutable attribute; skips where neither can be had."""
+    folder.chmod(0o555)
+    immutable = False
+    try:
+        if _writable(folder):
+            immutable = subprocess.run(["chattr", "+i", str(folder)],
+                                       capture_output=True).returncode == 0
+        if _writable(folder):
+            pytest.skip("no way to make a folder read-only here")
+        yield
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        folder.chmod(0o755)
+
+
+def _writable(folder) -> bool:
+    probe = folder / "probe"
+    try:
+        probe.write_text("")
+    except OSError:
+        return False
+    probe.unlink()
+    return True
+
+
+@pytest.mark.parametrize("lock_exists", [True, False])
+def test_a_read_only_folder_fails_record_and_forget_whole_but_loads(tmp_path, lock_exists):
+    path = tmp_path / "history.json"
+    history = UserHistory(path)
+    history.record("中国")
+    if not lock_exists:
+        (tmp_path / "history.json.lock").unlink()
+    with read_only(tmp_path):
+        with pytest.raises(HistoryWriteError, match=r"history.json cannot be saved .*nothing"):
+            history.record("人民")
+        with pytest.raises(HistoryWriteError, match="history.json cannot be saved"):
+            history.forget("中国")
+        assert history.counts == {"中国": 1}
+        assert UserHistory.load(path).counts == {"中国": 1}
+    history.record("人民")
+    assert UserHistory.load(path).counts == {"中国": 1, "人民": 1}
+
+
+def test_a_commit_to_a_read_only_folder_leaves_the_session_as_it_was(converter, tmp_path):
+    folder = tmp_path / "profile"
+    folder.mkdir()
+    path = folder / "history.json"
+    session = Session(converter, history=UserHistory(path))
+    session.type("nihao")
+    assert session.select(0) == "你好"
+    session.type("zhongguo")
+    as_it_was = ("zhongguo", "你好", "zhongguo")  # keys, context, preedit
+    with read_only(folder):
+        with pytest.raises(HistoryWriteError, match="history.json cannot be saved"):
+            session.commit()
+        assert (session.keys, session.context, session.preedit) == as_it_was
+        with pytest.raises(HistoryWriteError):
+            session.select(0)  # a selection that would commit: not taken either
+        assert (session.keys, session.context, session.preedit) == as_it_was
+        assert session.history.counts == {"你好": 1}
+    assert session.commit() == "中国"  # the retry, once the folder is writable again
+    assert session.context == "你好中国"
+    assert UserHistory.load(path).counts == {"你好": 1, "中国": 1}
