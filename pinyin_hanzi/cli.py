@@ -574,5 +574,10 @@ def g2p(
         _fail(e)
 
 
+from .ibus.cli import app as ibus_app  # noqa: E402 (pinyin-hanzi ibus install ...: ibus/cli.py)
+
+app.add_typer(ibus_app, name="ibus")
+
+
 if __name__ == "__main__":
     app()
