@@ -12,28 +12,35 @@ It is written into `<dir>.tmp-<pid>` and renamed into place, so a crash never le
 model. `load_model` names every missing or corrupt file.
 
 Training checkpoints are Trainer's `checkpoint-<step>/` directories; Trainer writes them in
-place, so `COMPLETE` is written (and fsynced) after each save, and `last_complete_checkpoint`
-resumes from the newest one that has it, skipping a checkpoint that a kill cut short.
+place, so `COMPLETE` is written atomically after each save, listing every file with its size
+and SHA-256 (`mark_complete`). `last_good_checkpoint` resumes from the newest checkpoint whose
+files all match their sums, and logs each newer one it skips with the file that is wrong: a
+save a kill cut short (no COMPLETE), a file cut short, emptied or with bytes changed since. A
+COMPLETE of before the sums ("ok") gets the checks that need none: every file there and not
+empty, trainer_state.json JSON, the weights' header whole, each torch file a whole zip.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
+import logging
 import re
 import shutil
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .files import atomic_dir
+from .files import atomic_dir, atomic_write_text
 
 if TYPE_CHECKING:
     from .vocab import Vocab
 
 FORMAT = "pinyin-hanzi-model/1"
 COMPLETE = "COMPLETE"
+COMPLETE_FORMAT = "pinyin-hanzi-checkpoint-sums/1"
 ONNX_FILE, INT8_FILE = "model.onnx", "model.int8.onnx"
 HEAD_FILE = "model.int8.head.npz"
 NGRAM_FILE, WORDLM_FILE, DECODE_FILE = "ngram.npz", "wordlm.npz", "decode.json"
@@ -191,18 +198,104 @@ def load_weights(model, model_dir: Path):
 
 
 def mark_complete(checkpoint_dir: Path):
-    path = Path(checkpoint_dir) / COMPLETE
-    with open(path, "w") as f:
-        f.write("ok\n")
-        f.flush()
-        os.fsync(f.fileno())
+    """Write COMPLETE into a checkpoint Trainer has finished saving: each of its files with its
+    size and SHA-256, so that a later change to any of them is found before resuming."""
+    checkpoint_dir = Path(checkpoint_dir)
+    files = {path.relative_to(checkpoint_dir).as_posix(): _sum(path)
+             for path in sorted(checkpoint_dir.rglob("*"))
+             if path.is_file() and path.name != COMPLETE}
+    atomic_write_text(checkpoint_dir / COMPLETE,
+                      json.dumps({"format": COMPLETE_FORMAT, "files": files}, indent=1))
 
 
-def last_complete_checkpoint(run_dir: Path) -> Path | None:
-    """The newest `checkpoint-<step>` under `run_dir` that was fully written, or None."""
+def _sum(path: Path) -> dict:
+    with open(path, "rb") as f:
+        return {"bytes": path.stat().st_size,
+                "sha256": hashlib.file_digest(f, "sha256").hexdigest()}
+
+
+def checkpoint_problem(checkpoint_dir: Path) -> str | None:
+    """What makes a checkpoint unfit to resume from, naming the file; None when it is whole."""
+    checkpoint_dir = Path(checkpoint_dir)
+    marker = checkpoint_dir / COMPLETE
+    if not marker.is_file():
+        return f"{marker} is missing: the save did not finish"
+    if not (checkpoint_dir / "trainer_state.json").is_file():
+        return f"{checkpoint_dir / 'trainer_state.json'} is missing"
+    try:
+        text = marker.read_text(encoding="utf-8")
+        listed = None if text.strip() == "ok" else json.loads(text)
+        if listed is not None and (not isinstance(listed, dict) or listed.get("format")
+                                   != COMPLETE_FORMAT or not isinstance(listed.get("files"),
+                                                                        dict)):
+            raise ValueError(f"not a {COMPLETE_FORMAT} list")
+    except (OSError, ValueError) as e:
+        return f"{marker} cannot be read ({e})"
+    if listed is None:
+        return _unsummed_problem(checkpoint_dir)
+    for name, expected in listed["files"].items():
+        path = checkpoint_dir / name
+        if not path.is_file():
+            return f"{path} is missing"
+        try:
+            found = _sum(path) if path.stat().st_size == expected.get("bytes") else {
+                "bytes": path.stat().st_size}
+        except OSError as e:
+            return f"{path} cannot be read ({e})"
+        if found != expected:
+            what = ("has changed since the save (its SHA-256 differs)"
+                    if found["bytes"] == expected.get("bytes")
+                    else f"is {found['bytes']} bytes, {expected.get('bytes')} when saved")
+            return f"{path} {what}"
+    return None
+
+
+def _unsummed_problem(checkpoint_dir: Path) -> str | None:
+    """The checks a checkpoint marked before the sums can have: files there and not empty,
+    trainer_state.json JSON, the safetensors header and length, each torch file a whole zip."""
+    from safetensors import SafetensorError, safe_open
+
+    for path in sorted(checkpoint_dir.iterdir()):
+        if not path.is_file() or path.name == COMPLETE:
+            continue
+        try:
+            if path.stat().st_size == 0:
+                return f"{path} is empty"
+            if path.suffix == ".json":
+                json.loads(path.read_text(encoding="utf-8"))
+            elif path.suffix == ".safetensors":
+                with safe_open(path, "pt") as f:
+                    list(f.keys())
+            elif path.suffix in (".pt", ".pth", ".bin"):
+                with zipfile.ZipFile(path) as archive:
+                    bad = archive.testzip()
+                if bad is not None:
+                    return f"{path} is corrupt (member {bad})"
+        except (OSError, ValueError, SafetensorError, zipfile.BadZipFile) as e:
+            return f"{path} is corrupt ({e})"
+    return None
+
+
+log = logging.getLogger(__name__)
+
+
+def last_good_checkpoint(run_dir: Path) -> Path | None:
+    """The newest `checkpoint-<step>` under `run_dir` that is whole (`checkpoint_problem`), or
+    None; each newer one passed over is logged with what is wrong with it."""
     found = []
     for path in Path(run_dir).glob("checkpoint-*"):
         match = re.fullmatch(r"checkpoint-(\d+)", path.name)
-        if match and (path / COMPLETE).is_file() and (path / "trainer_state.json").is_file():
+        if match and path.is_dir():
             found.append((int(match.group(1)), path))
-    return max(found)[1] if found else None
+    skipped = []
+    for _, path in sorted(found, reverse=True):
+        problem = checkpoint_problem(path)
+        if problem is None:
+            for bad, why in skipped:
+                log.warning("not resuming from %s: %s; resuming from %s", bad.name, why,
+                            path.name)
+            return path
+        skipped.append((path, problem))
+    for bad, why in skipped:
+        log.warning("not resuming from %s: %s; no checkpoint before it is whole", bad.name, why)
+    return None

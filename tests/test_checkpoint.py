@@ -1,11 +1,12 @@
 """Tests for pinyin_hanzi.checkpoint: the model-directory contract, atomic saves, and the errors
-`load_model` gives for every missing or corrupt file (the resume picker is tested with training
-in test_train.py).
+`load_model` gives for every missing or corrupt file, and the training checkpoints' sums and
+what the resume picker skips (resuming itself is tested with training in test_resume.py).
 
 A randomly initialised tiny model is enough here: nothing is trained.
 """
 
 import json
+import logging
 from collections import Counter
 
 import pytest
@@ -13,8 +14,9 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from pinyin_hanzi.checkpoint import (FORMAT, ModelDirError, load_model, read_weights,
-                                     save_model)
+from pinyin_hanzi.checkpoint import (COMPLETE, COMPLETE_FORMAT, FORMAT, ModelDirError,
+                                     checkpoint_problem, last_good_checkpoint, load_model,
+                                     mark_complete, read_weights, save_model)
 from pinyin_hanzi.model import PRESETS, ModelConfig, PinyinHanziModel
 from pinyin_hanzi.vocab import Vocab
 
@@ -242,3 +244,93 @@ def test_load_of_something_that_is_not_a_directory(tmp_path, name):
     (tmp_path / "file.txt").write_text("你好")
     with pytest.raises(ModelDirError, match="not a model directory"):
         load_model(tmp_path / name)
+
+
+# --- training checkpoints: the sums in COMPLETE and what the resume picker skips ----------------
+
+
+def make_checkpoint(path, marker: str = "sums"):
+    """A checkpoint directory of the files Trainer writes, marked as `mark_complete` does (or,
+    "ok", as it did before the sums)."""
+    path.mkdir(parents=True)
+    save_file({"w": torch.arange(64, dtype=torch.float32)}, path / "model.safetensors")
+    torch.save({"state": {0: {"exp_avg": torch.ones(64)}}}, path / "optimizer.pt")
+    torch.save({"last_epoch": 3}, path / "scheduler.pt")
+    torch.save({"cpu": torch.get_rng_state()}, path / "rng_state.pth")
+    (path / "trainer_state.json").write_text(json.dumps({"global_step": 10}))
+    if marker == "sums":
+        mark_complete(path)
+    else:
+        (path / COMPLETE).write_text("ok\n")
+    return path
+
+
+def cut_in_half(path):
+    path.write_bytes(path.read_bytes()[:path.stat().st_size // 2])
+
+
+def flip_bytes(path):
+    data = bytearray(path.read_bytes())
+    data[-40:] = bytes(b ^ 0xFF for b in data[-40:])  # inside the weights, past the header
+    path.write_bytes(bytes(data))
+
+
+# (file, damage, what the sums say, whether a COMPLETE of before the sums ("ok") finds it too)
+DAMAGE = [
+    ("model.safetensors", cut_in_half, "bytes, ", True),
+    ("optimizer.pt", cut_in_half, "bytes, ", True),
+    ("scheduler.pt", cut_in_half, "bytes, ", True),
+    ("trainer_state.json", cut_in_half, "bytes, ", True),
+    ("rng_state.pth", lambda p: p.write_bytes(b""), "is 0 bytes", True),
+    ("model.safetensors", flip_bytes, "SHA-256 differs", False),  # still a valid file
+    ("optimizer.pt", lambda p: p.unlink(), "is missing", False),  # no list says it was there
+]
+
+
+@pytest.mark.parametrize("marker", ["sums", "ok"])
+@pytest.mark.parametrize("name, spoil, says, ok_finds", DAMAGE)
+def test_a_damaged_checkpoint_file_is_named(tmp_path, marker, name, spoil, says, ok_finds):
+    checkpoint = make_checkpoint(tmp_path / "checkpoint-10", marker)
+    assert checkpoint_problem(checkpoint) is None
+    spoil(checkpoint / name)
+    problem = checkpoint_problem(checkpoint)
+    if marker == "ok" and not ok_finds:
+        assert problem is None
+    else:
+        assert problem.startswith(str(checkpoint / name))
+        assert marker == "ok" or says in problem
+
+
+@pytest.mark.parametrize("content", ["", "{", '{"format": "other", "files": {}}', "[1]"])
+def test_an_unreadable_complete_marker_is_named(tmp_path, content):
+    checkpoint = make_checkpoint(tmp_path / "checkpoint-10")
+    (checkpoint / COMPLETE).write_text(content)
+    assert str(checkpoint / COMPLETE) in checkpoint_problem(checkpoint)
+
+
+def test_the_sums_list_every_file_with_its_size(tmp_path):
+    checkpoint = make_checkpoint(tmp_path / "checkpoint-10")
+    listed = json.loads((checkpoint / COMPLETE).read_text())
+    assert listed["format"] == COMPLETE_FORMAT
+    assert sorted(listed["files"]) == ["model.safetensors", "optimizer.pt", "rng_state.pth",
+                                       "scheduler.pt", "trainer_state.json"]
+    assert listed["files"]["optimizer.pt"]["bytes"] == (checkpoint / "optimizer.pt").stat().st_size
+
+
+def test_the_picker_falls_back_past_damaged_checkpoints_and_says_why(tmp_path, caplog):
+    make_checkpoint(tmp_path / "checkpoint-10")
+    make_checkpoint(tmp_path / "checkpoint-20")
+    make_checkpoint(tmp_path / "checkpoint-30")
+    cut_in_half(tmp_path / "checkpoint-30" / "optimizer.pt")
+    (tmp_path / "checkpoint-20" / "rng_state.pth").write_bytes(b"")
+    with caplog.at_level(logging.WARNING, logger="pinyin_hanzi.checkpoint"):
+        assert last_good_checkpoint(tmp_path) == tmp_path / "checkpoint-10"
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2
+    assert "checkpoint-30/optimizer.pt" in lines[0] and "resuming from checkpoint-10" in lines[0]
+    assert "checkpoint-20/rng_state.pth is 0 bytes" in lines[1]
+    cut_in_half(tmp_path / "checkpoint-10" / "model.safetensors")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="pinyin_hanzi.checkpoint"):
+        assert last_good_checkpoint(tmp_path) is None
+    assert "no checkpoint before it is whole" in caplog.records[-1].getMessage()

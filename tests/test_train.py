@@ -17,7 +17,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from pinyin_hanzi.checkpoint import COMPLETE, last_complete_checkpoint, load_model
+from pinyin_hanzi.checkpoint import COMPLETE, last_good_checkpoint, load_model
 from pinyin_hanzi.train import TrainConfig, train
 from tiny_run import TINY, one_thread, shared_data, shared_run
 
@@ -148,7 +148,7 @@ def test_kill_and_resume_matches_an_uninterrupted_run(data_dir, tmp_path, object
     (partial / "trainer_state.json").write_text(
         (killed / "checkpoints" / "checkpoint-10" / "trainer_state.json").read_text())
     (partial / "model.safetensors").write_bytes(b"\x00" * 16)
-    assert last_complete_checkpoint(killed / "checkpoints").name == "checkpoint-10"
+    assert last_good_checkpoint(killed / "checkpoints").name == "checkpoint-10"
 
     train(TrainConfig(**{**config, "out_dir": killed, "resume": True}))
     train(TrainConfig(**{**config, "out_dir": full}))
@@ -189,7 +189,7 @@ def test_a_full_disk_during_a_checkpoint_save_leaves_the_last_good_one_usable(
     checkpoints = tmp_path / "full-disk" / "checkpoints"
     assert (checkpoints / "checkpoint-20").is_dir()
     assert not (checkpoints / "checkpoint-20" / COMPLETE).exists()
-    assert last_complete_checkpoint(checkpoints).name == "checkpoint-10"
+    assert last_good_checkpoint(checkpoints).name == "checkpoint-10"
     assert not (tmp_path / "full-disk" / "model").exists()  # nothing half-saved to load
 
     train(TrainConfig(**config, out_dir=tmp_path / "full-disk", resume=True))
@@ -212,7 +212,7 @@ def test_a_full_disk_during_a_checkpoint_save_leaves_the_last_good_one_usable(
         ({"checkpoint-10": "no marker"}, None),
     ],
 )
-def test_last_complete_checkpoint(tmp_path, dirs, expected):
+def test_last_good_checkpoint(tmp_path, dirs, expected):
     for name, kind in dirs.items():
         path = tmp_path / name
         path.mkdir()
@@ -220,12 +220,12 @@ def test_last_complete_checkpoint(tmp_path, dirs, expected):
             (path / "trainer_state.json").write_text("{}")
         if kind != "no marker":
             (path / COMPLETE).write_text("ok\n")
-    found = last_complete_checkpoint(tmp_path)
+    found = last_good_checkpoint(tmp_path)
     assert (found.name if found else None) == expected
 
 
-def test_last_complete_checkpoint_of_a_missing_dir(tmp_path):
-    assert last_complete_checkpoint(tmp_path / "nothing") is None
+def test_last_good_checkpoint_of_a_missing_dir(tmp_path):
+    assert last_good_checkpoint(tmp_path / "nothing") is None
 
 
 # --- data parallel under torchrun ------------------------------------------------------------
