@@ -10,7 +10,9 @@ of canonical syllables the user may mean, as librime turns spellings into syllab
   中国人民); with ``abbreviated``, the syllables that are also initials (``m``, ``n``, ``r``)
   are read as initials too;
 * fuzzy pairs (模糊音, each an option, off by default) then add the syllables one swap away:
-  initials ``z/zh c/ch s/sh n/l f/h r/l``, finals ``an/ang en/eng in/ing ian/iang uan/uang``.
+  initials ``z/zh c/ch s/sh n/l f/h r/l``, finals ``an/ang en/eng in/ing ian/iang uan/uang``;
+  each pair swaps the initial or final as typed, so pairs do not chain (``n/l`` and ``r/l``
+  read ``ren`` as ``ren`` or ``len``, never ``nen``).
 """
 
 from __future__ import annotations
@@ -69,15 +71,18 @@ def _begun_by(prefix: str) -> frozenset[str]:
 
 @lru_cache(maxsize=None)
 def _fuzzy_variants(syllable: str, pairs: frozenset[str]) -> frozenset[str]:
+    """``syllable`` and what each pair makes of its initial or final as typed. Pairs do not
+    chain (with n/l and r/l, ``ren`` is not ``nen``): swapping what an earlier pair made
+    depended on the set's order, that is on the process's hash seed."""
     head, final = _split(syllable)
     heads, finals = {head}, {final}
     for pair in pairs:
         a, b = pair.split("/")
         swap = {a: b, b: a}
         if pair in FUZZY_PAIRS[:6]:
-            heads |= {swap[h] for h in list(heads) if h in swap}
+            heads.add(swap.get(head, head))
         else:
-            finals |= {swap[f] for f in list(finals) if f in swap}
+            finals.add(swap.get(final, final))
     return frozenset(h + f for h in heads for f in finals if h + f in SYLLABLES)
 
 

@@ -63,3 +63,30 @@ def test_every_fuzzy_variant_is_a_syllable():
 def test_unknown_fuzzy_pair_is_named():
     with pytest.raises(ValueError, match="unknown fuzzy pair 'k/g'"):
         InputOptions(fuzzy={"k/g"})
+
+
+@pytest.mark.parametrize("text, pairs, expected", [
+    ("ren", {"n/l", "r/l"}, [{"ren", "len"}]),  # r -> l, but not on to n
+    ("nan", {"n/l", "r/l"}, [{"nan", "lan"}]),  # n -> l, but not on to r
+    ("lan", {"n/l", "r/l", "an/ang"}, [{"lan", "nan", "ran", "lang", "nang", "rang"}]),
+])
+def test_fuzzy_pairs_swap_what_was_typed_and_do_not_chain(text, pairs, expected):
+    assert sets(text, fuzzy=pairs) == expected
+
+
+def test_fuzzy_sets_are_the_same_under_every_hash_seed():
+    """Two processes (two `serve --processes` workers) read `nan'ren` alike: the pairs were
+    applied in the frozenset's order, which the hash seed decides."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from pinyin_hanzi.segment import segment\n"
+            "from pinyin_hanzi.spelling import InputOptions, FUZZY_PAIRS, syllable_sets\n"
+            "options = InputOptions(fuzzy=frozenset(FUZZY_PAIRS))\n"
+            "print([sorted(s) for s in syllable_sets(segment(\"nan'ren\"), options)])")
+    seen = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
+            for seed in range(8)}
+    assert len(seen) == 1, seen
+    assert "'rang'" not in seen.pop()
