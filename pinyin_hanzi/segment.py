@@ -20,8 +20,11 @@ because the model and the CLI need a single answer without a lexicon.
   that are not pinyin are reported by ``pinyin.normalize_with_offsets``; a letter run that no
   split covers is reported at the furthest point any parse from its start reaches, naming the
   longest syllable prefix there plus the first letter that breaks it (``abcxyz`` -> 'bc' at 1),
-  or "incomplete syllable" when the text ends inside one (``nihaox`` -> 'x' at 5). Input longer
-  than ``MAX_INPUT_CHARS`` characters or ``max_len`` syllables is "too long".
+  or "incomplete syllable" when the text ends inside one (``nihaox`` -> 'x' at 5). Input of
+  more than ``MAX_INPUT_SYLLABLES`` syllables (or ``MAX_INPUT_CHARS`` characters, room for that
+  many of the longest, each with a tone and a separator) is "too long": the one limit of the
+  API, the CLI and the service; ``pieces`` cuts longer text between syllables instead.
+* Input with no letters (``""``, ``"  "``, ``"'"``) is no error: it has no syllables.
 
 Every edge of the graph carries its kind (``FULL``: a whole syllable; ``PARTIAL``: the unfinished
 last one while typing; ``ABBREVIATED``: a syllable cut short anywhere, ``zg`` for zhong guo or
@@ -50,12 +53,14 @@ from pinyin_hanzi.pinyin import (
 )
 
 __all__ = ["ABBREVIATED", "FULL", "MAX_INPUT_CHARS", "MAX_INPUT_SYLLABLES", "PARTIAL",
-           "ParseOptions", "Segmentation", "segment"]
+           "ParseOptions", "Segmentation", "pieces", "segment"]
 
-MAX_INPUT_CHARS = 256
+# The decoder's memory grows with the square of the length (10,000 syllables took 12.8 GB):
+# longer text is cut into pieces of this many syllables, as an input method commits as it goes.
 MAX_INPUT_SYLLABLES = 64
-# With a larger max_len the character cap grows with it: 6 letters + tone digit + separator.
+# 6 letters + tone digit + separator: every input of MAX_INPUT_SYLLABLES fits the character cap.
 _CHARS_PER_SYLLABLE = MAX_SYLLABLE_LEN + 2
+MAX_INPUT_CHARS = _CHARS_PER_SYLLABLE * MAX_INPUT_SYLLABLES
 
 _VOWELS = frozenset("aeiouv")
 _CONSONANT_SYLLABLES = frozenset(s for s in SYLLABLES if not _VOWELS & set(s))
@@ -138,6 +143,8 @@ class Segmentation:
         if limit is not None and limit <= 0:
             return
         yield self.syllables
+        if not self.syllables:
+            return  # no letters: the one, empty split
         count = 1
         text, lattice = self.normalized, self.lattice
         path: list[str] = []
@@ -273,7 +280,8 @@ def segment(text: str, max_len: int | None = None, options: ParseOptions = STRIC
     >>> segment("fangan").syllables, ("fang", "an") in segment("fangan").all_splits()
     (('fan', 'gan'), True)
 
-    Raises PinyinError (a ValueError) for anything that is not pinyin, and for nothing else.
+    Input with no letters has no syllables (``segment("  ").syllables == ()``). Raises
+    PinyinError (a ValueError) for anything that is not pinyin, and for nothing else.
     """
     if max_len is None:
         max_syllables, max_chars = MAX_INPUT_SYLLABLES, MAX_INPUT_CHARS
@@ -284,6 +292,8 @@ def segment(text: str, max_len: int | None = None, options: ParseOptions = STRIC
         raise PinyinError(
             f"input too long at position {max_chars}: {len(text)} characters, "
             f"at most {max_chars}", max_chars, text[max_chars:])
+    if all(_is_separator(c) for c in text):
+        return Segmentation(text=text, normalized="", syllables=(), spans=(), lattice=())
     normalized, offsets = normalize_with_offsets(text)
 
     def original(start: int, end: int) -> tuple[int, int]:
@@ -326,3 +336,18 @@ def segment(text: str, max_len: int | None = None, options: ParseOptions = STRIC
         lattice=tuple(lattice),
         kinds=tuple(e.kind for _, e in best),
     )
+
+
+def pieces(text: str, limit: int = MAX_INPUT_SYLLABLES, options: ParseOptions = STRICT
+           ) -> list[str]:
+    """``text`` cut between syllables of its best split into pieces of at most ``limit``
+    syllables each, in order (``[text]`` when it has no more): text of any length can then be
+    converted piece by piece, as an input method commits what the user typed so far. Parsing
+    is linear in the length; raises PinyinError as ``segment`` does for what is not pinyin.
+
+    >>> pieces("nihao" * 3, limit=4)
+    ['nihaonihao', 'nihao']
+    """
+    seg = segment(text, max(limit, len(text)), options)
+    starts = [a for a, _ in seg.spans[limit::limit]]
+    return [text[a:b] for a, b in zip([0, *starts], [*starts, len(text)])]

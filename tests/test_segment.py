@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from pinyin_hanzi.pinyin import SYLLABLES, PinyinError
 from pinyin_hanzi.segment import (ABBREVIATED, FULL, MAX_INPUT_CHARS, MAX_INPUT_SYLLABLES,
-                                  PARTIAL, ParseOptions, segment)
+                                  PARTIAL, ParseOptions, pieces, segment)
 
 SORTED_SYLLABLES = sorted(SYLLABLES)
 
@@ -122,8 +122,6 @@ def test_all_splits_is_bounded_and_lazy():
         ("ni好", 2, "好", "not pinyin at position 2: '好'"),
         ("ni好ma", 2, "好", "not pinyin at position 2: '好'"),
         ("中文", 0, "中文", "not pinyin at position 0: '中文'"),
-        ("", 0, "", "empty input"),
-        ("'", 0, "'", "empty input"),
     ],
 )
 def test_errors(text, position, span, message):
@@ -133,11 +131,58 @@ def test_errors(text, position, span, message):
     assert str(info.value).startswith(message)
 
 
+@pytest.mark.parametrize("text", ["", "  ", "'", " ' '\t"])
+def test_input_without_letters_has_no_syllables(text):
+    """One rule for empty input in the API, the CLI and the service: nothing to convert."""
+    seg = segment(text)
+    assert (seg.syllables, seg.spans, seg.kinds) == ((), (), ())
+    assert list(seg.all_splits()) == [()]
+
+
 def test_too_many_characters():
-    segment("xian" * (MAX_INPUT_CHARS // 4))
-    with pytest.raises(PinyinError, match="too long at position 256") as info:
-        segment("xian" * (MAX_INPUT_CHARS // 4) + "a")
+    with pytest.raises(PinyinError, match=f"too long at position {MAX_INPUT_CHARS}") as info:
+        segment("a" + " " * MAX_INPUT_CHARS)
     assert info.value.position == MAX_INPUT_CHARS
+
+
+def test_the_longest_syllables_with_tones_and_spaces_fit_the_character_cap():
+    """The character cap never refuses what the syllable cap allows (it did at 256 characters:
+    64 spaced syllables of 6 letters are 447)."""
+    text = " ".join(["zhuang4"] * MAX_INPUT_SYLLABLES)
+    assert len(segment(text).syllables) == MAX_INPUT_SYLLABLES
+
+
+@pytest.mark.parametrize("unit", ["nihao", "ni hao ", "zgrm"])
+def test_the_syllable_cap_holds_however_long_the_text(unit):
+    """65 syllables and more are refused at any length."""
+    options = ParseOptions(abbreviated=True)
+    per = len(segment(unit, options=options).syllables)
+    segment(unit * (MAX_INPUT_SYLLABLES // per), options=options)
+    for count in (MAX_INPUT_SYLLABLES // per + 1, 52, 200):
+        with pytest.raises(PinyinError, match="too long"):
+            segment(unit * count, options=options)
+
+
+@pytest.mark.parametrize("text, limit, parts", [
+    ("nihao", 4, ["nihao"]),
+    ("nihao" * 3, 4, ["nihaonihao", "nihao"]),
+    ("ni hao ma", 2, ["ni hao ", "ma"]),
+    ("xi'an" * 2, 3, ["xi'anxi'", "an"]),
+])
+def test_pieces_cut_between_syllables(text, limit, parts):
+    assert pieces(text, limit) == parts
+
+
+def test_pieces_of_ten_thousand_syllables_keep_every_letter():
+    parts = pieces("nihao" * 5000)
+    assert len(parts) == 10_000 // MAX_INPUT_SYLLABLES + 1
+    assert "".join(parts) == "nihao" * 5000
+    assert all(len(segment(p).syllables) <= MAX_INPUT_SYLLABLES for p in parts)
+
+
+def test_pieces_name_what_is_not_pinyin_at_its_place_in_the_whole_text():
+    with pytest.raises(PinyinError, match="position 500"):
+        pieces("nihao" * 100 + "好")
 
 
 def test_too_many_syllables():
@@ -220,7 +265,8 @@ def test_raises_only_pinyin_error(text, partial, abbreviated):
         assert 0 <= error.position <= len(text)
         assert error.span == text[error.position:error.position + len(error.span)]
         return
-    assert seg.syllables and len(seg.syllables) <= MAX_INPUT_SYLLABLES
+    assert len(seg.syllables) <= MAX_INPUT_SYLLABLES
+    assert bool(seg.syllables) == bool(seg.normalized)  # none only when there are no letters
     # Every letter is covered once (aliases such as lue -> lve keep their length).
     assert len("".join(seg.syllables)) == len(seg.normalized.replace("'", ""))
     for split in seg.all_splits(limit=20):
