@@ -27,7 +27,7 @@ from pathlib import Path
 
 from . import ENGINE_NAME
 from . import keys as k
-from .component import FILE_NAME, component_xml
+from .component import FILE_NAME, SYSTEM_DIR, component_xml
 
 DAEMON = "ibus-daemon"
 START_SECONDS = 30  # the daemon's address file; the engine (model load + warm-up) below
@@ -65,7 +65,9 @@ class PrivateDaemon:
             "XDG_CONFIG_HOME": str(self.home / ".config"),
             "XDG_DATA_HOME": str(self.home / ".local/share"),
             "XDG_CACHE_HOME": str(self.home / ".cache"),
-            "IBUS_COMPONENT_PATH": str(self.components),
+            # A panel is a component too: then IBus's own directory is needed as well.
+            "IBUS_COMPONENT_PATH": str(self.components) + ("" if panel == "disable" else
+                                                           f":{SYSTEM_DIR}"),
             "GSETTINGS_BACKEND": "memory",  # a panel must not write the user's dconf
             **(env or {})})
         self.process: subprocess.Popen | None = None
