@@ -5,8 +5,7 @@ Every write is atomic: into a temporary name beside the target, fsynced, then re
 the new one, never half of one. Each write of a file has a temporary name of its own, so two
 threads writing one file never write into each other's; what a killed writer left behind,
 `remove_stale_temporaries` removes. A write may keep the file it replaces (`previous=`): where
-a crash still tears a file (a power cut before the directory reached the disk), the one before
-it is there to read.
+a file is torn all the same (a power cut, a copy cut short), the one before it is there to read.
 
 An array file is an .npz with a `format` array naming its layout, written atomically. Its members are
 stored, not deflated, each array's data on a 64-byte boundary of the file, so the reader maps
@@ -48,8 +47,9 @@ def atomic_file(path: Path, previous: Path | None = None) -> Iterator[Path]:
             os.fsync(f.fileno())
         if previous is not None and path.exists():
             _keep(path, Path(previous))
+        # The rename itself is not fsynced (the folder's fsync tripled a small history's
+        # commit, 4 -> 12 ms): a power cut may undo the last write, but not tear it.
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -72,20 +72,6 @@ def _keep(path: Path, previous: Path):
         os.replace(tmp, previous)
     finally:
         tmp.unlink(missing_ok=True)
-
-
-def _fsync_dir(folder: Path):
-    """Make a rename in `folder` durable (where the platform can open a directory)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def remove_stale_temporaries(path: Path) -> list[Path]:
