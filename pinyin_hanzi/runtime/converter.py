@@ -6,6 +6,9 @@
 
 Input may be syllables separated by spaces or apostrophes, or run together (`nihao`,
 `xi'an`); invalid pinyin raises `PinyinError` (a ValueError) naming the span and position.
+Input with no letters (`""`, `"  "`) has no candidates: `convert("") == []`. An input has at
+most MAX_INPUT_SYLLABLES (64) syllables, and `top_k` is at most MAX_TOP_K (20): the limits
+of the CLI and the service too (segment.pieces cuts longer text, as `convert` on the CLI does).
 Ambiguous splits (`fangan`: fan gan / fang an) are all scored and their candidates merged.
 Inputs longer than the model's window are scored in overlapping windows (`windows`), each
 position taking its scores from the window where it sits furthest from an edge, so nothing is
@@ -26,14 +29,15 @@ from ..checkpoint import DECODE_FILE, HEAD_FILE, INT8_FILE, NGRAM_FILE, WORDLM_F
 from ..decode import Candidate, DecodeConfig, make_decoder
 from ..pinyin import PinyinError
 from ..decode.readings import ReadingSearch
-from ..segment import (FULL, MAX_INPUT_CHARS, MAX_INPUT_SYLLABLES, ParseOptions,
-                       Segmentation, segment)
+from ..segment import FULL, ParseOptions, Segmentation, segment
 from ..spelling import InputOptions, syllable_sets
 from .memory import return_freed_heap
 
 DEFAULT_MODEL = Path(__file__).parents[1] / "assets" / "default_model"
 WINDOW_OVERLAP = 16
 MAX_SPLITS = 3  # alternative segmentations scored per input
+# Candidates per input: the decoder's beam grows with it (10,000 on 64 syllables: 6.6 s, 857 MB).
+MAX_TOP_K = 20
 MAX_READINGS = 6  # readings scored per abbreviated, unfinished or fuzzy input
 # Log-prob added per syllable a fuzzy pair reads otherwise than typed: the user more likely
 # typed what they meant (chosen on dev clauses of kernel, tatoeba and ted: see EXPERIMENTS).
@@ -140,14 +144,11 @@ class Converter:
         stand for that this model has hanzi for (spelling.syllable_sets); the last
         PARSE_CACHE answers are remembered. Abbreviated syllables are tried only when `text`
         is not whole pinyin, and only with a word model to expand them."""
-        max_len = None if len(text) <= MAX_INPUT_CHARS else len(text)
         try:
-            seg = segment(text, max_len)
+            seg = segment(text)
         except PinyinError:
             if not options.abbreviated or self.word_lm is None:
                 raise
-            # Cut syllables are read within the parser's own caps (64 syllables): their
-            # readings are searched, which a page of them would make slow.
             seg = segment(text, None, ParseOptions(abbreviated=True))
         sets = tuple(frozenset(x for x in group if self.vocab.candidates.get(x))
                      for group in syllable_sets(seg, options))
@@ -163,6 +164,8 @@ class Converter:
         read as typed; else (cut syllables, fuzzy pairs, the last syllable unfinished) the
         MAX_READINGS the word model finds likeliest (decode.readings)."""
         seg, sets = self.parse(text, options)
+        if not seg.syllables:
+            return []  # no letters: nothing to convert
         if all(group == {s} for group, s in zip(sets, seg.syllables)):
             if len(seg.syllables) == seg.normalized.count("'") + 1:
                 # One syllable per chunk (as in `ni hao`): any other split has more syllables.
@@ -173,9 +176,6 @@ class Converter:
         if self.word_lm is None:
             raise ValueError("abbreviated, unfinished or fuzzy pinyin needs a model with a "
                              "word model (pinyin-hanzi lm)")
-        if len(sets) > MAX_INPUT_SYLLABLES:
-            raise ValueError(f"input too long to read as unfinished or fuzzy pinyin: "
-                             f"{len(sets)} syllables, at most {MAX_INPUT_SYLLABLES}")
         found = self.reading_search.readings(sets, MAX_READINGS)
         whole = [seg.syllables] if all(k == FULL for k in seg.kinds) else []
         return (whole + [r for r in found if r not in whole])[:MAX_READINGS] or [
@@ -209,8 +209,8 @@ class Converter:
         read as `options` say (spelling.InputOptions: abbreviations on, no fuzzy pairs),
         each after its text in `contexts` (as `convert`'s context; default none).
         Raises PinyinError on the first invalid input."""
-        if top_k < 1:
-            raise ValueError(f"top_k must be >= 1, got {top_k}")
+        if not 1 <= top_k <= MAX_TOP_K:
+            raise ValueError(f"top_k must be 1 to {MAX_TOP_K}, got {top_k}")
         if contexts is not None and len(contexts) != len(texts):
             raise ValueError(f"{len(contexts)} contexts for {len(texts)} inputs")
         options = options or InputOptions()

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from ..pinyin import PinyinError
 from ..spelling import InputOptions
-from .converter import Converter
+from .converter import MAX_TOP_K, Converter
 from .history import UserHistory
 
 __all__ = ["Session", "SessionCandidate", "CONTEXT_CHARS"]
@@ -96,10 +96,10 @@ class Session:
             return self._cache[1]
         conv = self.converter
         learned = self.history is not None and len(self.history) > 0
+        asked = min(MAX_TOP_K, self.top_k * (2 if learned else 1))  # the converter's cap
         whole = [SessionCandidate(c.text, c.score + (self.history.bonus(c.text) if learned
                                                      else 0.0), len(keys))
-                 for c in conv.convert(keys, self.top_k * (2 if learned else 1),
-                                       options=self.options, context=before)]
+                 for c in conv.convert(keys, asked, options=self.options, context=before)]
         whole = sorted(whole, key=lambda c: -c.score)[:self.top_k]
         seg, sets = conv.parse(keys, self.options)
         parts: list[SessionCandidate] = []

@@ -14,8 +14,9 @@ from pinyin_hanzi.decode.config import Candidate
 from pinyin_hanzi.lm.corpus import training_clauses
 from pinyin_hanzi.lm.ngram import CharNgram
 from pinyin_hanzi.pinyin import PinyinError
-from pinyin_hanzi.runtime.converter import (Converter, length_batches, owner_of_positions,
-                                            windows)
+from pinyin_hanzi.runtime.converter import (MAX_TOP_K, Converter, length_batches,
+                                            owner_of_positions, windows)
+from pinyin_hanzi.segment import MAX_INPUT_SYLLABLES
 from tiny_run import one_thread, shared_data, shared_run
 
 
@@ -74,8 +75,6 @@ def test_convert_has_something_to_choose(converter):
     "text, position, message",
     [
         ("ni好", 2, "not pinyin at position 2: '好'"),
-        ("", 0, "empty input"),
-        ("   ", 0, "empty input"),
         ("xyz", 0, "at position 0: 'xy'"),
         ("nihaox", 5, "incomplete syllable at position 5: 'x'"),
         ("ni hao, zhong guo", 6, "not pinyin at position 6: ','"),
@@ -119,7 +118,7 @@ def test_input_longer_than_the_window_is_not_truncated(converter):
     assert converter.max_len == 64
     syllables = ("wo men zhong guo cheng shi yin hang hui yi " * 15).split()
     assert len(syllables) == 150
-    cands = converter.convert(" ".join(syllables), top_k=2)
+    cands = converter.convert_syllables([syllables], top_k=2)[0]
     assert len(cands) == 2
     assert [len(c.text) for c in cands] == [150, 150]
     assert_legal(converter, syllables, cands)
@@ -142,9 +141,31 @@ def test_concurrent_calls_give_the_sequential_results(converter):
             assert list(pool.map(lambda t: converter.convert(t, top_k=3), INPUTS)) == sequential
 
 
-def test_top_k_must_be_positive(converter):
-    with pytest.raises(ValueError, match="top_k must be >= 1"):
-        converter.convert("ni hao", top_k=0)
+@pytest.mark.parametrize("top_k", [0, MAX_TOP_K + 1, 10_000])
+def test_top_k_must_be_within_the_cap(converter, top_k):
+    with pytest.raises(ValueError, match=f"top_k must be 1 to {MAX_TOP_K}, got {top_k}"):
+        converter.convert("ni hao", top_k=top_k)
+
+
+def test_top_k_at_the_cap_is_answered(converter):
+    assert 1 <= len(converter.convert("ni hao", top_k=MAX_TOP_K)) <= MAX_TOP_K
+
+
+@pytest.mark.parametrize("text", ["", "   ", "'", " ' "])
+def test_input_without_letters_has_no_candidates(converter, text):
+    assert converter.convert(text) == []
+    assert converter.convert_many([text, "ni hao", text]) == [
+        [], converter.convert("ni hao"), []]
+
+
+@pytest.mark.parametrize("unit, per", [("nihao", 2), ("ni hao ", 2), ("zhong1 ", 1)])
+def test_the_syllable_limit_holds_at_every_length(converter, unit, per):
+    """At most MAX_INPUT_SYLLABLES, however many characters: 33 `nihao` were refused, 52
+    (over 256 characters) accepted, and 10,000 took 12.8 GB."""
+    assert len(converter.convert(unit * (MAX_INPUT_SYLLABLES // per), 1)[0].text) == 64
+    for count in (MAX_INPUT_SYLLABLES // per + 1, 3 * MAX_INPUT_SYLLABLES // per, 1000):
+        with pytest.raises(PinyinError, match="too long"):
+            converter.convert(unit * count, 1)
 
 
 def test_load_names_a_missing_model(tmp_path):
