@@ -13,8 +13,9 @@ history's unsaved counts are added to it, and it is written atomically (files.at
 the file it replaces kept as `<name>.bak`. No commit of another process or thread is lost, a
 kill mid-write leaves the old file (its temporary is removed at the next load), and a file torn
 all the same (a power cut) is read from `<name>.bak`, the state before the last save.
-`record(text)` and `forget(word)` save at once when the history has a file, as one step: if
-the write fails (a read-only folder) they raise HistoryWriteError and the history is as it was.
+`record(text)`, `forget(word)` and `clear()` save at once when the history has a file, each
+as one step: if the write fails (a read-only folder) they raise HistoryWriteError and the
+history is as it was.
 A file that cannot be read, nor its backup, is a ValueError naming it, or, with
 `recover=True`, is moved aside to `<name>.corrupt` and a fresh history starts.
 """
@@ -107,13 +108,15 @@ class UserHistory:
         """The history in `path` (empty when the file does not exist yet)."""
         history = cls(path, **kwargs)
         path = history.path
+        if not path.parent.is_dir():
+            return history  # nothing saved yet (the first save needs the folder made)
         try:
             with history._file_lock():  # no write under way: what a kill left is stale
                 remove_stale_temporaries(path)
                 remove_stale_temporaries(history.backup)
                 return history._load(recover)
         except OSError as e:
-            if not path.parent.is_dir() or os.access(path.parent, os.W_OK):
+            if os.access(path.parent, os.W_OK):
                 raise
             log.debug("user history %s: read without its lock (%s)", path, e)
             return history._load(recover)  # a read-only folder: no writer, no lock to take
@@ -190,12 +193,23 @@ class UserHistory:
         with self._lock:
             gone = [run for run in self.counts if _holds(run, word)]
             if self.path is not None:
-                self._sync(Counter(), forget=word)
+                self._sync(Counter(), drop=lambda run: _holds(run, word))
                 return len(gone)
             for run in gone:
                 del self.counts[run]
             self.version += 1
             return len(gone)
+
+    def clear(self) -> None:
+        """Forget everything, on disk too when the history has a file (what other writers
+        saved before included; HistoryWriteError, and nothing forgotten, if it cannot be
+        written)."""
+        with self._lock:
+            if self.path is not None:
+                self._sync(Counter(), drop=lambda run: True)
+            else:
+                self.counts = Counter()
+                self.version += 1
 
     def bonus(self, text: str) -> float:
         """What `text` gains from what was committed before (0 for nothing known)."""
@@ -211,10 +225,10 @@ class UserHistory:
         with self._lock:
             self._sync(Counter())
 
-    def _sync(self, add: Counter[str], forget: str | None = None) -> None:
-        """Write the file as it is on disk plus this history's unsaved runs and `add`, less the
-        runs holding `forget`; then the history becomes that. When the write fails, nothing
-        here changes."""
+    def _sync(self, add: Counter[str], drop=None) -> None:
+        """Write the file as it is on disk, less the runs `drop(run)` is true of, plus this
+        history's unsaved runs (but those dropped) and `add`; then the history becomes that.
+        When the write fails, nothing here changes."""
         try:
             with self._file_lock():
                 stat = _stat(self.path)
@@ -222,10 +236,9 @@ class UserHistory:
                     counts, whole, unsaved = Counter(self.counts), self._seen_good, Counter()
                 else:
                     counts, whole, unsaved = self._reread(), True, self._unsaved
-                if forget is not None:
-                    for run in [run for run in counts if _holds(run, forget)]:
-                        del counts[run]
-                    unsaved = Counter({r: c for r, c in unsaved.items() if not _holds(r, forget)})
+                if drop is not None:
+                    counts = Counter({r: c for r, c in counts.items() if not drop(r)})
+                    unsaved = Counter({r: c for r, c in unsaved.items() if not drop(r)})
                 counts.update(unsaved)
                 counts.update(add)
                 counts = self._trimmed(counts)

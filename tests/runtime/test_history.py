@@ -177,6 +177,29 @@ def test_threads_sharing_one_history_lose_no_commit_and_readers_never_see_half(t
                                                          "history.json.lock"]
 
 
+def test_clear_forgets_what_every_writer_saved_and_is_saved(tmp_path):
+    path = tmp_path / "history.json"
+    ours, theirs = UserHistory.load(path), UserHistory.load(path)
+    ours.record("中国")
+    theirs.record("人民")  # another engine of the user, after ours last read the file
+    ours.remember("你好")  # not saved yet
+    ours.clear()
+    assert len(ours) == 0 and len(UserHistory.load(path)) == 0
+    theirs.record("再见")  # and a later save of the other engine does not bring them back
+    assert set(UserHistory.load(path).counts) == {"再见"}
+    in_memory = UserHistory()
+    in_memory.remember("中国")
+    in_memory.clear()
+    assert len(in_memory) == 0
+
+
+def test_a_history_in_a_folder_not_made_yet_loads_empty(tmp_path):
+    path = tmp_path / "not" / "made" / "history.json"
+    assert len(UserHistory.load(path)) == 0
+    with pytest.raises(HistoryWriteError, match="made/history.json cannot be saved"):
+        UserHistory.load(path).record("中国")
+
+
 # Commits `n` texts of its own (remember + save each), as a second engine of the user would.
 COMMITTER = """
 import sys
