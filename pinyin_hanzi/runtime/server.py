@@ -22,12 +22,15 @@ Routes:
         model is loaded on the first request), also "sandhi" and "errors" as the CLI's g2p
     GET  /openapi.json        the contract (the /docs and /redoc pages load JS from a CDN: off)
 
-Bad input is answered with 4xx and {"detail": ...}: invalid pinyin -> 422 with the message,
-the 0-based position and the offending span (plus the input's index for a batch); empty,
-too long, top_k out of range or unknown fields -> 422 from pydantic; a body over
-MAX_BODY_BYTES -> 413, also when it is sent chunked (FastAPI's `max_body_size` counts what
-is read, not the Content-Length header). Text that cannot be UTF-8 (a lone surrogate such as
-U+D800 sent as a JSON escape) is echoed back escaped, so even its 422 can be sent.
+Every 4xx answers {"detail": {"message": ...}} (invalid pinyin adds the 0-based "position"
+and the offending "span", a batch the input's "index"), except a request that breaks the
+schema (too long, top_k out of range, unknown fields, JSON that does not parse): 422 with
+pydantic's list, {"detail": [{"loc", "msg", "type"}, ...]}. A body that is not UTF-8 -> 400,
+one sent without `content-type: application/json` -> 415, a body over MAX_BODY_BYTES -> 413
+whether its length is announced or it is sent chunked (BodyLimit), each with a message that
+says so. Input with no letters ("", "  ") has no candidates, as in the API and the CLI. Text
+that cannot be UTF-8 (a lone surrogate such as U+D800 sent as a JSON escape) is echoed back
+escaped, so even its 422 can be sent.
 
 An idle keep-alive connection is closed after KEEP_ALIVE_SECONDS, longer than clients keep
 theirs (httpx: 5 s). With uvicorn's default of 5 s, server and client closed an idle connection
@@ -55,24 +58,28 @@ from typing import Annotated, Literal
 
 import anyio.to_thread
 from fastapi import FastAPI, HTTPException, Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..pinyin import PinyinError
-from ..segment import MAX_INPUT_CHARS
+from ..segment import MAX_INPUT_CHARS, MAX_INPUT_SYLLABLES
 from ..spelling import FUZZY_PAIRS, InputOptions
 from ..g2p.notation import STYLES
 from .batching import ConvertQueue
-from .converter import DEFAULT_MODEL, Converter
+from .converter import DEFAULT_MODEL, MAX_TOP_K, Converter
 from .session import CONTEXT_CHARS, Session
 
-MAX_PINYIN_CHARS = MAX_INPUT_CHARS  # the parser's own cap; one clause is far shorter
+# The converter's limits: MAX_INPUT_SYLLABLES syllables (the parser refuses more with a 422
+# naming the position), in at most MAX_INPUT_CHARS characters; top_k at most MAX_TOP_K.
+MAX_PINYIN_CHARS = MAX_INPUT_CHARS
 MAX_BATCH = 64
-TOP_K_MIN, TOP_K_MAX = 1, 20
-# A full batch of maximal ASCII inputs is ~17 KB of JSON; anything far beyond is not a request.
-MAX_BODY_BYTES = 64 * 1024
+TOP_K_MIN, TOP_K_MAX = 1, MAX_TOP_K
+# A full batch of maximal inputs, each character a 12-byte JSON escape, is ~390 KB; anything
+# far beyond is not a request.
+MAX_BODY_BYTES = 512 * 1024
 KEEP_ALIVE_SECONDS = 30  # uvicorn's timeout_keep_alive; see the module docstring
 # Even written as JSON escapes of non-BMP characters (12 bytes each), a text of this length
 # fits in MAX_BODY_BYTES, so every request the schema allows is read (a 10,000 cap was 413).
@@ -81,8 +88,8 @@ ERROR_POLICIES = ("default", "ignore", "replace", "strict")  # transcriber.ERROR
 
 PAGE = Path(__file__).parent / "web" / "index.html"
 
-Pinyin = Annotated[str, Field(min_length=1, max_length=MAX_PINYIN_CHARS,
-                              examples=["nihao", "xi'an", "wo men"])]
+Pinyin = Annotated[str, Field(max_length=MAX_PINYIN_CHARS, examples=["nihao", "xi'an"],
+                              description=f"At most {MAX_INPUT_SYLLABLES} syllables.")]
 TopK = Annotated[int, Field(ge=TOP_K_MIN, le=TOP_K_MAX, description="Candidates per input.")]
 FuzzyPair = Literal[FUZZY_PAIRS]
 # Only the last CONTEXT_CHARS count; a client may send a little more (the end of its text).
@@ -183,11 +190,16 @@ class BadRequest(BaseModel):
     detail: InputError | list[FieldError]
 
 
+class Refused(BaseModel):
+    detail: InputError
+
+
 # What the routes that convert may answer besides 200, in the published schema.
-ERRORS = {400: {"description": "The body is no JSON"},
+ERRORS = {400: {"model": Refused, "description": "The body is not UTF-8"},
+          413: {"model": Refused, "description": "Request body too large"},
+          415: {"model": Refused, "description": "The body is not sent as JSON"},
           422: {"model": BadRequest, "description": "Invalid pinyin or request"},
-          413: {"description": "Request body too large"},
-          503: {"description": "The model is not loaded yet"}}
+          503: {"model": Refused, "description": "The model is not loaded yet"}}
 
 
 class SafeJSONResponse(JSONResponse):
@@ -212,6 +224,51 @@ def _bad_input(error: ValueError, **extra) -> HTTPException:
     if isinstance(error, PinyinError):
         detail.update(position=error.position, span=error.span)
     return HTTPException(status_code=422, detail=detail)
+
+
+def _refused(status: int, message: str) -> SafeJSONResponse:
+    return SafeJSONResponse(status_code=status, content={"detail": {"message": message}})
+
+
+class BodyLimit:
+    """413 for a body over `max_bytes`, as JSON like every other refusal, whether the
+    Content-Length announces it or a chunked body grows past it. (FastAPI's own
+    `max_body_size` answered the first in plain text and the second in JSON.)"""
+
+    def __init__(self, app, max_bytes: int):
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        message = f"request body over {self.max_bytes:,} bytes"
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.max_bytes:
+            return await _refused(413, message)(scope, receive, send)
+        read = 0
+
+        async def counted():
+            nonlocal read
+            event = await receive()
+            read += len(event.get("body", b""))
+            if read > self.max_bytes:  # raised while the route reads its body
+                raise HTTPException(status_code=413, detail={"message": message})
+            return event
+
+        await self.app(scope, counted, send)
+
+
+def _content_type_error(request: Request, errors: list) -> str | None:
+    """The message for a body FastAPI did not read as JSON because of its content-type (it
+    reported "Input should be a valid dictionary"), else None."""
+    sent = request.headers.get("content-type")
+    if sent and sent.split(";")[0].strip().lower().endswith(("/json", "+json")):
+        return None
+    if not any(tuple(e["loc"]) == ("body",) and e["type"] == "model_attributes_type"
+               for e in errors):
+        return None
+    return ("the body must be JSON sent with content-type: application/json (got "
+            + (f"content-type: {sent})" if sent else "no content-type)"))
 
 
 SERVE_ENV = "PINYIN_HANZI_SERVE"  # how `serve --processes N` tells its workers what to load
@@ -268,22 +325,34 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
 
     app = FastAPI(title="pinyin-hanzi", version="1",
                   summary="Pinyin -> hanzi conversion with a Transformer.",
-                  lifespan=lifespan, max_body_size=MAX_BODY_BYTES,
+                  lifespan=lifespan,
                   docs_url=None, redoc_url=None,  # both load their JS from a CDN
                   default_response_class=SafeJSONResponse)
     app.state.converter = converter
     app.state.transcriber = transcriber
     g2p_lock = anyio.Lock()
 
-    # FastAPI's own handlers answer with the plain JSONResponse; these only swap the class.
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+
+    # FastAPI's own handlers answer with the plain JSONResponse, and a bare string as the
+    # detail of a 404, 405 or unreadable body; these give every refusal the one shape.
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError):
-        return SafeJSONResponse(status_code=422,
-                                content={"detail": jsonable_encoder(exc.errors())})
+        errors = exc.errors()
+        if message := _content_type_error(request, errors):
+            return _refused(415, message)
+        return SafeJSONResponse(status_code=422, content={"detail": jsonable_encoder(errors)})
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException):
-        return SafeJSONResponse(status_code=exc.status_code, content={"detail": exc.detail},
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        detail = exc.detail
+        if isinstance(exc.__cause__, UnicodeDecodeError):
+            bad = exc.__cause__
+            detail = f"the body is not UTF-8: byte 0x{bad.object[bad.start]:02x} at offset " \
+                     f"{bad.start}"
+        if not isinstance(detail, dict):
+            detail = {"message": str(detail)}
+        return SafeJSONResponse(status_code=exc.status_code, content={"detail": detail},
                                 headers=getattr(exc, "headers", None))
 
     def loaded() -> Converter:

@@ -8,10 +8,11 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from pinyin_hanzi.runtime.converter import Converter
+from pinyin_hanzi.runtime.converter import MAX_TOP_K, Converter
 from pinyin_hanzi.runtime.server import (MAX_BATCH, MAX_BODY_BYTES, MAX_PINYIN_CHARS, TOP_K_MAX,
                                  create_app)
 from pinyin_hanzi.runtime.session import Session
+from pinyin_hanzi.segment import MAX_INPUT_SYLLABLES
 from pinyin_hanzi.spelling import FUZZY_PAIRS
 from tiny_run import one_thread, shared_run
 
@@ -96,7 +97,6 @@ def test_invalid_batch_input_names_its_index(client):
 
 
 @pytest.mark.parametrize("path, body, field", [
-    ("/v1/convert", {"pinyin": ""}, "pinyin"),
     ("/v1/convert", {"pinyin": "a" * (MAX_PINYIN_CHARS + 1)}, "pinyin"),
     ("/v1/convert", {"pinyin": "nihao", "top_k": 0}, "top_k"),
     ("/v1/convert", {"pinyin": "nihao", "top_k": TOP_K_MAX + 1}, "top_k"),
@@ -104,7 +104,6 @@ def test_invalid_batch_input_names_its_index(client):
     ("/v1/convert", {}, "pinyin"),
     ("/v1/convert/batch", {"inputs": []}, "inputs"),
     ("/v1/convert/batch", {"inputs": ["a"] * (MAX_BATCH + 1)}, "inputs"),
-    ("/v1/convert/batch", {"inputs": ["nihao", ""]}, "inputs"),
     ("/v1/convert/batch", {"inputs": ["nihao"], "top_k": 0}, "top_k"),
     ("/v1/convert", {"pinyin": "nihao", "fuzzy": ["z/x"]}, "fuzzy"),
     ("/v1/convert", {"pinyin": "nihao", "fuzzy": "z/zh"}, "fuzzy"),
@@ -113,7 +112,6 @@ def test_invalid_batch_input_names_its_index(client):
     ("/v1/convert", {"pinyin": "nihao", "context": "好" * 257}, "context"),
     ("/v1/convert", {"pinyin": "nihao", "context": 3}, "context"),
     ("/v1/convert/batch", {"inputs": ["nihao"], "context": "中国"}, "context"),
-    ("/v1/candidates", {"keys": ""}, "keys"),
     ("/v1/candidates", {"pinyin": "nihao"}, "keys"),
     ("/v1/candidates", {"keys": "nihao", "top_k": 0}, "top_k"),
     ("/v1/candidates", {"keys": "nihao", "context": ["中国"]}, "context"),
@@ -125,15 +123,60 @@ def test_bad_requests_are_422_naming_the_field(client, path, body, field):
     assert any(field in error["loc"] for error in response.json()["detail"])
 
 
-def test_blank_pinyin_is_422_with_a_message(client):
-    response = post(client, "/v1/convert", {"pinyin": "  "})
-    assert response.status_code == 422
-    assert "empty" in response.json()["detail"]["message"]
+@pytest.mark.parametrize("path, body, empty", [
+    ("/v1/convert", {"pinyin": ""}, {"pinyin": "", "candidates": []}),
+    ("/v1/convert", {"pinyin": " ' "}, {"pinyin": " ' ", "candidates": []}),
+    ("/v1/candidates", {"keys": "  "}, {"keys": "  ", "candidates": []}),
+])
+def test_input_without_letters_has_no_candidates(client, path, body, empty):
+    """The API's and the CLI's rule: nothing to convert, no error (it was a 422)."""
+    response = post(client, path, body)
+    assert response.status_code == 200 and response.json() == empty
+    batch = post(client, "/v1/convert/batch", {"inputs": ["nihao", "", "nihao"]}).json()
+    assert [bool(r["candidates"]) for r in batch["results"]] == [True, False, True]
 
 
-def test_json_without_its_content_type_is_refused(client):
-    response = client.post("/v1/convert", content=b'{"pinyin": "nihao"}')
-    assert response.status_code == 422
+def test_the_syllable_limit_is_the_converters(client):
+    assert post(client, "/v1/convert", {"pinyin": "ni" * MAX_INPUT_SYLLABLES}).status_code == 200
+    for text in ("ni" * (MAX_INPUT_SYLLABLES + 1), "nihao" * 60):  # 260+ characters too
+        response = post(client, "/v1/convert", {"pinyin": text})
+        assert response.status_code == 422
+        assert f"at most {MAX_INPUT_SYLLABLES}" in response.json()["detail"]["message"]
+
+
+def test_top_k_cap_is_the_converters(client):
+    assert TOP_K_MAX == MAX_TOP_K
+    assert post(client, "/v1/convert", {"pinyin": "nihao", "top_k": TOP_K_MAX}).status_code \
+        == 200
+
+
+def refusal(response, status: int) -> str:
+    """The message of a refusal in the one shape of every 4xx but schema errors."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    detail = response.json()["detail"]
+    assert isinstance(detail, dict) and isinstance(detail["message"], str)
+    return detail["message"]
+
+
+@pytest.mark.parametrize("headers, named", [({}, "no content-type"),
+                                            ({"content-type": "text/plain"}, "text/plain")])
+def test_json_without_its_content_type_is_refused_naming_it(client, headers, named):
+    """It was a 422 "Input should be a valid dictionary" that did not say why."""
+    message = refusal(client.post("/v1/convert", content=b'{"pinyin": "nihao"}',
+                                  headers=headers), 415)
+    assert "content-type: application/json" in message and named in message
+
+
+def test_a_body_that_is_not_utf8_is_refused_saying_so(client):
+    message = refusal(client.post("/v1/convert", content=b'{"pinyin": "ni\xffhao"}',
+                                  headers={"content-type": "application/json"}), 400)
+    assert "not UTF-8" in message and "0xff" in message
+
+
+def test_unknown_routes_and_methods_answer_in_the_same_shape(client):
+    assert refusal(client.get("/v2/convert"), 404) == "Not Found"
+    assert refusal(client.get("/v1/convert"), 405) == "Method Not Allowed"
 
 
 def _big_body() -> bytes:
@@ -143,7 +186,7 @@ def _big_body() -> bytes:
 def test_body_over_the_limit_is_413(client):
     response = client.post("/v1/convert", content=_big_body(),
                            headers={"content-type": "application/json"})
-    assert response.status_code == 413
+    assert f"{MAX_BODY_BYTES:,} bytes" in refusal(response, 413)  # was plain text
 
 
 def test_chunked_body_over_the_limit_is_413(client):
@@ -157,7 +200,7 @@ def test_chunked_body_over_the_limit_is_413(client):
                            headers={"content-type": "application/json"})
     assert response.request.headers.get("transfer-encoding") == "chunked"
     assert "content-length" not in response.request.headers
-    assert response.status_code == 413
+    assert f"{MAX_BODY_BYTES:,} bytes" in refusal(response, 413)
 
 
 def test_openapi_is_served_and_docs_pages_are_not(client):
