@@ -48,6 +48,13 @@ def test_the_history_is_bounded_keeping_the_most_used():
     assert len(history) == 3 and history.counts["中国"] == 3
 
 
+def test_a_full_history_drops_the_oldest_of_the_least_used_not_the_new_commit():
+    history = UserHistory(max_entries=2)
+    for text in ("中国", "你好", "再见"):
+        history.remember(text)
+    assert set(history.counts) == {"你好", "再见"}
+
+
 def test_save_and_load_round_trip(tmp_path):
     path = tmp_path / "history.json"
     assert len(UserHistory.load(path)) == 0  # no file yet: an empty history
