@@ -12,11 +12,30 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+import typer.core
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Train a pinyin -> hanzi Transformer from scratch and use it.")
 
 USER_ERRORS = (ValueError, FileNotFoundError, OSError)
+
+
+def _help_type(shown):
+    """What --help prints after a parameter: nothing for a flag, `<str>...` for an option
+    given many times, where typer 0.29 printed the annotations `<bool>` and `<list[str]>`."""
+    def display_type_rich(param, ctx):
+        if getattr(param, "is_flag", False):
+            return None
+        label = shown(param, ctx)
+        if label and label.startswith("<list["):
+            repeat = "..." if isinstance(param, typer.core.TyperOption) else ""  # text...
+            return "<" + label[len("<list["):-2] + ">" + repeat
+        return label
+    return display_type_rich
+
+
+for _kind in (typer.core.TyperOption, typer.core.TyperArgument):
+    _kind.display_type_rich = _help_type(_kind.display_type_rich)
 
 
 def _names(csv: str) -> tuple[str, ...]:
@@ -408,7 +427,7 @@ def evaluate(
 def convert(
     text: list[str] = typer.Argument(None, help="Pinyin inputs; none = one per stdin line."),
     model: Optional[Path] = _MODEL,
-    top_k: int = typer.Option(5, help="Candidates per input."),
+    top_k: int = typer.Option(5, help="Candidates per input (1 to 20)."),
     as_json: bool = typer.Option(False, "--json", help="JSON lines with scores."),
     backend: str = _BACKEND,
     threads: int = _THREADS,
@@ -422,43 +441,116 @@ def convert(
                                 "last hanzi (中国 before renmin)."),
 ):
     """Convert pinyin to hanzi: one output line per input, candidates TAB-separated.
-    Inputs are converted in batches; with stdin input, the rate goes to stderr."""
+    An empty input gives an empty line; an invalid one an empty line too, its error (with
+    the line number) on stderr, and exit status 2 at the end. Input over 64 syllables is
+    converted 64 at a time, each piece going on from the last. Inputs are converted in
+    batches; with stdin input, the rate goes to stderr."""
     import itertools
     import time
 
+    from .runtime.converter import MAX_TOP_K
+
+    if not 1 <= top_k <= MAX_TOP_K:
+        _fail(ValueError(f"--top-k must be 1 to {MAX_TOP_K}, got {top_k}"))
     options = _input_options(fuzzy, abbreviations, complete_last)
     try:
         conv = _converter(model, backend, threads, adapter, script)
     except USER_ERRORS as e:
         _fail(e)
-    inputs = (q for q in (text or (line.rstrip("\n") for line in sys.stdin)) if q.strip())
-    status, count, start = 0, 0, time.perf_counter()
+    inputs = (((f"input {i}", query, None) for i, query in enumerate(text, 1)) if text
+              else _stdin_lines())
+    converted, refused, start = 0, 0, time.perf_counter()
     while chunk := list(itertools.islice(inputs, batch_size)):
-        try:
-            results = conv.convert_many(chunk, top_k, options=options,
-                                        contexts=[context] * len(chunk))
-        except ValueError:
-            results = None  # find and report the bad ones; convert the rest
-        for i, query in enumerate(chunk):
-            try:
-                cands = (results[i] if results is not None
-                         else conv.convert(query, top_k, options=options, context=context))
-            except ValueError as e:
-                typer.echo(f"error: {query!r}: {e}", err=True)
-                status = 2
-                continue
-            count += 1
+        answers = _convert_chunk(conv, [query for _, query, _ in chunk], top_k, options,
+                                 context)
+        for (where, query, error), answer in zip(chunk, answers):
+            error = error or (answer if isinstance(answer, str) else None)
+            if error:
+                shown = query if len(query) <= 40 else query[:37] + "..."
+                typer.echo(f"error: {where} {shown!r}: {error}", err=True)
+                refused += 1
+            else:
+                converted += 1
+            cands = [] if error else answer
             if as_json:
-                typer.echo(json.dumps({"input": query, "candidates": [
-                    {"text": c.text, "score": round(c.score, 4)} for c in cands]},
-                    ensure_ascii=False))
+                row = {"pinyin": query, "candidates": [
+                    {"text": c.text, "score": round(c.score, 4)} for c in cands]}
+                typer.echo(json.dumps({**row, "error": error} if error else row,
+                                      ensure_ascii=False))
             else:
                 typer.echo("\t".join(c.text for c in cands))
     if not text:
         seconds = time.perf_counter() - start
-        typer.echo(f"converted {count} inputs in {seconds:.2f} s "
-                   f"({count / max(seconds, 1e-9):.1f} per second, {conv.label})", err=True)
-    raise typer.Exit(status)
+        typer.echo(f"converted {_count(converted, 'input')}"
+                   + (f" ({refused} refused)" if refused else "")
+                   + f" in {seconds:.2f} s ({converted / max(seconds, 1e-9):.1f} per second, "
+                   f"{conv.label})", err=True)
+    raise typer.Exit(2 if refused else 0)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _stdin_lines():
+    """(where, text, error) per stdin line, numbered from 1; `error` says why a line that is
+    not UTF-8 cannot be read (decoding it as the terminal does turned a byte into a
+    surrogate that the parser then called "not pinyin")."""
+    for number, raw in enumerate(sys.stdin.buffer, 1):
+        raw = raw.rstrip(b"\n")
+        try:
+            yield f"line {number}", raw.decode("utf-8"), None
+        except UnicodeDecodeError as e:
+            yield (f"line {number}", raw.decode("utf-8", "replace"),
+                   f"not UTF-8: byte 0x{raw[e.start]:02x} at offset {e.start}")
+
+
+def _convert_chunk(conv, queries: list[str], top_k: int, options, context: str) -> list:
+    """Per query: its candidates, or the message saying what is wrong with it. One batch
+    through the model; when one is invalid, one at a time to find it. A query over the
+    syllable limit is converted in pieces (_convert_long)."""
+    from .segment import MAX_INPUT_SYLLABLES, ParseOptions, pieces
+
+    parse = ParseOptions(abbreviated=options.abbreviated and conv.word_lm is not None)
+    answers: list = [None] * len(queries)
+    for i, query in enumerate(queries):
+        if len(query) > MAX_INPUT_SYLLABLES:  # a syllable is at least one character
+            try:
+                parts = pieces(query, options=parse)
+            except ValueError as e:
+                answers[i] = str(e)
+                continue
+            if len(parts) > 1:
+                answers[i] = _convert_long(conv, parts, top_k, options, context)
+    rest = [i for i, answer in enumerate(answers) if answer is None]
+    try:
+        found = conv.convert_many([queries[i] for i in rest], top_k, options=options,
+                                  contexts=[context] * len(rest))
+    except ValueError:
+        found = [_convert_long(conv, [queries[i]], top_k, options, context) for i in rest]
+    for i, cands in zip(rest, found):
+        answers[i] = cands
+    return answers
+
+
+def _convert_long(conv, parts: list[str], top_k: int, options, context: str):
+    """The pieces of one input converted in turn, as an input method commits as it goes:
+    each piece's best goes before the next as its context, and the last piece's candidates
+    follow them; or the message of the first error."""
+    import dataclasses
+
+    from .decode import Candidate
+
+    within = dataclasses.replace(options, complete_last=False)  # only the end is unfinished
+    committed, score = "", 0.0
+    try:
+        for part in parts[:-1]:
+            best = conv.convert(part, 1, options=within, context=context + committed)[0]
+            committed, score = committed + best.text, score + best.score
+        last = conv.convert(parts[-1], top_k, options=options, context=context + committed)
+    except ValueError as e:
+        return str(e)
+    return [Candidate(committed + c.text, score + c.score) for c in last]
 
 
 @app.command()
@@ -493,8 +585,8 @@ def serve(
     adapter: Optional[Path] = _ADAPTER,
     script: str = _SCRIPT,
 ):
-    """HTTP service (/v1/convert, /v1/candidates, /v1/convert/batch, /health) and a web
-    input method at /."""
+    """HTTP service (/v1/convert, /v1/convert/batch, /v1/candidates, /v1/pinyin, /health)
+    and a web input method at /."""
     import os
 
     import uvicorn

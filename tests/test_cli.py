@@ -95,7 +95,10 @@ def test_convert_json_lines_from_stdin(model):
     result = invoke("convert", "--model", model, "--json", input="ni hao\n\nzhong guo\n")
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [r["input"] for r in rows] == ["ni hao", "zhong guo"]
+    # "pinyin", as the service names it (it was "input"); the empty line keeps its row.
+    assert rows[1] == {"pinyin": "", "candidates": []}
+    rows = rows[::2]
+    assert [r["pinyin"] for r in rows] == ["ni hao", "zhong guo"]
     for row in rows:
         assert row["candidates"] and all(len(c["text"]) == 2 for c in row["candidates"])
         scores = [c["score"] for c in row["candidates"]]
@@ -107,9 +110,59 @@ def test_convert_of_invalid_pinyin_exits_2_but_converts_the_rest(model):
     result = invoke("convert", "--model", model, input="ni好\nzhong guo\n")
     assert result.exit_code == 2 and "Traceback" not in result.output
     error, rate = result.stderr.strip().splitlines()
-    assert error.startswith("error: 'ni好'") and "position 2" in error
-    assert len(result.stdout.splitlines()) == 1  # zhong guo was still converted
-    assert rate.startswith("converted 1 inputs in ")
+    assert error.startswith("error: line 1 'ni好'") and "position 2" in error
+    assert result.stdout.split("\n")[0] == ""  # its line, empty
+    assert result.stdout.splitlines()[1].startswith("中国")  # zhong guo was still converted
+    assert rate.startswith("converted 1 input (1 refused) in ")
+
+
+def test_convert_answers_one_line_per_input_line_always(model):
+    """Results can be pasted beside their inputs: empty, blank and invalid inputs keep their
+    line (they were dropped), the errors name the line, and the exit status is 2 at the end."""
+    lines = ["nihao", "", "  ", "hao好", "zhongguo", "'"]
+    result = invoke("convert", "--model", model, "--top-k", "1", input="\n".join(lines) + "\n")
+    assert result.exit_code == 2, result.output
+    out = result.stdout.split("\n")
+    assert len(out) == len(lines) + 1 and out[-1] == ""
+    assert [bool(line) for line in out[:-1]] == [True, False, False, False, True, False]
+    errors = [e for e in result.stderr.splitlines() if e.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith("error: line 4 'hao好': not pinyin")
+    as_json = invoke("convert", "--model", model, "--json", input="\n".join(lines) + "\n")
+    rows = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert [r["pinyin"] for r in rows] == lines
+    assert "not pinyin" in rows[3]["error"] and rows[3]["candidates"] == []
+    assert [bool(r["candidates"]) for r in rows] == [True, False, False, False, True, False]
+    args = invoke("convert", "--model", model, "", "nihao", "  ", "zhongguo")
+    assert args.exit_code == 0 and args.stdout.split("\n")[:4] == [
+        "", args.stdout.split("\n")[1], "", args.stdout.split("\n")[3]]
+    assert len(args.stdout.splitlines()) == 4 and "你好" in args.stdout
+
+
+def test_convert_names_a_stdin_line_that_is_not_utf8(model):
+    """It was "not pinyin at position 2: '\\udcff'", as if the byte were a character."""
+    result = invoke("convert", "--model", model, input=b"nihao\nni\xffhao\nzhongguo\n")
+    assert result.exit_code == 2
+    error = result.stderr.splitlines()[0]
+    assert error.startswith("error: line 2 ") and "not UTF-8: byte 0xff at offset 2" in error
+    assert [bool(line) for line in result.stdout.splitlines()] == [True, False, True]
+
+
+def test_convert_cuts_long_input_at_the_syllable_limit(model):
+    """A piped line of any length is converted 64 syllables at a time (10,000 syllables
+    in one piece took 12.8 GB); the API refuses more than 64."""
+    for count in (32, 33, 200):  # 64 syllables, 66, 400
+        result = invoke("convert", "--model", model, "--top-k", "2", "--json",
+                        input="nihao" * count + "\n")
+        assert result.exit_code == 0, result.output
+        cands = json.loads(result.stdout)["candidates"]
+        assert 1 <= len(cands) <= 2 and all(len(c["text"]) == 2 * count for c in cands)
+        assert cands[0]["text"] == "你好" * count
+
+
+@pytest.mark.parametrize("top_k", ["0", "21"])
+def test_convert_top_k_has_the_services_cap(model, top_k):
+    assert_user_error(invoke("convert", "--model", model, "--top-k", top_k, "nihao"),
+                      "--top-k must be 1 to 20", top_k)
 
 
 def test_convert_from_stdin_batches_and_reports_the_rate(model):
@@ -120,6 +173,8 @@ def test_convert_from_stdin_batches_and_reports_the_rate(model):
     assert len(batched.stdout.splitlines()) == len(lines)
     assert re.fullmatch(r"converted 15 inputs in [\d.]+ s \([\d.]+ per second, .+\)",
                         batched.stderr.strip())
+    one = invoke("convert", "--model", model, input="ni hao\n")
+    assert one.stderr.startswith("converted 1 input in ")  # not "1 inputs"
     one_by_one = [invoke("convert", "--model", model, x).stdout for x in lines[:5]]
     assert batched.stdout.splitlines()[:5] == [x.strip() for x in one_by_one]
 
@@ -239,6 +294,17 @@ def test_serve_help_lists_its_options():
     assert result.exit_code == 0, result.output
     for option in ("--model", "--host", "--port", "--threads", "--workers", "127.0.0.1", "8000"):
         assert option in result.output
+    for route in ("/v1/convert", "/v1/convert/batch", "/v1/candidates", "/v1/pinyin"):
+        assert route in result.output
+
+
+@pytest.mark.parametrize("command", ["convert", "prepare", "g2p", "export", "serve"])
+def test_help_shows_no_python_annotations(command):
+    """typer printed `<bool>` after each flag and `<list[str]>` after lists."""
+    result = invoke(command, "--help")
+    assert result.exit_code == 0, result.output
+    assert "--help" in result.output
+    assert not re.search(r"<(bool|list\[)", result.output), result.output
 
 
 def test_serve_keeps_idle_connections_longer_than_clients_do(monkeypatch):
