@@ -27,6 +27,7 @@ import json
 import logging
 import math
 import os
+import secrets
 import threading
 from collections import Counter
 from contextlib import contextmanager
@@ -62,9 +63,18 @@ def _holds(run: str, word: str) -> bool:
     return word in run or run in word
 
 
-def _identity(stat: os.stat_result | None) -> tuple | None:
-    """What tells one version of the file from another: each save is a new file (a rename)."""
-    return None if stat is None else (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+def _identity(stat: os.stat_result | None, token: str) -> tuple | None:
+    """What tells one version of the file from another: the token its writer left in the lock
+    file, and, for a file written by other means, its inode, size and mtime (each save is a new
+    file, but an inode number may come back, and mtime moves in steps of milliseconds)."""
+    return None if stat is None else (token, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+TOKEN_BYTES = 16  # hex digits of the write token at the start of the lock file
+
+
+def _token(lock: int | None) -> str:
+    return "" if lock is None else os.pread(lock, TOKEN_BYTES, 0).decode("ascii", "replace")
 
 
 def _stat(path: Path) -> os.stat_result | None:
@@ -113,17 +123,17 @@ class UserHistory:
         if not path.parent.is_dir():
             return history  # nothing saved yet (the first save needs the folder made)
         try:
-            with history._file_lock():  # no write under way: what a kill left is stale
+            with history._file_lock() as lock:  # no write under way: a temporary is stale
                 remove_stale_temporaries(path)
                 remove_stale_temporaries(history.backup)
-                return history._load(recover)
+                return history._load(recover, _token(lock))
         except OSError as e:
             if os.access(path.parent, os.W_OK):
                 raise
             log.debug("user history %s: read without its lock (%s)", path, e)
-            return history._load(recover)  # a read-only folder: no writer, no lock to take
+            return history._load(recover, "")  # a read-only folder: no writer, no lock
 
-    def _load(self, recover: bool) -> "UserHistory":
+    def _load(self, recover: bool, token: str) -> "UserHistory":
         try:
             counts, stat, whole = self._read()
         except ValueError as e:
@@ -134,7 +144,7 @@ class UserHistory:
             return self
         self.counts = counts
         self._trim()
-        self._seen, self._seen_good = _identity(stat), whole
+        self._seen, self._seen_good = _identity(stat, token), whole
         return self
 
     def _read(self) -> tuple[Counter[str], os.stat_result | None, bool]:
@@ -232,12 +242,12 @@ class UserHistory:
         history's unsaved runs (but those dropped) and `add`; then the history becomes that.
         When the write fails, nothing here changes."""
         try:
-            with self._file_lock():
+            with self._file_lock() as lock:
                 stat = _stat(self.path)
-                if _identity(stat) == self._seen:  # no other writer since: the file is ours
+                if _identity(stat, _token(lock)) == self._seen:  # no other writer since
                     counts, whole, unsaved = Counter(self.counts), self._seen_good, Counter()
                 else:
-                    counts, whole, unsaved = self._reread(), True, self._unsaved
+                    (counts, whole), unsaved = self._reread(), self._unsaved
                 if drop is not None:
                     counts = Counter({r: c for r, c in counts.items() if not drop(r)})
                     unsaved = Counter({r: c for r, c in unsaved.items() if not drop(r)})
@@ -245,28 +255,31 @@ class UserHistory:
                 counts.update(add)
                 counts = self._trimmed(counts)
                 data = {"format": HISTORY_FORMAT, "counts": dict(counts)}
+                token = secrets.token_hex(TOKEN_BYTES // 2)
+                if lock is not None:  # first: if the write then fails, others merely re-read
+                    os.pwrite(lock, token.encode("ascii"), 0)
                 atomic_write_text(self.path, json.dumps(data, ensure_ascii=False),
                                   previous=self.backup if whole and stat is not None else None)
-                self._seen, self._seen_good = _identity(_stat(self.path)), True
+                self._seen, self._seen_good = _identity(_stat(self.path), token), True
         except OSError as e:
             raise HistoryWriteError(f"user history {self.path} cannot be saved ({e}); "
                                     f"nothing was changed") from e
         self.counts, self._unsaved = counts, Counter()
         self.version += 1
 
-    def _reread(self) -> Counter[str]:
+    def _reread(self) -> tuple[Counter[str], bool]:
         """The counts another writer left. From a torn file's backup, each run's count is the
         larger of the backup's and this history's (the torn save may have been ours); a file
         broken past its backup is moved aside (kept for a look) and this history stands in."""
         try:
             counts, _, whole = self._read()
-            return counts if whole else counts | self._saved_part()
+            return (counts, True) if whole else (counts | self._saved_part(), False)
         except ValueError as e:
             corrupt = self.path.with_name(self.path.name + ".corrupt")
             log.warning("user history %s cannot be read (%s): moved to %s, rewritten from "
                         "this process's history", self.path, e, corrupt)
             self.path.replace(corrupt)
-            return self._saved_part()
+            return self._saved_part(), True
 
     def _saved_part(self) -> Counter[str]:
         """This history's counts less what it has not saved yet."""
@@ -275,16 +288,17 @@ class UserHistory:
     @contextmanager
     def _file_lock(self):
         """Exclusive use of the file among processes, through `<name>.lock` (the data file
-        itself is replaced at each save, so it cannot carry the lock)."""
+        itself is replaced at each save, so it cannot carry the lock); yields the lock file's
+        descriptor (None without fcntl)."""
         with self._lock:
             if fcntl is None:
-                yield
+                yield None
                 return
             fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT,
                          0o644)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
-                yield
+                yield fd
             finally:
                 os.close(fd)  # and with it the lock
 

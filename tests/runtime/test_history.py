@@ -207,6 +207,20 @@ def test_a_history_in_a_folder_not_made_yet_loads_empty(tmp_path):
         UserHistory.load(path).record("中国")
 
 
+def test_another_writers_save_is_merged_even_when_the_file_stats_the_same(tmp_path,
+                                                                           monkeypatch):
+    """Inode numbers come back and mtime moves in steps of milliseconds, so another writer's
+    file may stat as the one this history wrote; the token in the lock file tells them apart."""
+    path = tmp_path / "history.json"
+    ours, theirs = UserHistory.load(path), UserHistory.load(path)
+    always = os.stat(tmp_path)  # every version of the file alike
+    monkeypatch.setattr("pinyin_hanzi.runtime.history._stat", lambda path: always)
+    ours.record("中国")
+    theirs.record("人民")
+    ours.record("你好")
+    assert set(UserHistory.load(path).counts) == {"中国", "人民", "你好"}
+
+
 # Commits `n` texts of its own (remember + save each), as a second engine of the user would.
 COMMITTER = """
 import sys
