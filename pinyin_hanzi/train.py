@@ -255,7 +255,7 @@ def _epoch_seeded(Trainer):
     """Trainer whose training order (length-grouped, as before) is drawn from (seed, epoch)
     alone. Trainer's own sampler drew it from the global generator at each epoch's start, a
     state a run resumed later in that epoch does not have: its order after the first epoch was
-    another one (resumed at step 800, epoch 1.13: loss 1.1565 at step 840 against 1.1743)."""
+    another one (issue 35: resumed at epoch 1.13, loss 1.1565 at step 840 against 1.1743)."""
     import torch
     from transformers import TrainerCallback
     from transformers.trainer_pt_utils import LengthGroupedSampler
@@ -273,8 +273,8 @@ def _epoch_seeded(Trainer):
             return super().__iter__()
 
     class EpochToSampler(TrainerCallback):
-        """Sets the pass where Trainer's set_epoch may not reach the sampler (wrapped twice,
-        resuming mid-epoch under torchrun)."""
+        """Sets the pass from the training state too: Trainer's set_epoch reaches the sampler
+        only through the wrappers accelerate's DataLoaderShard.set_epoch looks into."""
 
         def __init__(self, trainer):
             self.trainer = trainer
