@@ -16,6 +16,7 @@ from torch import nn
 
 from ..model import PinyinHanziModel
 from ..vocab import IGNORE, Vocab
+from .model_dir import FORMAT, READINGS_FILE, is_g2p_dir, read_table  # noqa: F401
 from .readings import ReadingTable
 
 
@@ -65,10 +66,6 @@ class G2PModel(nn.Module):
         return {"loss": loss, "logits": full}
 
 
-FORMAT = "pinyin-hanzi-g2p/1"
-READINGS_FILE = "readings.json"
-
-
 def save_g2p(model: G2PModel, vocab: Vocab, table: ReadingTable, out_dir, training: dict | None
              = None, precision: str = "fp32"):
     """A G2P model directory, written atomically as checkpoint.save_model writes one, with
@@ -94,29 +91,3 @@ def load_g2p(model_dir) -> tuple[G2PModel, Vocab, ReadingTable]:
     model = G2PModel(build_encoder(model_dir, fields, vocab), vocab, table)
     load_weights(model, model_dir)
     return model.eval(), vocab, table
-
-
-def is_g2p_dir(path) -> bool:
-    """Whether `path` holds a G2P model directory (by config.json's format); anything
-    unreadable is not one (its loader names what is wrong)."""
-    import json
-    from pathlib import Path
-
-    try:
-        return json.loads((Path(path) / "config.json").read_text()).get("format") == FORMAT
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
-def read_table(model_dir) -> ReadingTable:
-    from pathlib import Path
-
-    from ..checkpoint import ModelDirError
-
-    path = Path(model_dir) / READINGS_FILE
-    if not path.is_file():
-        raise ModelDirError(f"{model_dir}: missing {READINGS_FILE}")
-    try:
-        return ReadingTable.load(path)
-    except ValueError as e:
-        raise ModelDirError(str(e)) from None

@@ -24,7 +24,7 @@ from ..checkpoint import INT8_FILE, ModelDirError, read_model_meta
 from ..data.annotate import _TONE_DIGIT, annotate
 from ..data.clean import HANZI_RUN
 from ..files import read_arrays, save_arrays
-from ..g2p.model import FORMAT, read_table
+from ..g2p.model_dir import FORMAT, read_table
 from ..g2p.notation import STYLES, sandhi, styled
 from ..pinyin import PinyinError
 

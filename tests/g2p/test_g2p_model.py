@@ -4,6 +4,8 @@ model directory's error contract."""
 
 import json
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -99,6 +101,24 @@ def test_cli_g2p(g2p_run):
     assert out.exit_code == 2 and "not hanzi" in out.output and "Traceback" not in out.output
     out = CliRunner().invoke(app, ["g2p", "--model", model, "--style", "x", "我"])
     assert out.exit_code == 2 and "style" in out.output
+
+
+def test_g2p_reads_the_shipped_model_without_torch_or_pypinyin():
+    """The exported model needs only onnxruntime: importing torch made each `g2p` call
+    1.5-1.8 s and 400 MB (issue 33), and pypinyin's import (its phrase dictionary) costs
+    0.7 s more where no hanzi is outside the vocabulary and the style is tone3."""
+    code = "\n".join([
+        "import sys",
+        "from typer.testing import CliRunner",
+        "from pinyin_hanzi.cli import app",
+        "from pinyin_hanzi.runtime.transcriber import Transcriber",
+        "print(Transcriber.load().pinyin('银行行长'))",
+        "print(CliRunner().invoke(app, ['g2p', '--json', '银行行长']).output.strip())",
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'pypinyin'}))"])
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out == [str(["yin2", "hang2", "hang2", "zhang3"]),
+                   json.dumps(["yin2", "hang2", "hang2", "zhang3"]), "[]"]
 
 
 @pytest.mark.parametrize("name", ["readings.json", "g2p.head.npz", "model.int8.onnx",
