@@ -653,17 +653,25 @@ def g2p(
     model: Optional[Path] = typer.Option(None, help="G2P model directory (default: shipped)."),
     backend: str = _BACKEND,
 ):
-    """Hanzi -> pinyin with the G2P model: one reading per hanzi, polyphones from context."""
+    """Hanzi -> pinyin with the G2P model: one reading per hanzi, polyphones from context.
+    One output line per input line; a stdin line that is not UTF-8 gives an empty one, its
+    error (with the line number) on stderr, and exit status 2 at the end."""
     from .runtime.transcriber import Transcriber
 
     try:
         g2p_model = Transcriber.load(model, backend=backend)
-        lines = [text] if text is not None else [line.rstrip("\n") for line in sys.stdin]
-        for readings in g2p_model.pinyin_many(lines, style, sandhi, errors):
+        lines = [("input", text, None)] if text is not None else list(_stdin_lines())
+        answers = g2p_model.pinyin_many([line if error is None else "" for _, line, error
+                                         in lines], style, sandhi, errors)
+        for (where, line, error), readings in zip(lines, answers):
+            if error:
+                shown = line if len(line) <= 40 else line[:37] + "..."
+                typer.echo(f"error: {where} {shown!r}: {error}", err=True)
             typer.echo(json.dumps(readings, ensure_ascii=False) if json_out
                        else " ".join(readings))
     except USER_ERRORS as e:
         _fail(e)
+    raise typer.Exit(2 if any(error for _, _, error in lines) else 0)
 
 
 from .ibus.cli import app as ibus_app  # noqa: E402 (pinyin-hanzi ibus install ...: ibus/cli.py)

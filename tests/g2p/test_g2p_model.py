@@ -103,6 +103,22 @@ def test_cli_g2p(g2p_run):
     assert out.exit_code == 2 and "style" in out.output
 
 
+@pytest.mark.parametrize("json_out", [False, True])
+def test_cli_g2p_names_a_stdin_line_that_is_not_utf8(g2p_run, json_out):
+    """As `convert` does: the line's error on stderr, an empty answer in its place, exit 2.
+    It echoed the raw bytes, and --json wrote them as output that was not UTF-8."""
+    args = ["g2p", "--model", str(g2p_run[0] / "model")] + (["--json"] if json_out else [])
+    stdin = "银行\n".encode() + b"\xff\xfe\n" + "行走\n".encode()
+    result = CliRunner().invoke(app, args, input=stdin)
+    assert result.exit_code == 2
+    (error,) = result.stderr.splitlines()
+    assert error.startswith("error: line 2 ") and "not UTF-8: byte 0xff at offset 0" in error
+    out = result.stdout_bytes.decode("utf-8").splitlines()  # raises if it is not UTF-8
+    expected = [["yin2", "hang2"], [], ["xing2", "zou3"]]
+    assert out == ([json.dumps(r) for r in expected] if json_out
+                   else [" ".join(r) for r in expected])
+
+
 def test_g2p_reads_the_shipped_model_without_torch_or_pypinyin():
     """The exported model needs only onnxruntime: importing torch made each `g2p` call
     1.5-1.8 s and 400 MB (issue 33), and pypinyin's import (its phrase dictionary) costs
