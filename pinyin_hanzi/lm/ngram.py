@@ -17,7 +17,6 @@ second.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -137,18 +136,29 @@ class CharNgram:
         (at most `prune`, so that every kept n-gram keeps its history)."""
         if prune_middle > max(prune, 1):
             raise ValueError(f"prune_middle ({prune_middle}) must not exceed prune ({prune})")
-        counts: Counter = Counter()
-        for clause in clauses:
-            padded = BOS * (order - 1) + clause + EOS
-            for i in range(order - 1, len(padded)):
-                for k in range(1, order + 1):
-                    if i - k + 1 >= 0:
-                        gram = padded[i - k + 1:i + 1]
-                        if gram[-1] != BOS:
-                            counts[gram] += 1
-        return cls.from_counts(order, {
-            g: n for g, n in counts.items()
-            if n >= (prune if len(g) == order else prune_middle if len(g) >= 3 else 1)})
+        if order < 1:
+            raise ValueError(f"n-gram order must be >= 1, got {order}")
+        # Counted as arrays, not a dict of strings: every clause padded and joined into one
+        # array of character ids, each k-gram an integer key ending at every position that is
+        # not padding (40 M hanzi in a minute, where a Counter took half an hour).
+        text = "".join(BOS * (order - 1) + clause + EOS for clause in clauses)
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        del text
+        points, ids = np.unique(codes, return_inverse=True)
+        del codes
+        chars = "".join(map(chr, points.tolist()))
+        base = len(chars) + 1
+        ids = ids.astype(np.int64)
+        ends = np.flatnonzero(ids != chars.find(BOS)) if order > 1 else np.arange(len(ids))
+        keys, counts, key = [], [], np.zeros(len(ends), dtype=np.int64)
+        for k in range(1, order + 1):
+            key += ids[ends - (k - 1)] * base ** (k - 1)
+            grams, n = np.unique(key, return_counts=True)
+            least = prune if k == order else prune_middle if k >= 3 else 1
+            keep = n >= least
+            keys.append(grams[keep])
+            counts.append(n[keep])
+        return cls._from_keys(order, chars, keys, counts)
 
     def ids(self, text: str) -> list[int]:
         return [self.char_id.get(c, self.unknown) for c in text]

@@ -22,6 +22,31 @@ def test_ngram_counts(clauses, order, counts):
     assert CharNgram.train(clauses, order).to_counts() == counts
 
 
+def reference_counts(clauses, order, prune, prune_middle):
+    """The counts train() must give, by the definition: every k-gram of the padded clause
+    that does not end in the start padding, pruned by order."""
+    from collections import Counter
+
+    counts = Counter()
+    for clause in clauses:
+        padded = "^" * (order - 1) + clause + EOS
+        for i in range(order - 1, len(padded)):
+            for k in range(1, order + 1):
+                counts[padded[i - k + 1:i + 1]] += 1
+    return {g: n for g, n in counts.items()
+            if n >= (prune if len(g) == order else prune_middle if len(g) >= 3 else 1)}
+
+
+@pytest.mark.parametrize("order, prune, prune_middle", [(1, 1, 1), (2, 2, 1), (3, 1, 1),
+                                                        (3, 2, 1), (4, 3, 2)])
+def test_array_counting_matches_the_definition(order, prune, prune_middle):
+    rng = np.random.default_rng(order * 10 + prune)
+    alphabet = "我们你好学习银行走中国人民"
+    clauses = ["".join(rng.choice(list(alphabet), rng.integers(0, 8))) for _ in range(300)]
+    trained = CharNgram.train(clauses, order, prune, prune_middle)
+    assert trained.to_counts() == reference_counts(clauses, order, prune, prune_middle)
+
+
 TOY = ["我们好", "你们好", "我好", "好好学习", "银行行走"]
 
 
