@@ -53,7 +53,7 @@ from pinyin_hanzi.pinyin import (
 )
 
 __all__ = ["ABBREVIATED", "FULL", "MAX_INPUT_CHARS", "MAX_INPUT_SYLLABLES", "PARTIAL",
-           "ParseOptions", "Segmentation", "pieces", "segment"]
+           "ParseOptions", "Segmentation", "interjection_by_chance", "pieces", "segment"]
 
 # The decoder's memory grows with the square of the length (10,000 syllables took 12.8 GB):
 # longer text is cut into pieces of this many syllables, as an input method commits as it goes.
@@ -66,6 +66,11 @@ _VOWELS = frozenset("aeiouv")
 _CONSONANT_SYLLABLES = frozenset(s for s in SYLLABLES if not _VOWELS & set(s))
 # Every prefix of an accepted spelling, full spellings included: for error spans and partials.
 _PREFIXES = frozenset(s[:k] for s in SPELLINGS for k in range(1, len(s) + 1))
+# Interjections (噷 哼 嗯) that an abbreviated input spells by chance, and the cut spellings
+# only they begin: `nhm` is n h m, 你好吗, not n hm, 你噷, though that has a syllable fewer.
+_INTERJECTIONS = frozenset(s for s in _CONSONANT_SYLLABLES if len(s) > 1)
+_NOT_IN_ABBREVIATIONS = frozenset(p for p in _PREFIXES if all(
+    SPELLINGS[s] in _INTERJECTIONS for s in SPELLINGS if s.startswith(p)))
 
 
 FULL, PARTIAL, ABBREVIATED = "full", "partial", "abbreviated"  # the kinds of edge
@@ -183,6 +188,8 @@ def _chunk_edges(chunk: str, partial: bool, abbreviated: bool) -> list[list[_Edg
         here = []
         for length in range(min(MAX_SYLLABLE_LEN, end - i), 0, -1):
             spelling = chunk[i:i + length]
+            if abbreviated and spelling in _NOT_IN_ABBREVIATIONS:
+                continue
             if spelling in SPELLINGS:
                 here.append(_edge(spelling, FULL))
             elif spelling in _PREFIXES:
@@ -351,3 +358,10 @@ def pieces(text: str, limit: int = MAX_INPUT_SYLLABLES, options: ParseOptions = 
     seg = segment(text, max(limit, len(text)), options)
     starts = [a for a, _ in seg.spans[limit::limit]]
     return [text[a:b] for a, b in zip([0, *starts], [*starts, len(text)])]
+
+
+def interjection_by_chance(seg: Segmentation) -> bool:
+    """Whether whole pinyin uses an interjection (hm, hng, ng) among other syllables, as
+    abbreviations spell one by chance (``nhm``: n hm, where 你好吗 was meant); an input method
+    that reads abbreviations parses such input again with them."""
+    return len(seg.syllables) > 1 and any(s in _INTERJECTIONS for s in seg.syllables)

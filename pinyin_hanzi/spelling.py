@@ -5,6 +5,10 @@ of canonical syllables the user may mean, as librime turns spellings into syllab
 
 * ``FULL`` - the syllable itself; with ``complete_last``, the last one also stands for every
   syllable it begins (``ni ha`` while typing: ha, hai, han, hang, hao);
+* a bare ``r`` right after a whole syllable (``is_erhua``) - erhua 儿, read as ``er`` (``na r``
+  哪儿, as HSK and many textbooks write it; the model has no hanzi for the syllable ``r``), or,
+  with ``abbreviated``, as the initial it also is (``zhongguo r m`` 中国人民); the converter
+  charges the second a little, so that 儿 wins a near tie;
 * ``PARTIAL`` / ``ABBREVIATED`` - every syllable the letters begin (``zho`` -> zhong, zhou;
   ``g`` -> ga ... guo; a lone ``z`` begins zh syllables too, as in Rime, so ``zgrm`` can be
   中国人民); with ``abbreviated``, the syllables that are also initials (``m``, ``n``, ``r``)
@@ -23,7 +27,7 @@ from functools import lru_cache
 from .pinyin import SPELLINGS, SYLLABLES
 from .segment import FULL, Segmentation
 
-__all__ = ["FUZZY_PAIRS", "InputOptions", "syllable_sets"]
+__all__ = ["FUZZY_PAIRS", "InputOptions", "is_erhua", "syllable_sets"]
 
 FUZZY_PAIRS: tuple[str, ...] = (
     "z/zh", "c/ch", "s/sh", "n/l", "f/h", "r/l",
@@ -86,13 +90,22 @@ def _fuzzy_variants(syllable: str, pairs: frozenset[str]) -> frozenset[str]:
     return frozenset(h + f for h in heads for f in finals if h + f in SYLLABLES)
 
 
+def is_erhua(seg: Segmentation, i: int) -> bool:
+    """Whether syllable ``i`` of ``seg`` is a bare ``r`` typed right after a whole syllable."""
+    return (seg.syllables[i] == "r" and seg.kinds[i] == FULL and i > 0
+            and seg.kinds[i - 1] == FULL and bool(set(seg.syllables[i - 1]) & set("aeiouv")))
+
+
 def syllable_sets(seg: Segmentation, options: InputOptions) -> list[frozenset[str]]:
     """Per position of ``seg``'s best split, the syllables it may stand for (its own first
     when it is one)."""
     sets = []
     last = len(seg.syllables) - 1
     for i, (syllable, kind) in enumerate(zip(seg.syllables, seg.kinds)):
-        if kind == FULL and not (i == last and options.complete_last):
+        if is_erhua(seg, i):
+            cut = options.abbreviated or (i == last and options.complete_last)
+            base = frozenset({"er"}) | (_begun_by(syllable) - {"r"} if cut else frozenset())
+        elif kind == FULL and not (i == last and options.complete_last):
             consonant_only = not set(syllable) & set("aeiouv")
             wide = options.abbreviated and consonant_only and len(_begun_by(syllable)) > 1
             base = _begun_by(syllable) if wide else frozenset((syllable,))

@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 
 from pinyin_hanzi.pinyin import SYLLABLES, PinyinError
 from pinyin_hanzi.segment import (ABBREVIATED, FULL, MAX_INPUT_CHARS, MAX_INPUT_SYLLABLES,
-                                  PARTIAL, ParseOptions, pieces, segment)
+                                  PARTIAL, ParseOptions, interjection_by_chance, pieces,
+                                  segment)
 
 SORTED_SYLLABLES = sorted(SYLLABLES)
 
@@ -301,3 +302,16 @@ def test_unseparated_syllables_stay_in_the_lattice(syllables):
     for syllable in syllables:
         assert syllable in seg.lattice[offset]
         offset += len(syllable)
+
+
+@pytest.mark.parametrize("text, split", [("nhm", ("n", "h", "m")), ("nhng", ("n", "h", "n", "g")),
+                                         ("wsngh", ("w", "s", "n", "g", "h"))])
+def test_abbreviations_never_use_interjections(text, split):
+    """`nhm` was n hm (你噷: hm is a syllable, and one fewer won); cut, it is n h m (你好吗)."""
+    assert segment(text, options=ParseOptions(abbreviated=True)).syllables == split
+
+
+@pytest.mark.parametrize("text, by_chance", [("nhm", True), ("ni hm", True), ("hm", False),
+                                             ("ng", False), ("hng", False), ("nihao", False)])
+def test_interjection_by_chance(text, by_chance):
+    assert interjection_by_chance(segment(text)) == by_chance

@@ -4,7 +4,7 @@ import pytest
 
 from pinyin_hanzi.pinyin import SYLLABLES
 from pinyin_hanzi.segment import ParseOptions, segment
-from pinyin_hanzi.spelling import FUZZY_PAIRS, InputOptions, syllable_sets
+from pinyin_hanzi.spelling import FUZZY_PAIRS, InputOptions, is_erhua, syllable_sets
 
 CUT = ParseOptions(abbreviated=True)
 
@@ -90,3 +90,29 @@ def test_fuzzy_sets_are_the_same_under_every_hash_seed():
             for seed in range(8)}
     assert len(seen) == 1, seen
     assert "'rang'" not in seen.pop()
+
+
+@pytest.mark.parametrize("text, parse, options, erhua", [
+    ("na r", ParseOptions(), {"abbreviated": False}, {"er"}),
+    ("nar", ParseOptions(), {"abbreviated": False}, {"er"}),
+    ("yi dian r", ParseOptions(), {"abbreviated": False}, {"er"}),
+    ("na r", ParseOptions(), {}, {"er", "ren", "ru", "rang"}),  # or an initial, as in Rime
+])
+def test_a_bare_r_after_a_syllable_is_erhua(text, parse, options, erhua):
+    """HSK and many textbooks write 哪儿 `na r`: the r was read only as an abbreviation of
+    人/热/让, or with abbreviations off as the syllable r, which no hanzi reads."""
+    found = sets(text, parse, **options)[-1]
+    assert erhua <= found and "r" not in found
+    assert ("er" in found) and (len(found) == 1) == (options == {"abbreviated": False})
+
+
+@pytest.mark.parametrize("text", ["r", "zgr", "z g r"])
+def test_an_r_not_after_a_whole_syllable_is_an_initial(text):
+    found = sets(text, CUT)[-1]
+    assert "er" not in found and {"ren", "ri"} <= found
+
+
+def test_is_erhua_needs_a_whole_syllable_with_a_vowel_before():
+    seg = segment("na r zg r", options=CUT)
+    assert [is_erhua(seg, i) for i in range(len(seg.syllables))] == [
+        False, True, False, False, False]

@@ -29,8 +29,8 @@ from ..checkpoint import DECODE_FILE, HEAD_FILE, INT8_FILE, NGRAM_FILE, WORDLM_F
 from ..decode import Candidate, DecodeConfig, make_decoder
 from ..pinyin import PinyinError
 from ..decode.readings import ReadingSearch
-from ..segment import FULL, ParseOptions, Segmentation, segment
-from ..spelling import InputOptions, syllable_sets
+from ..segment import FULL, ParseOptions, Segmentation, interjection_by_chance, segment
+from ..spelling import InputOptions, is_erhua, syllable_sets
 from .memory import return_freed_heap
 
 DEFAULT_MODEL = Path(__file__).parents[1] / "assets" / "default_model"
@@ -42,6 +42,9 @@ MAX_READINGS = 6  # readings scored per abbreviated, unfinished or fuzzy input
 # Log-prob added per syllable a fuzzy pair reads otherwise than typed: the user more likely
 # typed what they meant (chosen on dev clauses of kernel, tatoeba and ted: see EXPERIMENTS).
 FUZZY_SWAP_COST = -2.0
+# Log-prob added per bare r after a syllable read as the initial of a cut syllable (na r as
+# na ren) rather than as erhua 儿 (na er): erhua wins a near tie.
+CUT_R_COST = -2.0
 # Log-prob added when the last syllable, typed whole, is read as a longer one (xian as xiang)
 # because the input may be unfinished: typed whole, it more likely is finished (EXPERIMENTS).
 COMPLETION_COST = -5.0
@@ -143,12 +146,16 @@ class Converter:
         """`parse(text, options)`: `text`'s best split and, per syllable, the ones it may
         stand for that this model has hanzi for (spelling.syllable_sets); the last
         PARSE_CACHE answers are remembered. Abbreviated syllables are tried only when `text`
-        is not whole pinyin, and only with a word model to expand them."""
+        is not whole pinyin, or is only by an interjection among other syllables (`nhm` as
+        n hm: segment.interjection_by_chance), and only with a word model to expand them."""
+        cut = options.abbreviated and self.word_lm is not None
         try:
             seg = segment(text)
         except PinyinError:
-            if not options.abbreviated or self.word_lm is None:
+            if not cut:
                 raise
+            seg = None
+        if seg is None or (cut and interjection_by_chance(seg)):
             seg = segment(text, None, ParseOptions(abbreviated=True))
         sets = tuple(frozenset(x for x in group if self.vocab.candidates.get(x))
                      for group in syllable_sets(seg, options))
@@ -173,29 +180,38 @@ class Converter:
             splits = [s for s in seg.all_splits(limit=16) if len(s) == len(seg.syllables)
                       and all(self.vocab.candidates.get(x) for x in s)]
             return splits[:MAX_SPLITS]
+        if all(len(group) == 1 for group in sets):  # one reading: `na r` is na er, 哪儿
+            return [tuple(min(group) for group in sets)]
         if self.word_lm is None:
             raise ValueError("abbreviated, unfinished or fuzzy pinyin needs a model with a "
                              "word model (pinyin-hanzi lm)")
         found = self.reading_search.readings(sets, MAX_READINGS)
-        whole = [seg.syllables] if all(k == FULL for k in seg.kinds) else []
+        whole = [seg.syllables] if all(k == FULL and s in group for k, s, group
+                                       in zip(seg.kinds, seg.syllables, sets)) else []
         return (whole + [r for r in found if r not in whole])[:MAX_READINGS] or [
             tuple(sorted(group)[0] for group in sets)]
 
     def reading_costs(self, text: str, options: InputOptions, readings) -> list[float]:
         """Per reading of `text`, for each whole syllable typed that it reads otherwise:
         COMPLETION_COST when it is the last and read as a longer one it begins (xian as
-        xiang), else FUZZY_SWAP_COST (the other of a fuzzy pair: zi read as zhi). 0 for
-        readings that keep every whole syllable (other splits of whole pinyin, cut syllables
+        xiang), CUT_R_COST for a bare r after a syllable read otherwise than as erhua 儿,
+        else FUZZY_SWAP_COST (the other of a fuzzy pair: zi read as zhi). 0 for readings
+        that keep every whole syllable (other splits of whole pinyin, cut syllables
         completed)."""
-        if not options.fuzzy and not options.complete_last:
-            return [0.0] * len(readings)
         seg, _ = self.parse(text, options)
+        erhua = [i for i in range(len(seg.syllables)) if is_erhua(seg, i)]
+        if not options.fuzzy and not options.complete_last and not erhua:
+            return [0.0] * len(readings)
         typed = [s if kind == FULL else None for s, kind in zip(seg.syllables, seg.kinds)]
+        for i in erhua:
+            typed[i] = "er"
         last = len(typed) - 1
 
         def cost(i, t, r):
             if t is None or t == r:
                 return 0.0
+            if i in erhua:
+                return CUT_R_COST
             completed = options.complete_last and i == last and r.startswith(t)
             return COMPLETION_COST if completed else FUZZY_SWAP_COST
 

@@ -17,6 +17,7 @@ from pinyin_hanzi.pinyin import PinyinError
 from pinyin_hanzi.runtime.converter import (MAX_TOP_K, Converter, length_batches,
                                             owner_of_positions, windows)
 from pinyin_hanzi.segment import MAX_INPUT_SYLLABLES
+from pinyin_hanzi.spelling import InputOptions
 from tiny_run import one_thread, shared_data, shared_run
 
 
@@ -303,3 +304,33 @@ def test_each_broken_file_of_a_model_is_one_error_naming_it(shipped_copy, backen
         assert name in str(error.value)
     finally:
         (shipped_copy / name).write_bytes(original)
+
+
+# --- how typed input is read: on the shipped model (abbreviations need its word model) ------
+
+@pytest.fixture(scope="module")
+def shipped():
+    return Converter.load(threads=1)
+
+
+@pytest.mark.parametrize("typed, best", [("na r", "那儿"), ("nar", "那儿"), ("zhe r", "这儿"),
+                                         ("yi dian r", "一点儿"), ("hua r", "花儿")])
+@pytest.mark.parametrize("abbreviated", [True, False])
+def test_a_bare_r_after_a_syllable_is_erhua(shipped, typed, best, abbreviated):
+    """It was 纳入 or 那人 (r as the initial of 人), or an error with abbreviations off."""
+    options = InputOptions(abbreviated=abbreviated)
+    assert shipped.convert(typed, 3, options=options)[0].text == best
+
+
+@pytest.mark.parametrize("typed, best", [("zhongguo r m", "中国人民"), ("zgrm", "中国人民"),
+                                         ("zhongguo'r'min", "中国人民")])
+def test_an_r_that_cuts_a_syllable_still_reads_as_one(shipped, typed, best):
+    assert shipped.convert(typed, 1)[0].text == best
+
+
+def test_abbreviations_are_not_read_as_interjections(shipped):
+    """`nhm` gave 你噷 那噷 能噷: hm (噷) is a syllable, so n hm was whole pinyin."""
+    texts = [c.text for c in shipped.convert("nhm", 5)]
+    assert texts[0] == "你好吗" and not any("噷" in t for t in texts)
+    assert shipped.convert("hm", 1)[0].text == "噷"  # alone, it is what was typed
+    assert "噷" in shipped.convert("nhm", 1, options=InputOptions(abbreviated=False))[0].text
