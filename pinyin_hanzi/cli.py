@@ -307,11 +307,14 @@ def train_g2p(
                                             "dev set."),
     gold_repeat: int = typer.Option(20, help="Times each other gold sentence is trained on."),
     gold_extra: list[Path] = typer.Option([], help="More marked sentences to train on, e.g. "
-                                          "the dictionaries' (g2p-dictionary)."),
+                                          "the dictionaries' (g2p-dictionary); a directory "
+                                          "of train/dev/test .sent/.lb (g2pL's) is trained on "
+                                          "its train split, its dev split scored, its dev and "
+                                          "test held out."),
     gold_extra_repeat: int = typer.Option(2, help="Times each of them is trained on."),
     held_out: list[Path] = typer.Option([], help="Marked sentences never to learn from (e.g. "
-                                        "bench/data/cpp/test): clauses sharing 10 hanzi "
-                                        "with them are dropped."),
+                                        "bench/data/cpp/test): clauses and gold sentences "
+                                        "sharing 10 hanzi with them are dropped."),
     max_steps: int = typer.Option(16_000, help="Optimizer steps."), batch_size: int = 128,
     lr: float = 3e-4, warmup_steps: int = 300, eval_steps: int = 1000, seed: int = 0,
     train_examples: int = typer.Option(0, help="Use only this many clauses (0 = all)."),

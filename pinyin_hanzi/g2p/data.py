@@ -48,6 +48,21 @@ def read_marked(stem: Path) -> list[tuple[str, int, str]]:
     return out
 
 
+SPLITS = ("train", "dev", "test")
+
+
+def marked_set(root: Path) -> dict[str, Path]:
+    """A directory of marked sentences laid out as g2pL's is (train, dev and test, each a
+    .sent/.lb pair) -> {split: stem}. Raises ValueError naming the files it lacks."""
+    root = Path(root)
+    missing = [f"{split}{ext}" for split in SPLITS for ext in (".sent", ".lb")
+               if not (root / f"{split}{ext}").is_file()]
+    if missing:
+        raise ValueError(f"{root}: not a marked data set (train, dev and test .sent/.lb, as "
+                         f"g2pL's): missing {', '.join(missing)}")
+    return {split: root / split for split in SPLITS}
+
+
 def _window(a: int, b: int, at: int, max_len: int) -> tuple[int, int]:
     start = max(a, min(at - max_len // 2, b - max_len))
     return start, min(b, start + max_len)
@@ -101,6 +116,12 @@ class NgramGuard:
     def clean(self, text: str) -> bool:
         n = self.n
         return not any(text[i:i + n] in self.grams for i in range(len(text) - n + 1))
+
+    def split(self, marked: list[tuple[str, int, str]]) -> tuple[list, int]:
+        """Marked sentences -> (those kept, how many were dropped). By sentence, whatever
+        hanzi is marked: 130 lines of CPP dev are CPP test sentences with another hanzi marked."""
+        kept = [m for m in marked if self.clean(m[0])]
+        return kept, len(marked) - len(kept)
 
 
 class G2PDataset(torch.utils.data.Dataset):

@@ -3,13 +3,14 @@ gold examples (data.py), and the G2P model directory as the result."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from ..checkpoint import load_model
 from ..data.export_tsv import spread
 from ..data.records import iter_records
-from .data import (G2PCollator, G2PDataset, NgramGuard, marked_examples, read_marked,
-                   record_examples)
+from .data import (G2PCollator, G2PDataset, NgramGuard, marked_examples, marked_set,
+                   read_marked, record_examples)
 from .model import G2PModel, is_g2p_dir, load_g2p, save_g2p
 from .readings import ReadingTable
 
@@ -29,11 +30,24 @@ def g2p_recipe(config):
 
     start = load_g2p(config.init) if is_g2p_dir(config.init) else None
     encoder, vocab = (start[0].encoder, start[1]) if start else load_model(config.init)
-    guard = NgramGuard(s for stem in config.held_out for s, _, _ in read_marked(stem))
+    # A --gold-extra directory is a data set (g2pL): train on its train split, score its dev
+    # split at each eval, and hold its dev and test splits out as --held-out is.
+    sets = {p.name: marked_set(p) for p in config.gold_extra if p.is_dir()}
+    extra_stems = [p for p in config.gold_extra if not p.is_dir()]
+    extra_stems += [stems["train"] for stems in sets.values()]
+    held_out = list(config.held_out)
+    held_out += [stems[split] for stems in sets.values() for split in ("dev", "test")]
+    guard = NgramGuard(s for stem in held_out for s, _, _ in read_marked(stem))
     records = _clauses(config.data_dir, "train", config.sources, guard, config.train_examples)
-    gold = read_marked(config.gold) if config.gold else []
-    extra = [m for stem in config.gold_extra for m in read_marked(stem)
-             if guard.clean(m[0])]
+    counts = {}  # per gold file: sentences kept, and dropped for sharing 10 hanzi with held-out
+    gold, extra = [], []
+    sources = [(config.gold, gold)] if config.gold else []
+    for stem, into in sources + [(stem, extra) for stem in extra_stems]:
+        kept, dropped = guard.split(read_marked(stem))
+        into += kept
+        counts[str(stem)] = {"kept": len(kept), "dropped": dropped}
+        print(f"{stem}: {len(kept)} marked sentences kept, {dropped} dropped (sharing 10 "
+              "hanzi with held-out ones)", file=sys.stderr, flush=True)
     seen = {(c, r) for rec in records for c, r in zip(rec["text"], rec["tone3"]) if r}
     seen |= {(s[at], r) for s, at, r in gold + extra}
     table = start[2] if start else ReadingTable.build(vocab.hanzi, seen)
@@ -60,11 +74,19 @@ def g2p_recipe(config):
         # Two dev sets: the gold one (eval_dev_*) picks the best checkpoint.
         eval_set = {"dev": G2PDataset(gold_dev), "corpus": eval_set}
     if extra:
-        examples += marked_examples(extra, vocab, table, max_len)[0] * config.gold_extra_repeat
+        extra_examples, skipped = marked_examples(extra, vocab, table, max_len)
+        examples += extra_examples * config.gold_extra_repeat
+        counts["extra_skipped"] = skipped  # a hanzi outside the vocabulary, or its reading
+    for name, stems in sets.items():
+        dev = spread(read_marked(stems["dev"]), config.eval_examples)
+        dev_set = G2PDataset(marked_examples(dev, vocab, table, max_len)[0])
+        # Without --gold, the (first) data set's dev split picks the best checkpoint.
+        eval_set = ({**eval_set, name: dev_set} if isinstance(eval_set, dict)
+                    else {"dev": dev_set, "corpus": eval_set})
     if not examples:
         raise ValueError(f"{config.data_dir}: no G2P training examples")
 
     def save(best, run_dir: Path, training: dict):
-        save_g2p(best, vocab, table, run_dir / "model", training=training)
+        save_g2p(best, vocab, table, run_dir / "model", training={**training, "gold": counts})
 
     return Recipe(model, G2PDataset(examples), eval_set, G2PCollator(), save)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from pinyin_hanzi.g2p.data import (G2PCollator, NgramGuard, cpp_reading, marked_examples,
-                                   read_marked, record_examples)
+                                   marked_set, read_marked, record_examples)
 from pinyin_hanzi.g2p.notation import sandhi, styled
 from pinyin_hanzi.g2p.readings import ReadingTable, dictionary_readings
 from pinyin_hanzi.vocab import IGNORE, Vocab
@@ -95,6 +95,25 @@ def test_guard_drops_text_sharing_a_window_with_held_out_sentences():
     guard = NgramGuard(["今天天气很好我们去公园散步吧"], n=6)
     assert not guard.clean("听说今天天气很好我们出去")
     assert guard.clean("今天天气不好")
+
+
+def test_guard_splits_marked_sentences_by_sentence_not_by_marked_hanzi():
+    guard = NgramGuard(["今天天气很好我们去公园散步吧"], n=6)
+    marked = [("今天天气很好我们去公园", 0, "jin1"),  # the held-out sentence's hanzi
+              ("听说今天天气很好", 7, "hao3"),  # another hanzi marked: dropped all the same
+              ("今天天气不好", 5, "hao3")]
+    assert guard.split(marked) == ([marked[2]], 2)
+
+
+def test_a_marked_set_is_three_split_pairs_and_the_error_names_what_is_missing(tmp_path):
+    for name in ("train.sent", "train.lb", "dev.sent", "test.sent", "test.lb"):
+        (tmp_path / name).write_text("▁行▁走\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"missing dev\.lb$"):
+        marked_set(tmp_path)
+    (tmp_path / "dev.lb").write_text("xing2\n", encoding="utf-8")
+    assert marked_set(tmp_path) == {s: tmp_path / s for s in ("train", "dev", "test")}
+    with pytest.raises(ValueError, match="missing train.sent, train.lb, dev.sent"):
+        marked_set(tmp_path / "nowhere")
 
 
 def test_collator_pads():
