@@ -19,6 +19,7 @@ LAYERS = [
     ("lm", None),
     ("decode", None),
     ("runtime", None),
+    ("ibus", None),  # the desktop input method: an IBus engine over runtime's Session
 ]
 ON_TOP = {"cli", "export", "__init__"}
 

@@ -15,9 +15,9 @@ import os
 import shlex
 import sys
 from pathlib import Path
+from importlib.metadata import version
 from xml.sax.saxutils import escape
 
-from .. import __version__
 from . import COMPONENT_NAME, ENGINE_NAME
 
 SYSTEM_DIR = Path("/usr/share/ibus/component")
@@ -34,7 +34,7 @@ def exec_command(python: str | None = None) -> str:
 def component_xml(command: str | None = None) -> str:
     values = {k: escape(v) for k, v in {
         "name": COMPONENT_NAME, "engine": ENGINE_NAME, "exec": command or exec_command(),
-        "version": __version__, "icon": str(ICON)}.items()}
+        "version": version("pinyin-hanzi"), "icon": str(ICON)}.items()}
     return """<?xml version="1.0" encoding="utf-8"?>
 <!-- Written by `pinyin-hanzi ibus install`; removed by `pinyin-hanzi ibus uninstall`. -->
 <component>
