@@ -191,6 +191,7 @@ def test_convert_reads_abbreviated_fuzzy_and_unfinished_pinyin_as_asked():
     assert best("zongguo", "--fuzzy", "all") == "中国"
     assert best("ni ha", "--complete-last") == "你好"
     assert_user_error(invoke("convert", "--no-abbreviations", "zgrm"), "'zgrm'", "position 0")
+    assert_user_error(invoke("convert", "hello world"), "'hello world'", "no likely reading")
 
 
 def test_convert_goes_on_from_the_context():

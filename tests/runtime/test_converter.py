@@ -334,3 +334,18 @@ def test_abbreviations_are_not_read_as_interjections(shipped):
     assert texts[0] == "你好吗" and not any("噷" in t for t in texts)
     assert shipped.convert("hm", 1)[0].text == "噷"  # alone, it is what was typed
     assert "噷" in shipped.convert("nhm", 1, options=InputOptions(abbreviated=False))[0].text
+
+
+@pytest.mark.parametrize("text", ["hello world", "good morning", "computer"])
+def test_english_read_as_unlikely_cut_syllables_is_refused(shipped, text):
+    """`hello world` answered 荷兰咯我热烈的 (he l lo wo r l d) as if nothing were wrong."""
+    with pytest.raises(PinyinError, match="no likely reading as pinyin") as error:
+        shipped.convert(text)
+    assert (error.value.position, error.value.span) == (0, text)
+
+
+@pytest.mark.parametrize("text, best", [("zgrm", "中国人民"), ("wsnhm", None),
+                                        ("w s z g r", None), ("hello", None)])
+def test_likely_or_short_cut_syllables_are_converted(shipped, text, best):
+    cands = shipped.convert(text, 1)
+    assert cands and (best is None or cands[0].text == best)
