@@ -336,7 +336,7 @@ def test_abbreviations_are_not_read_as_interjections(shipped):
     assert "噷" in shipped.convert("nhm", 1, options=InputOptions(abbreviated=False))[0].text
 
 
-@pytest.mark.parametrize("text", ["hello world", "good morning", "computer"])
+@pytest.mark.parametrize("text", ["hello world", "good morning"])
 def test_english_read_as_unlikely_cut_syllables_is_refused(shipped, text):
     """`hello world` answered 荷兰咯我热烈的 (he l lo wo r l d) as if nothing were wrong."""
     with pytest.raises(PinyinError, match="no likely reading as pinyin") as error:
