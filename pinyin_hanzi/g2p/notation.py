@@ -8,19 +8,49 @@ normal (`zhong`; ü written v, as pypinyin does), initials (`zh`; '' for a sylla
 from __future__ import annotations
 
 STYLES = ("tone3", "tone", "normal", "initials")
+# pypinyin's strict initials, in its order (zh before z); its tone marks (phonetic_symbol.py).
+# Written out here because importing any part of pypinyin loads its phrase dictionary (0.7 s
+# and 60 MB a `g2p` call would pay); tests check every reading of its dictionary against it.
+INITIALS = ("b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "zh", "ch",
+            "sh", "r", "z", "c", "s")
+MARKED = {"a": "āáǎà", "e": "ēéěè", "o": "ōóǒò", "i": "īíǐì", "u": "ūúǔù", "ü": "ǖǘǚǜ",
+          "ê": ("ê\u0304", "ế", "ê\u030c", "ề"), "n": (None, "ń", "ň", "ǹ"),
+          "m": ("m\u0304", "ḿ", None, "m\u0300")}
+
+
+def _mark_at(syllable: str) -> int:
+    """Where pypinyin puts the tone mark (style/_tone_rule.right_mark_index)."""
+    for restored, vowel in (("iou", "u"), ("uei", "i"), ("uen", "u")):
+        if restored in syllable:
+            return syllable.index(vowel)
+    for group in (("a", "o", "e"), ("iu", "ui"), ("i", "u", "ü"), ("n", "m", "ê")):
+        for c in group:
+            if c in syllable:
+                return syllable.index(c) + len(c) - 1
+    return -1
+
+
+def _toned(reading: str) -> str:
+    """tone3 -> tone marks; without a tone digit (a hanzi no dictionary reads) as it is."""
+    tone = reading[-1:]
+    if tone not in ("1", "2", "3", "4"):
+        return (reading[:-1] if tone == "5" else reading).replace("v", "ü")
+    syllable = reading[:-1].replace("v", "ü")
+    at = _mark_at(syllable)
+    mark = MARKED[syllable[at]][int(tone) - 1] if syllable[at:at + 1] in MARKED else None
+    return syllable[:at] + mark + syllable[at + 1:] if mark else reading  # n1, m3: as pypinyin
 
 
 def styled(reading: str, style: str) -> str:
+    """A tone3 reading in `style`, as pypinyin's tone_convert writes it."""
     if style == "tone3":
-        return reading  # before the import: pypinyin's takes 0.7 s and 60 MB
-    from pypinyin.contrib.tone_convert import to_initials, to_normal, to_tone
-
+        return reading
     if style == "tone":
-        return to_tone(reading)
+        return _toned(reading)
     if style == "normal":
-        return to_normal(reading)
+        return reading.rstrip("12345")
     if style == "initials":
-        return to_initials(reading, strict=True)
+        return next((i for i in INITIALS if reading.startswith(i)), "")
     raise ValueError(f"style must be one of {', '.join(STYLES)}, got {style!r}")
 
 

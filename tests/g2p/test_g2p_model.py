@@ -122,7 +122,7 @@ def test_cli_g2p_names_a_stdin_line_that_is_not_utf8(g2p_run, json_out):
 def test_g2p_reads_the_shipped_model_without_torch_or_pypinyin():
     """The exported model needs only onnxruntime: importing torch made each `g2p` call
     1.5-1.8 s and 400 MB (issue 33), and pypinyin's import (its phrase dictionary) costs
-    0.7 s more where no hanzi is outside the vocabulary and the style is tone3."""
+    0.7 s more, needed only for a hanzi outside the vocabulary."""
     code = "\n".join([
         "import sys",
         "from typer.testing import CliRunner",
@@ -130,11 +130,12 @@ def test_g2p_reads_the_shipped_model_without_torch_or_pypinyin():
         "from pinyin_hanzi.runtime.transcriber import Transcriber",
         "print(Transcriber.load().pinyin('银行行长'))",
         "print(CliRunner().invoke(app, ['g2p', '--json', '银行行长']).output.strip())",
+        "print(CliRunner().invoke(app, ['g2p', '--style', 'tone', '绿色']).output.strip())",
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'pypinyin'}))"])
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.splitlines()
     assert out == [str(["yin2", "hang2", "hang2", "zhang3"]),
-                   json.dumps(["yin2", "hang2", "hang2", "zhang3"]), "[]"]
+                   json.dumps(["yin2", "hang2", "hang2", "zhang3"]), "lǜ sè", "[]"]
 
 
 @pytest.mark.parametrize("name", ["readings.json", "g2p.head.npz", "model.int8.onnx",

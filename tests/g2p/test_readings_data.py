@@ -134,6 +134,18 @@ def test_styles(reading, style, expected):
     assert styled(reading, style) == expected
 
 
+def test_styles_match_pypinyin_on_every_reading_of_its_dictionary():
+    """notation.py writes the styles itself (importing pypinyin costs a `g2p` call 0.7 s)."""
+    from pypinyin.contrib.tone_convert import to_initials, to_normal, to_tone
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    readings = {r for code in pinyin_dict for r in dictionary_readings(chr(code))}
+    assert len(readings) > 1500 and {"lv4", "ng2", "hm5", "m4", "ê2"} <= readings
+    for reading in sorted(readings) + ["银", "n1", "m3", "lv"]:
+        assert [styled(reading, s) for s in ("tone", "normal", "initials")] == [
+            to_tone(reading), to_normal(reading), to_initials(reading, strict=True)], reading
+
+
 def test_unknown_style_is_named():
     with pytest.raises(ValueError, match="tone4"):
         styled("a1", "tone4")
