@@ -126,3 +126,31 @@ def test_a_long_input_is_searched_without_deep_recursion():
     lm, vocab = model()
     sets = [frozenset({"wo", "wa"}), frozenset({"men", "ma"})] * 2000
     assert ReadingSearch(lm, vocab).readings(sets, 1)[0][:2] == ("wo", "men")
+
+
+def test_a_span_offers_only_its_most_frequent_arcs():
+    """With a budget of one arc a span, hu (湖, never seen) gives way to hao (好)."""
+    lm, vocab = model()
+    sets = [frozenset({"ni"}), frozenset({"hao", "hu"})]
+    assert ReadingSearch(lm, vocab, arcs=1).readings(sets, 5, float("inf")) == [("ni", "hao")]
+    assert len(ReadingSearch(lm, vocab, arcs=2).readings(sets, 5, float("inf"))) == 2
+
+
+def test_the_work_a_position_is_bounded_by_beam_and_arcs():
+    """However many syllables each position allows, a position scores at most beam x arcs
+    extensions per span it may end, and keeps at most beam states."""
+    lm, vocab = model()
+    scored = []
+    real = lm.logprobs
+
+    def counting(previous, words):
+        out = real(previous, words)
+        scored.append(np.size(out))
+        return out
+
+    lm.logprobs = counting
+    everything = frozenset(CANDIDATES)
+    search = ReadingSearch(lm, vocab, beam=3, arcs=2)
+    paths = search.paths([everything] * 12)
+    assert max(scored) <= 3 * 2 * 7
+    assert all(len(states) <= 3 for states in paths)
