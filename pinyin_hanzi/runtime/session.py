@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..lm.words import KEY_SYLLABLES
 from ..pinyin import PinyinError
 from ..spelling import InputOptions
 from .converter import MAX_TOP_K, Converter
@@ -107,9 +108,11 @@ class Session:
         if conv.word_lm is not None and len(sets) > 1:
             lm = conv.word_lm
             by_length: dict[int, list[tuple[int, str]]] = {}
-            for start, reading, word in lm.matching(sets[:-1]):
-                if start == 0:
-                    by_length.setdefault(len(reading), []).append(
+            # Only words from the first syllable: lm.matching(sets) finds them from every
+            # position, 2.2 M words for `z`*64 typed a key at a time (a third of its time).
+            for length in range(2, min(KEY_SYLLABLES, len(sets) - 1) + 1):
+                for reading, word in lm.span_words(tuple(sets[:length])):
+                    by_length.setdefault(length, []).append(
                         (int(lm.count(word)), lm.word(word)))
             for length in sorted(by_length, reverse=True):
                 best = sorted(by_length[length], key=lambda cw: -cw[0])
