@@ -27,8 +27,9 @@ import anyio
 import anyio.to_thread
 
 from ..spelling import InputOptions
+from .converter import MAX_READINGS
 
-__all__ = ["ConvertQueue", "MAX_BATCH"]
+__all__ = ["ConvertQueue", "MAX_BATCH", "chunks", "input_cost"]
 
 MAX_BATCH = 8
 
@@ -101,3 +102,26 @@ def convert_batch(converter, batch: list[_Request]) -> list:
                 except ValueError as e:
                     answers[i] = e
     return answers
+
+
+def input_cost(converter, text: str, options: InputOptions) -> int:
+    """What converting `text` costs, in syllables the encoder reads: its syllables, times
+    MAX_READINGS when the reading search chooses its readings (abbreviated, fuzzy or
+    unfinished input). Raises the converter's PinyinError when `text` is no pinyin: a batch
+    is checked whole before any of it is converted."""
+    _, sets = converter.parse(text, options)
+    return max(1, len(sets)) * (1 if all(len(group) == 1 for group in sets) else MAX_READINGS)
+
+
+def chunks(costs: list[int], most: int) -> list[list[int]]:
+    """The indices of `costs`, in order, in runs costing at most `most` (or one input that
+    alone costs more): a batch converts a run at a time, in turn with other requests."""
+    runs: list[list[int]] = []
+    total = most
+    for i, cost in enumerate(costs):
+        if total + cost > most:
+            runs.append([])
+            total = 0
+        runs[-1].append(i)
+        total += cost
+    return runs

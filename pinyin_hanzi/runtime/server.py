@@ -43,15 +43,20 @@ own 40-thread pool every client's conversion ran at once, fighting over the GIL 
 (32 wrk connections: 370 requests/s, p99 126 ms; with the pool, 482 and 78 ms). Each
 conversion runs its encoder on one thread (`serve --threads`): requests are the parallelism.
 /v1/convert requests that wait for a slot are converted together, in one encoder pass
-(batching.py). Converter is thread-safe. `serve --processes N` runs N of these apps behind
-one port (cluster.py).
+(batching.py). A /v1/convert/batch request is checked whole before any input is converted,
+then converted a chunk at a time (CHUNK_COST), in turn with the other requests; it stops when
+its client has gone, and is refused with 503 and Retry-After when its inputs would need more
+than BATCH_SECONDS of conversion. Converter is thread-safe. `serve --processes N` runs N of
+these apps behind one port (cluster.py).
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import math
 import os
+import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Literal
@@ -61,14 +66,14 @@ from fastapi import FastAPI, HTTPException, Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..pinyin import PinyinError
 from ..segment import MAX_INPUT_CHARS, MAX_INPUT_SYLLABLES
 from ..spelling import FUZZY_PAIRS, InputOptions
 from ..g2p.notation import STYLES
-from .batching import ConvertQueue
+from .batching import ConvertQueue, chunks, input_cost
 from .converter import DEFAULT_MODEL, MAX_TOP_K, Converter
 from .session import CONTEXT_CHARS, Session
 
@@ -85,6 +90,14 @@ KEEP_ALIVE_SECONDS = 30  # uvicorn's timeout_keep_alive; see the module docstrin
 # fits in MAX_BODY_BYTES, so every request the schema allows is read (a 10,000 cap was 413).
 MAX_G2P_CHARS = 5_000
 ERROR_POLICIES = ("default", "ignore", "replace", "strict")  # transcriber.ERRORS
+# A batch is converted CHUNK_COST syllables at a time (batching.input_cost: an abbreviated
+# input's count six times), in turn with other requests: two clients' batches of 64 of the
+# costliest inputs once held both conversion slots for 56 s. Between chunks the client is
+# asked whether it is still there, and the batch's conversion time so far is charged against
+# BATCH_SECONDS: a batch that will need more is refused with 503 and Retry-After.
+CHUNK_COST = 64
+BATCH_SECONDS = 2.0
+CLIENT_GONE = 499  # nginx's code for a client that closed its request; nobody reads it
 
 PAGE = Path(__file__).parent / "web" / "index.html"
 
@@ -199,7 +212,8 @@ ERRORS = {400: {"model": Refused, "description": "The body is not UTF-8"},
           413: {"model": Refused, "description": "Request body too large"},
           415: {"model": Refused, "description": "The body is not sent as JSON"},
           422: {"model": BadRequest, "description": "Invalid pinyin or request"},
-          503: {"model": Refused, "description": "The model is not loaded yet"}}
+          503: {"model": Refused, "description": "The model is not loaded yet, or a batch "
+                "needs more conversion time than a request may take (see Retry-After)"}}
 
 
 class SafeJSONResponse(JSONResponse):
@@ -296,11 +310,13 @@ def app_from_env() -> FastAPI:
 
 
 def create_app(model_dir: str | Path | None = None, converter: Converter | None = None,
-               workers: int | None = None, transcriber=None) -> FastAPI:
+               workers: int | None = None, transcriber=None,
+               batch_seconds: float = BATCH_SECONDS) -> FastAPI:
     """The app. `converter` is used as given (tests, the CLI); otherwise the model in
     `model_dir` (default: the shipped one) is loaded once, at startup. `workers`:
     conversions at once (default: the CPU count). `transcriber` (runtime.transcriber) answers
-    /v1/pinyin; without one the shipped G2P model is loaded on the first such request."""
+    /v1/pinyin; without one the shipped G2P model is loaded on the first such request.
+    `batch_seconds`: the conversion time one batch request may take (BATCH_SECONDS)."""
     label = str(model_dir) if model_dir is not None else (
         str(DEFAULT_MODEL) if converter is None else "injected converter")
     workers = workers or os.cpu_count() or 1
@@ -382,24 +398,56 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
             raise _bad_input(e) from None
         return _response(request.pinyin, candidates)
 
-    def convert_all(conv: Converter, request: BatchRequest):
-        options = request.input_options()
+    def costs(conv: Converter, request: BatchRequest) -> list[int]:
+        """Each input's cost (batching.input_cost); 422 naming the first that is no pinyin,
+        before anything is converted (a bad last input once came after the whole batch)."""
+        costs = []
+        for index, text in enumerate(request.inputs):
+            try:
+                costs.append(input_cost(conv, text, request.input_options()))
+            except ValueError as e:
+                raise _bad_input(e, index=index) from None
+        return costs
+
+    def convert_chunk(conv: Converter, request: BatchRequest, indices: list[int]):
+        """The candidates of these inputs and the seconds they took."""
+        start, options = time.perf_counter(), request.input_options()
+        texts = [request.inputs[i] for i in indices]
         try:
-            return conv.convert_many(request.inputs, request.top_k, options=options)
+            found = conv.convert_many(texts, request.top_k, options=options)
         except ValueError:
-            # convert_many does not say which input failed. Find it one at a time: the
-            # checks come before the model runs, so this costs at most one more batch.
-            for index, text in enumerate(request.inputs):
+            # A check after the model (an unlikely reading) does not say which input
+            # failed: find it one at a time, within this chunk only.
+            for index, text in zip(indices, texts):
                 try:
                     conv.convert(text, 1, options=options)
                 except ValueError as e:
                     raise _bad_input(e, index=index) from None
             raise
+        return found, time.perf_counter() - start
 
     @app.post("/v1/convert/batch", response_model=BatchResponse, responses=ERRORS)
-    async def convert_batch(request: BatchRequest):
-        """Many inputs in one model pass; the first invalid one fails the whole request."""
-        results = await run(convert_all, loaded(), request)
+    async def convert_batch(request: BatchRequest, raw: Request):
+        """Many inputs, a few at a time in turn with other requests; the first invalid one
+        fails the whole request, and a batch needing more conversion time than a request
+        may take is refused (503, Retry-After)."""
+        conv = loaded()
+        cost = await run(costs, conv, request)
+        results, spent, done = [], 0.0, 0
+        for indices in chunks(cost, CHUNK_COST):
+            if await raw.is_disconnected():
+                return Response(status_code=CLIENT_GONE)
+            # Charged as the sum of its inputs: the time so far, scaled to the whole.
+            if done and spent * sum(cost) / done > batch_seconds:
+                raise HTTPException(status_code=503, headers={
+                    "Retry-After": str(math.ceil(batch_seconds))}, detail={"message": (
+                        f"this batch needs about {spent * sum(cost) / done:.1f} s of "
+                        f"conversion, over the {batch_seconds:g} s a request may take: send "
+                        "fewer or shorter inputs, or retry when the service is less busy")})
+            found, seconds = await run(convert_chunk, conv, request, indices)
+            results += found
+            spent += seconds
+            done += sum(cost[i] for i in indices)
         return BatchResponse(results=[_response(p, c) for p, c in zip(request.inputs, results)])
 
     @app.post("/v1/candidates", response_model=CandidatesResponse, responses=ERRORS)

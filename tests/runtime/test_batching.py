@@ -9,7 +9,7 @@ import pytest
 
 from pinyin_hanzi.decode import Candidate
 from pinyin_hanzi.pinyin import PinyinError
-from pinyin_hanzi.runtime.batching import MAX_BATCH, ConvertQueue
+from pinyin_hanzi.runtime.batching import MAX_BATCH, ConvertQueue, chunks
 from pinyin_hanzi.spelling import InputOptions
 
 PLAIN, FUZZY = InputOptions(), InputOptions(fuzzy=frozenset({"n/l"}))
@@ -177,3 +177,14 @@ def test_a_broken_batch_fails_its_converter_only():
 def test_max_batch_must_be_positive():
     with pytest.raises(ValueError, match="max_batch must be >= 1"):
         ConvertQueue(EchoConverter(), anyio.CapacityLimiter(1), max_batch=0)
+
+
+@pytest.mark.parametrize("costs, most, expected", [
+    ([10, 20, 30, 40], 64, [[0, 1, 2], [3]]),
+    ([384, 5, 5], 64, [[0], [1, 2]]),
+    ([5, 384, 5], 64, [[0], [1], [2]]),
+    ([64, 64], 64, [[0], [1]]),
+    ([], 64, []),
+])
+def test_a_batch_is_cut_into_runs_of_bounded_cost(costs, most, expected):
+    assert chunks(costs, most) == expected

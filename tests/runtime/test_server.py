@@ -8,6 +8,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from pinyin_hanzi.pinyin import PinyinError
 from pinyin_hanzi.runtime.converter import MAX_TOP_K, Converter
 from pinyin_hanzi.runtime.server import (MAX_BATCH, MAX_BODY_BYTES, MAX_PINYIN_CHARS, TOP_K_MAX,
                                  create_app)
@@ -338,6 +339,12 @@ class SlowConverter:
             self.running -= 1
         return [[Candidate(f"你好{text}", -1.0)] for text in texts]
 
+    def parse(self, text, options):
+        """One syllable per word; `!` is no pinyin."""
+        if "!" in text:
+            raise PinyinError(f"no pinyin: {text!r}", text.index("!"), "!")
+        return None, tuple(frozenset({word}) for word in text.split())
+
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_conversions_run_at_most_workers_at_once(workers):
@@ -367,6 +374,64 @@ def test_concurrent_conversions_are_batched_each_answered_on_its_own():
     assert [a["candidates"][0]["text"] for a in answers] == [f"你好ni{i}" for i in range(8)]
     assert sorted(sum(slow.batches, [])) == sorted(f"ni{i}" for i in range(8))
     assert len(slow.batches) < 8
+
+
+def test_every_batch_input_is_checked_before_any_is_converted():
+    """A bad last input fails the batch before the others are converted (they once were,
+    and then converted again one by one to find it)."""
+    slow = SlowConverter()
+    with TestClient(create_app(converter=slow)) as client:
+        response = post(client, "/v1/convert/batch", {"inputs": ["ni hao"] * 8 + ["ni!"]})
+    assert response.status_code == 422 and response.json()["detail"]["index"] == 8
+    assert slow.batches == []
+
+
+def test_a_batch_needing_more_than_its_time_is_refused_with_retry_after():
+    """A batch is charged the conversion time of its inputs: after its first chunk (one
+    64-syllable input, 0.05 s), ten such inputs would need 0.5 s, over the 0.1 s allowed."""
+    slow = SlowConverter()
+    long = " ".join(["ni"] * MAX_INPUT_SYLLABLES)
+    with TestClient(create_app(converter=slow, batch_seconds=0.1)) as client:
+        refused = post(client, "/v1/convert/batch", {"inputs": [long] * 10})
+        short = post(client, "/v1/convert/batch", {"inputs": ["ni hao"] * 10})
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+    assert "0.1 s" in refused.json()["detail"]["message"]
+    assert short.status_code == 200 and len(short.json()["results"]) == 10
+    assert len(slow.batches) == 1 + 1  # the refused batch's first chunk, the short batch
+
+
+def test_a_batch_is_not_converted_once_its_client_has_gone():
+    """The client sends its batch and disconnects: nothing more of it is converted (the
+    work once went on for a minute after the clients had gone)."""
+    import json
+
+    slow = SlowConverter()
+    app = create_app(converter=slow)
+    body = json.dumps({"inputs": [" ".join(["ni"] * MAX_INPUT_SYLLABLES)] * 4}).encode()
+
+    async def call():
+        events = [{"type": "http.request", "body": body, "more_body": False}]
+        sent = []
+
+        async def receive():
+            return events.pop(0) if events else {"type": "http.disconnect"}
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "method": "POST", "path": "/v1/convert/batch",
+                 "raw_path": b"/v1/convert/batch", "query_string": b"", "root_path": "",
+                 "headers": [(b"content-type", b"application/json"),
+                             (b"content-length", str(len(body)).encode())],
+                 "http_version": "1.1", "scheme": "http", "server": ("test", 80),
+                 "client": ("test", 1)}
+        await app(scope, receive, send)
+        return sent
+
+    with TestClient(app) as client:
+        sent = client.portal.call(call)
+    assert sent[0]["status"] != 200
+    assert slow.batches == []
 
 
 def test_workers_must_be_positive():
