@@ -124,8 +124,8 @@ def read_model_meta(model_dir: Path, *weights: str, format: str = FORMAT
         raise ModelDirError(f"{model_dir}/config.json: corrupt ({e})") from None
     try:
         vocab = Vocab.load(model_dir / "vocab.json")
-    except ValueError as e:
-        raise ModelDirError(f"{model_dir}/vocab.json: {e}") from None
+    except ValueError as e:  # Vocab.load's message names the file
+        raise ModelDirError(str(e)) from None
     if fields["n_hanzi"] != len(vocab.hanzi):
         raise ModelDirError(f"{model_dir}/vocab.json: {len(vocab.hanzi)} hanzi, but "
                             f"config.json says n_hanzi={fields['n_hanzi']}")

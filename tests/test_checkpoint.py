@@ -334,3 +334,14 @@ def test_the_picker_falls_back_past_damaged_checkpoints_and_says_why(tmp_path, c
     with caplog.at_level(logging.WARNING, logger="pinyin_hanzi.checkpoint"):
         assert last_good_checkpoint(tmp_path) is None
     assert "no checkpoint before it is whole" in caplog.records[-1].getMessage()
+
+
+def test_a_truncated_vocabulary_names_its_path_once(saved):
+    """Half a vocab.json: the error names the file once (it was named twice, as the model
+    directory's and as Vocab.load's)."""
+    _, _, path = saved
+    text = (path / "vocab.json").read_text(encoding="utf-8")
+    (path / "vocab.json").write_text(text[:len(text) // 2], encoding="utf-8")
+    with pytest.raises(ModelDirError, match="not a valid vocabulary file") as error:
+        load_model(path)
+    assert str(error.value).count("vocab.json") == 1
