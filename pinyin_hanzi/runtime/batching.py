@@ -80,11 +80,17 @@ class ConvertQueue:
 
 def convert_batch(converter, batch: list[_Request]) -> list:
     """Each request's candidates, or the ValueError its input raised. Requests read the same
-    way are converted together; a group with a bad input is converted one by one, so the
+    way are converted together, once the inputs that are no pinyin are answered with their
+    error; a group in which a check after the model fails is converted one by one, so the
     others still get their answers."""
     answers: list = [None] * len(batch)
     groups: dict[InputOptions, list[int]] = {}
     for i, request in enumerate(batch):
+        try:
+            converter.parse(request.pinyin, request.options)
+        except ValueError as e:
+            answers[i] = e
+            continue
         groups.setdefault(request.options, []).append(i)
     for options, members in groups.items():
         top_k = max(batch[i].top_k for i in members)

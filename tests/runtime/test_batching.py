@@ -38,6 +38,11 @@ class EchoConverter:
     def convert(self, text, top_k, options=None, context=""):
         return self._answer(text, top_k, context)
 
+    def parse(self, text, options):
+        if text == "bad":
+            raise PinyinError(f"{text!r} is no pinyin", 0, text)
+        return None, (frozenset({text}),)
+
 
 def run_requests(converter, requests, workers=1, max_batch=MAX_BATCH):
     """Send (pinyin, top_k, options, context) requests at once; their answers or errors."""
@@ -91,6 +96,16 @@ def test_a_bad_input_fails_alone():
                                              ("c", 1, PLAIN, "")])
     assert isinstance(answers[1], PinyinError) and "'bad' is no pinyin" in str(answers[1])
     assert [a[0].text for i, a in enumerate(answers) if i != 1] == ["a#0", "c#0"]
+
+
+def test_a_bad_input_is_found_before_the_others_are_converted():
+    """The others are converted once, together (they were converted together, then again
+    one by one to find which input failed)."""
+    converter = EchoConverter()
+    answers = run_requests(converter, [("a", 1, PLAIN, ""), ("bad", 1, PLAIN, ""),
+                                       ("c", 1, PLAIN, "")])
+    assert isinstance(answers[1], PinyinError)
+    assert sorted(t for texts, _ in converter.batches for t in texts) == ["a", "c"]
 
 
 def test_batches_never_exceed_max_batch_and_workers_bound_them():
