@@ -27,7 +27,7 @@ import anyio
 import anyio.to_thread
 
 from ..spelling import InputOptions
-from .converter import MAX_READINGS
+from .converter import MAX_READINGS, READING_SYLLABLES
 
 __all__ = ["ConvertQueue", "MAX_BATCH", "chunks", "input_cost"]
 
@@ -111,12 +111,14 @@ def convert_batch(converter, batch: list[_Request]) -> list:
 
 
 def input_cost(converter, text: str, options: InputOptions) -> int:
-    """What converting `text` costs, in syllables the encoder reads: its syllables, times
-    MAX_READINGS when the reading search chooses its readings (abbreviated, fuzzy or
-    unfinished input). Raises the converter's PinyinError when `text` is no pinyin: a batch
-    is checked whole before any of it is converted."""
+    """What converting `text` costs, in syllables the encoder reads: its syllables, or as
+    many readings of them as the reading search may choose (abbreviated, fuzzy or unfinished
+    input: Converter.readings). Raises the converter's PinyinError when `text` is no pinyin:
+    a batch is checked whole before any of it is converted."""
     _, sets = converter.parse(text, options)
-    return max(1, len(sets)) * (1 if all(len(group) == 1 for group in sets) else MAX_READINGS)
+    n = max(1, len(sets))
+    return n if all(len(group) == 1 for group in sets) else min(n * MAX_READINGS,
+                                                                max(n, READING_SYLLABLES))
 
 
 def chunks(costs: list[int], most: int) -> list[list[int]]:

@@ -40,6 +40,10 @@ MAX_SPLITS = 3  # alternative segmentations scored per input
 # Candidates per input: the decoder's beam grows with it (10,000 on 64 syllables: 6.6 s, 857 MB).
 MAX_TOP_K = 20
 MAX_READINGS = 6  # readings scored per abbreviated, unfinished or fuzzy input
+# ... and at most this many syllables of readings in all, so that no input costs the encoder
+# and the decoder more than three whole-pinyin inputs of the longest (64 syllables): six
+# readings of `z`*64 were 384 syllables at every keystroke. Clauses of up to 32 keep all six.
+READING_SYLLABLES = 192
 # Log-prob added per syllable a fuzzy pair reads otherwise than typed: the user more likely
 # typed what they meant (chosen on dev clauses of kernel, tatoeba and ted: see EXPERIMENTS).
 FUZZY_SWAP_COST = -2.0
@@ -176,7 +180,8 @@ class Converter:
         """The syllable sequences `text` is converted as: its best split and up to
         MAX_SPLITS - 1 others as long (`fangan`: fan gan, fang an) when it is whole pinyin
         read as typed; else (cut syllables, fuzzy pairs, the last syllable unfinished) the
-        MAX_READINGS the word model finds likeliest (decode.readings)."""
+        MAX_READINGS (at most READING_SYLLABLES syllables in all) the word model finds
+        likeliest (decode.readings)."""
         seg, sets = self.parse(text, options)
         if not seg.syllables:
             return []  # no letters: nothing to convert
@@ -192,10 +197,11 @@ class Converter:
         if self.word_lm is None:
             raise ValueError("abbreviated, unfinished or fuzzy pinyin needs a model with a "
                              "word model (pinyin-hanzi lm)")
-        found = self.reading_search.readings(sets, MAX_READINGS)
+        most = min(MAX_READINGS, max(1, READING_SYLLABLES // len(sets)))
+        found = self.reading_search.readings(sets, most)
         whole = [seg.syllables] if all(k == FULL and s in group for k, s, group
                                        in zip(seg.kinds, seg.syllables, sets)) else []
-        return (whole + [r for r in found if r not in whole])[:MAX_READINGS] or [
+        return (whole + [r for r in found if r not in whole])[:most] or [
             tuple(sorted(group)[0] for group in sets)]
 
     def reading_costs(self, text: str, options: InputOptions, readings) -> list[float]:

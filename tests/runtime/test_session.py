@@ -226,3 +226,12 @@ def test_words_for_a_part_are_looked_up_only_from_the_first_syllable(converter, 
     found = Session(converter, keys=keys).candidates()
     assert "中国" in texts(found)
     assert asked and all(span == tuple(sets[:len(span)]) for span in asked)
+
+
+def test_a_long_input_is_read_as_fewer_readings(converter):
+    """Readings of at most READING_SYLLABLES syllables in all: three of `z`*64, six of a
+    clause of up to 32 syllables."""
+    from pinyin_hanzi.runtime.converter import READING_SYLLABLES
+
+    assert len(converter.readings("z" * 64, InputOptions())) == READING_SYLLABLES // 64 == 3
+    assert len(converter.readings("zgrm" * 8, InputOptions())) == 6
