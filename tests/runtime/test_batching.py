@@ -203,3 +203,19 @@ def test_max_batch_must_be_positive():
 ])
 def test_a_batch_is_cut_into_runs_of_bounded_cost(costs, most, expected):
     assert chunks(costs, most) == expected
+
+
+def test_an_input_costs_its_syllables_or_its_readings_syllables():
+    """Whole pinyin read as typed costs its syllables; input the reading search reads costs
+    as many readings as the converter may convert (Converter.readings)."""
+    from pinyin_hanzi.runtime.batching import input_cost
+    from pinyin_hanzi.runtime.converter import MAX_READINGS, READING_SYLLABLES
+
+    class Parsed:
+        def parse(self, text, options):
+            return None, tuple(frozenset(s.split("/")) for s in text.split())
+
+    assert input_cost(Parsed(), "ni hao", PLAIN) == 2
+    assert input_cost(Parsed(), "ni hao/hu", PLAIN) == 2 * MAX_READINGS
+    assert input_cost(Parsed(), " ".join(["z/zh"] * 64), PLAIN) == READING_SYLLABLES
+    assert input_cost(Parsed(), "", PLAIN) == 1
