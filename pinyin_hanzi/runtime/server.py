@@ -44,9 +44,10 @@ own 40-thread pool every client's conversion ran at once, fighting over the GIL 
 conversion runs its encoder on one thread (`serve --threads`): requests are the parallelism.
 /v1/convert requests that wait for a slot are converted together, in one encoder pass
 (batching.py). A /v1/convert/batch request is checked whole before any input is converted,
-then converted a chunk at a time (CHUNK_COST), in turn with the other requests; it stops when
-its client has gone, and is refused with 503 and Retry-After when its inputs would need more
-than BATCH_SECONDS of conversion. Converter is thread-safe. `serve --processes N` runs N of
+then converted a chunk at a time (CHUNK_COST), in turn with the other requests, and refused
+with 503 and Retry-After when its inputs would need more than BATCH_SECONDS of conversion. A
+batch chunk or a /v1/candidates step whose client has gone by its turn is not converted
+(answered CLIENT_GONE, to nobody). Converter is thread-safe. `serve --processes N` runs N of
 these apps behind one port (cluster.py).
 """
 
@@ -272,6 +273,10 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
+class ClientGone(Exception):
+    """The client closed its connection before its conversion's turn: nothing is converted."""
+
+
 def _content_type_error(request: Request, errors: list) -> str | None:
     """The message for a body FastAPI did not read as JSON because of its content-type (it
     reported "Input should be a valid dictionary"), else None."""
@@ -326,9 +331,13 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
     limiter: list[anyio.CapacityLimiter] = []
     queue: list[ConvertQueue] = []  # /v1/convert's requests, converted together (batching.py)
 
-    async def run(fn, *args):
-        """fn(*args) on a worker thread, in turn with the other conversions."""
-        return await anyio.to_thread.run_sync(fn, *args, limiter=limiter[0])
+    async def run(fn, *args, client: Request | None = None):
+        """fn(*args) on a worker thread, in turn with the other conversions; not at all when
+        `client` has gone by the time its turn comes (ClientGone)."""
+        async with limiter[0]:
+            if client is not None and await client.is_disconnected():
+                raise ClientGone
+            return await anyio.to_thread.run_sync(fn, *args)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -352,6 +361,10 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
 
     # FastAPI's own handlers answer with the plain JSONResponse, and a bare string as the
     # detail of a 404, 405 or unreadable body; these give every refusal the one shape.
+    @app.exception_handler(ClientGone)
+    async def client_gone(request: Request, exc: ClientGone):
+        return Response(status_code=CLIENT_GONE)
+
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError):
         errors = exc.errors()
@@ -432,11 +445,9 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
         fails the whole request, and a batch needing more conversion time than a request
         may take is refused (503, Retry-After)."""
         conv = loaded()
-        cost = await run(costs, conv, request)
+        cost = await run(costs, conv, request, client=raw)
         results, spent, done = [], 0.0, 0
         for indices in chunks(cost, CHUNK_COST):
-            if await raw.is_disconnected():
-                return Response(status_code=CLIENT_GONE)
             # Charged as the sum of its inputs: the time so far, scaled to the whole.
             if done and spent * sum(cost) / done > batch_seconds:
                 raise HTTPException(status_code=503, headers={
@@ -444,21 +455,21 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
                         f"this batch needs about {spent * sum(cost) / done:.1f} s of "
                         f"conversion, over the {batch_seconds:g} s a request may take: send "
                         "fewer or shorter inputs, or retry when the service is less busy")})
-            found, seconds = await run(convert_chunk, conv, request, indices)
+            found, seconds = await run(convert_chunk, conv, request, indices, client=raw)
             results += found
             spent += seconds
             done += sum(cost[i] for i in indices)
         return BatchResponse(results=[_response(p, c) for p, c in zip(request.inputs, results)])
 
     @app.post("/v1/candidates", response_model=CandidatesResponse, responses=ERRORS)
-    async def candidates(request: CandidatesRequest):
+    async def candidates(request: CandidatesRequest, raw: Request):
         """One step of typing without a server-side session: what runtime.session.Session
         offers for these keys after this context. A client keeps its own state (what it
         selected, what it committed) and sends the keys left and the text before them."""
         session = Session(loaded(), request.top_k, request.input_options(),
                           keys=request.keys, context=request.context[-CONTEXT_CHARS:])
         try:
-            found = await run(session.candidates)
+            found = await run(session.candidates, client=raw)
         except ValueError as e:
             raise _bad_input(e) from None
         return CandidatesResponse(keys=request.keys, candidates=[

@@ -400,17 +400,15 @@ def test_a_batch_needing_more_than_its_time_is_refused_with_retry_after():
     assert len(slow.batches) == 1 + 1  # the refused batch's first chunk, the short batch
 
 
-def test_a_batch_is_not_converted_once_its_client_has_gone():
-    """The client sends its batch and disconnects: nothing more of it is converted (the
-    work once went on for a minute after the clients had gone)."""
+def call_and_leave(app, path: str, body: dict) -> list[dict]:
+    """POST `body` to `path` as a client that disconnects once it is sent: what the app
+    sends back (to nobody)."""
     import json
 
-    slow = SlowConverter()
-    app = create_app(converter=slow)
-    body = json.dumps({"inputs": [" ".join(["ni"] * MAX_INPUT_SYLLABLES)] * 4}).encode()
+    data = json.dumps(body).encode()
 
     async def call():
-        events = [{"type": "http.request", "body": body, "more_body": False}]
+        events = [{"type": "http.request", "body": data, "more_body": False}]
         sent = []
 
         async def receive():
@@ -419,18 +417,28 @@ def test_a_batch_is_not_converted_once_its_client_has_gone():
         async def send(message):
             sent.append(message)
 
-        scope = {"type": "http", "method": "POST", "path": "/v1/convert/batch",
-                 "raw_path": b"/v1/convert/batch", "query_string": b"", "root_path": "",
+        scope = {"type": "http", "method": "POST", "path": path, "raw_path": path.encode(),
+                 "query_string": b"", "root_path": "", "http_version": "1.1",
                  "headers": [(b"content-type", b"application/json"),
-                             (b"content-length", str(len(body)).encode())],
-                 "http_version": "1.1", "scheme": "http", "server": ("test", 80),
-                 "client": ("test", 1)}
+                             (b"content-length", str(len(data)).encode())],
+                 "scheme": "http", "server": ("test", 80), "client": ("test", 1)}
         await app(scope, receive, send)
         return sent
 
     with TestClient(app) as client:
-        sent = client.portal.call(call)
-    assert sent[0]["status"] != 200
+        return client.portal.call(call)
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/v1/convert/batch", {"inputs": [" ".join(["ni"] * MAX_INPUT_SYLLABLES)] * 4}),
+    ("/v1/candidates", {"keys": "ni hao"}),
+])
+def test_nothing_is_converted_once_the_client_has_gone(path, body):
+    """The client sends its request and disconnects: when its turn comes, nothing of it is
+    converted (a batch's work once went on for a minute after its clients had gone)."""
+    slow = SlowConverter()
+    sent = call_and_leave(create_app(converter=slow), path, body)
+    assert sent[0]["status"] == 499
     assert slow.batches == []
 
 
