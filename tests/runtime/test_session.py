@@ -235,3 +235,20 @@ def test_a_long_input_is_read_as_fewer_readings(converter):
 
     assert len(converter.readings("z" * 64, InputOptions())) == READING_SYLLABLES // 64 == 3
     assert len(converter.readings("zgrm" * 8, InputOptions())) == 6
+
+
+@pytest.mark.parametrize("text", ["woxihuanyinhang", "zhongguorenmin", "jintiantianqihenhao",
+                                  "ni hao ma", "xi'an", "women qu beijing daxue"])
+def test_the_reading_budget_changes_no_answer_on_whole_pinyin(converter, text):
+    """Whole pinyin, read as typed, as while typing, or with fuzzy pairs: the same five
+    candidates, same scores, as an unbounded reading search gives."""
+    from pinyin_hanzi.decode.readings import ReadingSearch
+    from pinyin_hanzi.runtime.converter import READING_WORD_BONUS
+
+    unbounded = converter.with_config(converter.config)
+    unbounded.reading_search = ReadingSearch(converter.word_lm, converter.vocab,
+                                             word_bonus=READING_WORD_BONUS, arcs=10**9)
+    for options in (InputOptions(), InputOptions(complete_last=True),
+                    InputOptions(fuzzy=frozenset({"z/zh", "n/l", "an/ang", "in/ing"}))):
+        assert (converter.convert(text, 5, options=options)
+                == unbounded.convert(text, 5, options=options))
