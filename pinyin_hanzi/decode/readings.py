@@ -20,7 +20,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..lm.words import BOUNDARY, KEY_SYLLABLES
+from ..lm.words import BOUNDARY, KEY_SYLLABLES, READING_BASE
 
 MAX_SPAN = KEY_SYLLABLES  # the longest word the lexicon's reading index holds
 
@@ -110,25 +110,33 @@ class ReadingSearch:
         """The best paths that end at position q: those ending earlier, each extended by a
         word or hanzi that covers the sets up to q (at most `arcs` of each span: `_arcs`).
         Every extension is scored in one call; only the few that can survive become states."""
-        blocks = []  # (paths it extends, the span's arcs and words), by start, latest first
+        blocks = []  # (paths it extends, the span's arcs and words, each path's previous word)
+        previous, following = [], []  # each distinct previous word of a block x its words
         for start in range(q - 1, max(-1, q - 1 - MAX_SPAN), -1):
             arcs, words = self._arcs(sets[start:q])
-            if len(arcs) and paths[start]:
-                blocks.append((paths[start], arcs, words))
+            here = paths[start]
+            if len(arcs) and here:
+                # Paths often end with the same word (half to four fifths of the questions
+                # were asked twice): each is asked once.
+                distinct, which = np.unique([p for _, p, _ in here], return_inverse=True)
+                blocks.append((here, arcs, words, which))
+                previous.append(np.repeat(distinct, len(words)))
+                following.append(np.tile(words, len(distinct)))
         if not blocks:
             return []
-        previous = np.concatenate([np.repeat([p for _, p, _ in here], len(words))
-                                   for here, _, words in blocks])
-        following = np.concatenate([np.tile(words, len(here)) for here, _, words in blocks])
-        before = np.concatenate([np.repeat([s for s, _, _ in here], len(words))
-                                 for here, _, words in blocks])
-        scores = before + self.word_lm.logprobs(previous, following) + self.word_bonus
-        offsets = np.cumsum([len(h) * len(w) for h, _, w in blocks]).tolist()
+        logprobs = self.word_lm.logprobs(np.concatenate(previous), np.concatenate(following))
+        parts, at = [], 0
+        for (here, _, words, which), asked in zip(blocks, previous):
+            grid = logprobs[at:at + len(asked)].reshape(-1, len(words))[which]
+            at += len(asked)
+            parts.append((np.array([s for s, _, _ in here])[:, None] + grid).ravel())
+        scores = np.concatenate(parts) + self.word_bonus
+        offsets = np.cumsum([len(h) * len(w) for h, _, w, _ in blocks]).tolist()
         # In the order the states were once listed (start, path, arc): ties go the same way.
         best: dict[tuple[int, tuple[str, ...]], State] = {}
         for flat in np.argsort(-scores, kind="stable").tolist():
             block = bisect.bisect_right(offsets, flat)
-            here, arcs, words = blocks[block]
+            here, arcs, words, _ = blocks[block]
             path, arc = divmod(flat - (offsets[block - 1] if block else 0), len(words))
             state = (float(scores[flat]), int(words[arc]), here[path][2] + arcs[arc])
             best.setdefault((state[1], state[2]), state)  # the first met scores best
@@ -142,15 +150,52 @@ class ReadingSearch:
         or (one position) each syllable's SINGLES_PER_SYLLABLE most frequent hanzi; only the
         `arcs` most frequent, in the order listed."""
         lm = self.word_lm
-        if len(span) == 1:
-            found = [((syllable,), lm.word_id(hanzi)) for syllable in sorted(span[0])
-                     for hanzi in self.vocab.candidates.get(syllable, ())
-                     [:SINGLES_PER_SYLLABLE]]
-        else:
-            found = list(lm.span_words(span))
+        if len(span) > 1:
+            return self._lexicon_arcs(span)
+        found = [((syllable,), lm.word_id(hanzi)) for syllable in sorted(span[0])
+                 for hanzi in self.vocab.candidates.get(syllable, ())[:SINGLES_PER_SYLLABLE]]
         words = np.array([w for _, w in found], dtype=np.int64)
-        if len(found) > self.arcs:
-            counts = np.where(words >= 0, lm.count(np.maximum(words, 0)), -1)
-            keep = np.sort(np.argsort(-counts.astype(np.int64), kind="stable")[:self.arcs])
-            found, words = [found[i] for i in keep.tolist()], words[keep]
-        return [reading for reading, _ in found], words
+        keep = self._most_frequent(words)
+        return [found[i][0] for i in keep.tolist()], words[keep]
+
+    def _most_frequent(self, words: np.ndarray) -> np.ndarray:
+        """The places of the `arcs` most frequent of `words` (UNKNOWN least), in order."""
+        if len(words) <= self.arcs:
+            return np.arange(len(words))
+        counts = np.where(words >= 0, self.word_lm.count(np.maximum(words, 0)), -1)
+        return np.sort(np.argsort(-counts.astype(np.int64), kind="stable")[:self.arcs])
+
+    def _lexicon_arcs(self, span: tuple[frozenset[str], ...]
+                      ) -> tuple[list[tuple[str, ...]], np.ndarray]:
+        """The lexicon's words that fit `span`, as WordLM.span_words lists them, but only the
+        `arcs` most frequent spelled out: span_words builds a (reading, word) for each of
+        thousands (`lnlnlhszy` at random: half the time of a 64-letter input)."""
+        lm, length = self.word_lm, len(span)
+        none = ([], np.zeros(0, dtype=np.int64))
+        prefixes = np.zeros(1, dtype=np.int64)
+        for k, options in enumerate(span):  # as span_words narrows its runs of keys
+            d = np.array(sorted(lm.syllable_id[s] + 1 for s in options if s in lm.syllable_id),
+                         dtype=np.int64)
+            if not len(d):
+                return none
+            prefixes = (prefixes[:, None] * READING_BASE + d[None, :]).ravel()
+            scale = READING_BASE ** (length - 1 - k)
+            lo = np.searchsorted(lm.reading_keys, prefixes * scale, "left")
+            hi = np.searchsorted(lm.reading_keys, (prefixes + 1) * scale, "left")
+            prefixes = prefixes[hi > lo]
+            if not len(prefixes):
+                return none
+        lo = np.searchsorted(lm.reading_keys, prefixes, "left")
+        runs = np.searchsorted(lm.reading_keys, prefixes, "right") - lo
+        starts = np.cumsum(runs) - runs
+        at = np.repeat(lo - starts, runs) + np.arange(runs.sum())
+        words = lm.reading_words[at].astype(np.int64)
+        keep = self._most_frequent(words)
+        readings = []
+        for key in lm.reading_keys[at[keep]].tolist():
+            digits = []
+            for _ in range(length):
+                key, d = divmod(key, READING_BASE)
+                digits.append(lm.syllables[d - 1])
+            readings.append(tuple(reversed(digits)))
+        return readings, words[keep]

@@ -154,3 +154,21 @@ def test_the_work_a_position_is_bounded_by_beam_and_arcs():
     paths = search.paths([everything] * 12)
     assert max(scored) <= 3 * 2 * 7
     assert all(len(states) <= 3 for states in paths)
+
+
+@pytest.mark.parametrize("arcs", [1, 2, 100])
+def test_a_span_offers_the_words_span_words_lists_the_most_frequent_kept(arcs):
+    """Over every span of two to four positions: the lexicon's words that fit, as
+    WordLM.span_words lists them, the `arcs` most frequent kept in that order."""
+    lm, vocab = model()
+    search = ReadingSearch(lm, vocab, arcs=arcs)
+    choices = [frozenset(s) for s in ({"wo", "wa"}, {"men", "ma"}, {"xi", "xiang", "xing"},
+                                      {"huan", "hu", "hang", "zou"}, {"yin"}, {"ni"})]
+    for n in (2, 3, 4):
+        for start in range(len(choices) - n + 1):
+            span = tuple(choices[start:start + n])
+            listed = list(lm.span_words(span))
+            ranked = sorted(range(len(listed)), key=lambda i: -int(lm.count(listed[i][1])))
+            kept = [listed[i] for i in sorted(ranked[:arcs])]
+            readings, words = search._arcs(span)
+            assert list(zip(readings, words.tolist())) == kept
