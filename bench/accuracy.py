@@ -1,9 +1,10 @@
 """Accuracy of a model beside libime, libpinyin and SunPinyin on the public benchmarks, the
 held-out out-of-domain files and every domain's test split.
 
-    python bench/accuracy.py [--model DIR] [--data runs/data_all] [--heldout runs/heldout]
+    python bench/accuracy.py [--model DIR] [--data runs/data_modern] [--heldout runs/heldout]
                              [--domains fiction,ted,...] [--orders 2,3] [--peers /tmp/peers]
                              [--engines libime,libpinyin,sunpinyin]
+                             [--loso-model DIR --loso-sources tv_subtitles_dgk,lit_essays]
 
 Files scored, one clause at a time (scoring of bench/data/README.md, evaluate.py):
 - the public benchmarks pd98_test / reviews_test (bench/data);
@@ -15,8 +16,12 @@ Files scored, one clause at a time (scoring of bench/data/README.md, evaluate.py
 The peer engines (`--engines`: libime, libpinyin, SunPinyin by default) run on the same files
 through the peer drivers (../shared/peers, set up in a writable copy: `--peers`); without
 them, a line says so.
+`--loso-model`: a model trained and tuned without the `--loso-sources` (leave one source out:
+`prepare` as for the main model, then `finetune` and `lm` with every source but those), scored
+on their test splits beside the peers: how the engine does on a kind of text it never saw.
 The baselines are character n-gram HMMs trained on the pd98 + reviews training split.
-Writes the table to docs/BENCHMARKS.md and the details to runs/bench_accuracy.json.
+Writes the tables (a row per file, a column per engine) to docs/BENCHMARKS.md and the details
+to runs/bench_accuracy.json.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ PUBLIC = ("pd98_test.tsv", "reviews_test.tsv")
 HELDOUT = ("debian_test.tsv", "hsk_test.tsv", "hsk_gold.tsv")
 BASELINE_SOURCES = ("pd98", "reviews")
 DOMAIN_CLAUSES = 2000
+MODERN_DOMAINS = ("weibo_rumor_comments,weibo_hot_search,zhihu_hot_questions,tv_subtitles_dgk,"
+                  "xinwenlianbo,lit_essays,msdocs_zh_cn,wangdoc_javascript,kdconv,crosswoz")
 
 
 def cell(r: dict) -> str:
@@ -68,7 +75,8 @@ def test_files(args) -> dict[str, Path]:
               if (args.heldout / name).is_file()}
     out = ROOT / "runs" / "bench_domains"
     out.mkdir(parents=True, exist_ok=True)
-    for domain in filter(None, args.domains.split(",")):
+    domains = (args.domains + "," + args.loso_sources).split(",")
+    for domain in dict.fromkeys(filter(None, domains)):
         path = out / f"{domain}_test.tsv"
         if export_tsv(args.data, "test", path, (domain,), limit=DOMAIN_CLAUSES):
             files[f"{domain} (test split)"] = path
@@ -105,10 +113,15 @@ def peer_results(engine: str, files: dict[str, Path], peers: Path) -> dict[str, 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
-    parser.add_argument("--data", type=Path, default=Path("runs/data_all"))
+    parser.add_argument("--data", type=Path, default=Path("runs/data_modern"))
     parser.add_argument("--heldout", type=Path, default=ROOT / "runs" / "heldout")
-    parser.add_argument("--domains", default="fiction,ted,hk,tatoeba,manpages,lohelp,kernel",
+    parser.add_argument("--domains", default="fiction,ted,hk,tatoeba,manpages,lohelp,kernel,"
+                        + MODERN_DOMAINS,
                         help="sources of --data whose test split is scored ('' = none)")
+    parser.add_argument("--loso-model", type=Path, default=None,
+                        help="a model trained and tuned without --loso-sources")
+    parser.add_argument("--loso-sources", default="tv_subtitles_dgk,lit_essays",
+                        help="the sources --loso-model never saw: scored on their test split")
     parser.add_argument("--orders", default="3", help="n-gram baselines to train ('' = none)")
     parser.add_argument("--peers", type=Path, default=Path("/tmp/peers"),
                         help="a set-up copy of ../shared/peers (bin/*_drv built)")
@@ -118,21 +131,31 @@ def main():
     args = parser.parse_args()
 
     files = test_files(args)
-    rows, details = [], {}
-    conv = Converter.load(args.model)
-    name = (f"ours: {conv.label}" + (", word lattice" if conv.config.word_weight else "")
-            + (f", {conv.char_lm.order}-gram fusion" if conv.char_lm else ""))
-    # One clause at a time, as an input method converts (and as the peers run): the int8
-    # graph quantizes activations per batch, so a batch of others moves scores slightly.
-    details[name] = {f: evaluate(lambda xs: conv.convert_many(xs, 5), p, batch_size=1,
-                                 keep_best=True) for f, p in files.items()}
+    details = {}
+
+    def ours(model: Path, label: str, only: dict[str, Path]) -> str:
+        conv = Converter.load(model)
+        name = (f"{label}: {conv.label}" + (", word lattice" if conv.config.word_weight else "")
+                + (f", {conv.char_lm.order}-gram fusion" if conv.char_lm else ""))
+        # One clause at a time, as an input method converts (and as the peers run): the int8
+        # graph quantizes activations per batch, so a batch of others moves scores slightly.
+        details[name] = {f: evaluate(lambda xs: conv.convert_many(xs, 5), p, batch_size=1,
+                                     keep_best=True) for f, p in only.items()}
+        return name
+
+    name = ours(args.model, "ours", files)
+    mine = [name]
+    if args.loso_model:
+        held = {f"{s} (test split)" for s in filter(None, args.loso_sources.split(","))}
+        mine.append(ours(args.loso_model, "ours, its source left out of training",
+                         {f: p for f, p in files.items() if f in held}))
     for order in filter(None, args.orders.split(",")):
         lm = CharNgram.train(training_clauses(args.data, BASELINE_SOURCES), int(order))
         vocab = Vocab.load(args.data / "vocab.json")
         baseline = NgramConverter(lm, vocab, pair_counts(args.data, BASELINE_SOURCES))
         details[f"baseline: char {order}-gram HMM, pd98 + reviews training split"] = {
             f: evaluate(lambda xs: baseline.convert_many(xs, 5), p) for f, p in files.items()}
-    notes = []
+    notes, peers = [], []
     for engine in filter(None, args.engines.split(",")):
         results = peer_results(engine, files, args.peers)
         if results is None:
@@ -140,19 +163,25 @@ def main():
                          "../shared/peers in a writable copy and pass --peers)")
         else:
             details[f"{engine} (same files, peer driver)"] = results
-    for engine, results in details.items():
-        rows.append([engine, *(cell(results[f]) if f in results else "–" for f in files)])
+            peers.append(engine)
+    engines = list(details)
+    rows = [[f, *(cell(details[e][f]) if f in details[e] else "–" for e in engines)]
+            for f in files]
     # Ours against each peer, clause by clause: is a lead (or a gap) more than noise?
-    paired, gold = [], {f: [g for _, g in read_tsv(p)] for f, p in files.items()}
-    for engine, results in list(details.items())[1:]:
-        if all("best" in results.get(f, {}) for f in files):
-            comparison = {f: paired_comparison(gold[f], details[name][f]["best"],
-                                               results[f]["best"]) for f in files}
-            details[f"ours - {engine}"] = comparison
-            paired.append([engine, *(difference(comparison[f]) for f in files)])
+    gold = {f: [g for _, g in read_tsv(p)] for f, p in files.items()}
+    pairs = [(m, f"{p} (same files, peer driver)") for m in mine for p in peers]
+    for m, p in pairs:
+        details[f"{m} - {p}"] = {f: paired_comparison(gold[f], details[m][f]["best"],
+                                                      details[p][f]["best"])
+                                 for f in files if f in details[m]}
+    paired = [[f, *(difference(details[f"{m} - {p}"][f]) if f in details[m] else "–"
+                    for m, p in pairs)] for f in files]
     for results in details.values():
         for r in results.values():
             r.pop("best", None)
+
+    def short(engine: str) -> str:
+        return engine.split(":")[0].removesuffix(" (same files, peer driver)")
 
     table = ("## Accuracy: public benchmarks, held-out domains, every domain's test split\n\n"
              f"Command: `{command()}` (revision {git_revision()})  \nMachine: {machine()}\n\n"
@@ -161,16 +190,19 @@ def main():
              "are never trained or tuned on; hsk_gold is hsk_test's clauses with the HSK "
              "sentences' own pinyin, which no annotator of ours made (37 of 2,000 differ from "
              "pypinyin's); a domain's test split holds whole documents its training split "
-             "does not have.\n\n"
-             f"| engine | {' | '.join(files)} |\n|---|{'---|' * len(files)}\n"
+             "does not have.\n\nEngines: "
+             + "; ".join(f"**{short(e)}** = {e}" for e in engines) + ".\n\n"
+             f"| file | {' | '.join(short(e) for e in engines)} |\n"
+             f"|---|{'---|' * len(engines)}\n"
              + "".join(f"| {' | '.join(r)} |\n" for r in rows)
              + "".join(f"\n{note}\n" for note in notes))
-    if paired:
+    if pairs:
         table += ("\nOurs minus each peer on the same clauses, in points: character accuracy / "
                   "clause top-1, each with its 95 % paired-bootstrap interval (2,000 draws of "
                   "the clauses, evaluate.paired_comparison); an interval that holds 0 is a tie "
                   "at this file's size.\n\n"
-                  f"| ours minus | {' | '.join(files)} |\n|---|{'---|' * len(files)}\n"
+                  f"| file | {' | '.join(f'{short(m)} - {short(p)}' for m, p in pairs)} |\n"
+                  f"|---|{'---|' * len(pairs)}\n"
                   + "".join(f"| {' | '.join(r)} |\n" for r in paired))
     print(table)
     if not args.no_write:
