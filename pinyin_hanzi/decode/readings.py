@@ -35,6 +35,8 @@ RECENT_MAX_LEN = 64  # longer inputs are not kept: nobody types them a key at a 
 # The search's budget, as libime bounds its lattice: at most `beam` states a position, each
 # extended by at most ARCS of each span's words, the most frequent. Unbounded, `z`*64 had
 # ~1,250 arcs a position (1.3 s) and `l`*64 read with every fuzzy pair 1.26 M states (1.6 s).
+# On 100 clauses of each bench/input_forms.py variant (bench/adversarial.py --budget-clauses),
+# 32 kept every top-1 of the unbounded search; 16 lost 2.3 points of initials' characters.
 ARCS = 32
 ARC_CACHE = 512  # spans whose arcs are remembered (a keystroke asks for the same ones again)
 
