@@ -120,6 +120,9 @@ def test_a_session_learns_what_its_user_picks(converter, tmp_path):
     texts = [c.text for c in session.candidates()]
     assert texts[0] == "实验" and "试验" in texts[:5]
     assert session.select(texts.index("试验")) == "试验"
+    # Typed again elsewhere (a click resets the left context, as the input method does):
+    # right after 试验 itself the language models rightly doubt a second 试验.
+    session.context = ""
     session.type("shiyan")
     assert session.candidates()[0].text == "试验"
     # Saved at the commit: a new session of the same user starts where this one stopped.
