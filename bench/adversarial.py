@@ -28,7 +28,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -36,7 +35,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from input_forms import PAIRS, VARIANTS, sources  # noqa: E402
-from load import free_port, start_server, wait_until_healthy  # noqa: E402
+from load import running_server  # noqa: E402
 from report import command, git_revision, machine, write_section  # noqa: E402
 
 from pinyin_hanzi.decode.readings import ARCS, ReadingSearch  # noqa: E402
@@ -240,19 +239,8 @@ def main():
     conv.convert("zgrm")  # what loads on first use
     rows = single_inputs(conv) + [keystrokes(conv)]
     print(rows[-1], flush=True)
-    port = free_port()
-    with tempfile.TemporaryFile() as log:
-        server = start_server(port, args.model, 1, 1, log)
-        try:
-            wait_until_healthy(f"http://127.0.0.1:{port}", server)
-            rows += asyncio.run(service(f"http://127.0.0.1:{port}", server.pid, args.seconds))
-        except BaseException:
-            log.seek(0)
-            sys.stderr.write(log.read().decode(errors="replace")[-3000:])
-            raise
-        finally:
-            server.terminate()
-            server.wait(15)
+    with running_server(args.model) as (url, server):
+        rows += asyncio.run(service(url, server.pid, args.seconds))
     if not args.no_history:
         from history_faults import rows as history_rows
 

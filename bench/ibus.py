@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from keystrokes import summary  # noqa: E402
 from report import command, git_revision, machine, write_section  # noqa: E402
 
 from pinyin_hanzi.data.decontaminate import benchmark_dir  # noqa: E402
@@ -84,13 +84,6 @@ def in_process_ms(texts: list[str]) -> list[float]:
     return out
 
 
-def summary(ms: list[float]) -> str:
-    ms = sorted(ms)
-    at = lambda q: ms[min(len(ms) - 1, int(q * len(ms)))]  # noqa: E731
-    return (f"{len(ms)} | {statistics.median(ms):.1f} | {at(0.95):.1f} | {at(0.99):.1f} | "
-            f"{ms[-1]:.1f}")
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -115,10 +108,10 @@ def main():
             starts.append(time.perf_counter() - start)
             type_clauses(client, texts, times, first_of_engine=True)
     every = [t for kind in kinds for t in times[kind]]
-    rows = [f"| {kind} | {summary(times[kind])} |" for kind in kinds if times[kind]]
-    rows.append(f"| all keys | {summary(every)} |")
+    rows = [f"| {kind} | {summary(times[kind], 1)} |" for kind in kinds if times[kind]]
+    rows.append(f"| all keys | {summary(every, 1)} |")
     rows.append(f"| all keys, in process (no IBus: key rules + Session) | "
-                f"{summary(in_process_ms(texts))} |")
+                f"{summary(in_process_ms(texts), 1)} |")
     p95 = sorted(every)[int(0.95 * (len(every) - 1))]
     verdict = (f"p95 {p95:.1f} ms (goal <= {P95_GOAL_MS:.0f}), slowest {max(every):.1f} ms "
                f"(goal <= {MAX_GOAL_MS:.0f}): "

@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -59,6 +60,29 @@ def start_server(port: int, model: Path | None, threads: int, processes: int, lo
     if model is not None:
         args += ["--model", str(model)]
     return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+
+
+@contextmanager
+def running_server(model: Path | None, threads: int = 1, processes: int = 1):
+    """`pinyin-hanzi serve` on a free port, healthy: yields (its URL, its process). On an error
+    the end of its log goes to stderr; at the end the server is stopped (killed if it hangs)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as log:
+        server = start_server(port, model, threads, processes, log)
+        try:
+            wait_until_healthy(url, server)
+            yield url, server
+        except BaseException:
+            log.seek(0)
+            sys.stderr.write(log.read().decode(errors="replace")[-3000:])
+            raise
+        finally:
+            server.terminate()
+            try:
+                server.wait(15)
+            except subprocess.TimeoutExpired:
+                server.kill()
 
 
 def wait_until_healthy(url: str, server: subprocess.Popen, timeout: float = 120.0):
@@ -185,34 +209,19 @@ def main():
     clauses = pinyin_clauses()
     rows, batch_rows, failures = [], [], []
     for processes in [int(n) for n in args.processes.split(",")]:
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        with tempfile.TemporaryFile() as log:
-            server = start_server(port, args.model, args.threads, processes, log)
-            try:
-                wait_until_healthy(url, server)
-                result = (run_wrk(url, clauses, args.clients, args.seconds)
-                          if args.client == "wrk" else
-                          asyncio.run(run_clients(url, clauses, args.clients, args.seconds)))
-                if args.client == "wrk":
-                    batched = run_wrk(url, clauses, BATCH_CLIENTS, args.seconds / 2, BATCH)
-                    batch_rows.append(
-                        f"| {processes} | {BATCH_CLIENTS} | {BATCH} | {batched['requests']} | "
-                        f"{batched['rps'] * BATCH:.0f} | {batched['p50_ms']:.0f} | "
-                        f"{batched['p99_ms']:.0f} | {batched['errors']} |")
-                    print(batch_rows[-1], flush=True)
-                    failures += [(f"{processes} processes, batch route: {why}", n)
-                                 for why, n in batched["failures"]]
-            except BaseException:
-                log.seek(0)
-                sys.stderr.write(log.read().decode(errors="replace")[-3000:])
-                raise
-            finally:
-                server.terminate()
-                try:
-                    server.wait(15)
-                except subprocess.TimeoutExpired:
-                    server.kill()
+        with running_server(args.model, args.threads, processes) as (url, _):
+            result = (run_wrk(url, clauses, args.clients, args.seconds)
+                      if args.client == "wrk" else
+                      asyncio.run(run_clients(url, clauses, args.clients, args.seconds)))
+            if args.client == "wrk":
+                batched = run_wrk(url, clauses, BATCH_CLIENTS, args.seconds / 2, BATCH)
+                batch_rows.append(
+                    f"| {processes} | {BATCH_CLIENTS} | {BATCH} | {batched['requests']} | "
+                    f"{batched['rps'] * BATCH:.0f} | {batched['p50_ms']:.0f} | "
+                    f"{batched['p99_ms']:.0f} | {batched['errors']} |")
+                print(batch_rows[-1], flush=True)
+                failures += [(f"{processes} processes, batch route: {why}", n)
+                             for why, n in batched["failures"]]
         rows.append(f"| {processes} | {args.clients} | {result['requests']} | "
                     f"{result['rps']:.1f} | {result['p50_ms']:.1f} | {result['p99_ms']:.1f} | "
                     f"{result['errors']} |")

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import (free_port, pinyin_clauses, run_wrk, start_server,  # noqa: E402
-                  wait_until_healthy)
+from load import pinyin_clauses, run_wrk, running_server  # noqa: E402
 from report import command, git_revision, machine, write_section  # noqa: E402
 
 
@@ -38,22 +36,14 @@ def main():
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     clauses = pinyin_clauses()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     rows, rss = [], []
-    with tempfile.TemporaryFile() as log:
-        server = start_server(port, args.model, 1, 1, log)
-        try:
-            wait_until_healthy(url, server)
-            for minute in range(1, args.minutes + 1):
-                result = run_wrk(url, clauses, args.clients, 60)
-                rss.append(rss_mb(server.pid))
-                rows.append(f"| {minute} | {result['requests']} | {result['rps']:.1f} | "
-                            f"{result['p99_ms']:.1f} | {result['errors']} | {rss[-1]:.1f} |")
-                print(rows[-1], flush=True)
-        finally:
-            server.terminate()
-            server.wait(15)
+    with running_server(args.model) as (url, server):
+        for minute in range(1, args.minutes + 1):
+            result = run_wrk(url, clauses, args.clients, 60)
+            rss.append(rss_mb(server.pid))
+            rows.append(f"| {minute} | {result['requests']} | {result['rps']:.1f} | "
+                        f"{result['p99_ms']:.1f} | {result['errors']} | {rss[-1]:.1f} |")
+            print(rows[-1], flush=True)
     growth = 100 * (rss[-1] - rss[0]) / rss[0]
     body = (f"Command: `{command()}` (revision {git_revision()})  \nMachine: {machine()}\n\n"
             f"`pinyin-hanzi serve` (one process, {args.model or 'shipped default_model'}) "
