@@ -37,12 +37,16 @@ cdef uint64_t HASH_MUL = 1000003
 cdef int32_t UNKNOWN = -1  # lm.words.UNKNOWN
 cdef enum:
     MEMO_BITS = 11  # 2 ** 11 cached answers per model (48 KB): more missed the cache
+    # The reading search's own (384 KB, made on first use): it asks ~3,500 questions a
+    # position, most of them again at the next.
+    READING_MEMO_BITS = 14
 
 
-cdef inline Py_ssize_t memo_slot(int64_t history, int64_t next) noexcept nogil:
+cdef inline Py_ssize_t memo_slot(int64_t history, int64_t next, int bits=MEMO_BITS
+                                 ) noexcept nogil:
     cdef uint64_t h = (<uint64_t> history * 0x9E3779B97F4A7C15ULL) ^ <uint64_t> next
     h ^= h >> 29
-    return <Py_ssize_t> ((h * 0xBF58476D1CE4E5B9ULL) >> (64 - MEMO_BITS))
+    return <Py_ssize_t> ((h * 0xBF58476D1CE4E5B9ULL) >> (64 - bits))
 
 
 cdef const int32_t *i32(list keep, object array, str what) except? NULL:
@@ -258,6 +262,21 @@ cdef inline Counted lookup(const CountTable *table, int64_t history, int64_t nex
     return out
 
 
+
+# A span of the reading search (Lattice.reading_arcs): per position, the syllable digits it
+# allows, as a list and as a 512-bit set.
+cdef struct Span:
+    Py_ssize_t length
+    uint64_t allowed[8][8]  # KEY_SYLLABLES (7) positions at most
+    const int64_t *options[8]
+    Py_ssize_t n_options[8]
+
+
+cdef enum:
+    # A range of keys no longer than this many per allowed digit is read key by key rather
+    # than binary searched once per digit (~20 steps each).
+    SCAN_FACTOR = 8
+
 cdef class Lattice:
     # Word model (lm.words.WordLM): n words, their counts; its bigrams (a csr.CountTable).
     cdef const uint8_t *text
@@ -293,6 +312,7 @@ cdef class Lattice:
     # two Python calls, never across one.
     cdef Memo *word_memo
     cdef Memo *char_memo
+    cdef Memo *reading_memo
     cdef readonly object word_lm, char_lm
 
     def __cinit__(self):
@@ -370,6 +390,7 @@ cdef class Lattice:
     def __dealloc__(self):
         free(self.word_memo)
         free(self.char_memo)
+        free(self.reading_memo)
         free(self.tables)
         free(self.powers)
 
@@ -786,6 +807,135 @@ cdef class Lattice:
         finally:
             free(entries)
         return result
+
+    # The reading search's two inner loops (decode/readings.py, which has them in numpy too,
+    # for when this module is not built): in numpy they were four fifths of a costly input's
+    # time, most of it the overhead of many small array calls.
+
+    def reading_arcs(self, list digits, Py_ssize_t limit):
+        """The places in the reading index of the lexicon words whose reading has, at each
+        position k, one of digits[k] (syllable digits, ascending int64; 2 to key_syllables
+        positions), in index order; if more than `limit`, only the `limit` most frequent
+        (ties: in index order), as ReadingSearch._lexicon_arcs finds them. `digits` keeps
+        its arrays alive for the call."""
+        cdef Py_ssize_t length = len(digits), k, x, y, n
+        if not 2 <= length <= self.key_syllables:
+            raise ValueError(f"a span of {length} syllables; 2 to {self.key_syllables} fit")
+        cdef Span span
+        cdef const int64_t[::1] options
+        cdef Buf found
+        cdef Entry *best = NULL
+        cdef const int64_t *places
+        span.length = length
+        for k in range(length):
+            options = digits[k]
+            for x in range(8):
+                span.allowed[k][x] = 0
+            for y in range(options.shape[0]):
+                if not 0 < options[y] < self.reading_base:
+                    raise ValueError(f"syllable digit {options[y]} is not 1..511")
+                span.allowed[k][options[y] >> 6] |= 1ULL << (options[y] & 63)
+            span.options[k] = &options[0] if options.shape[0] else NULL
+            span.n_options[k] = options.shape[0]
+        found.data = NULL
+        try:
+            buf_init(&found, sizeof(int64_t))
+            self._narrow(&span, 0, 0, 0, self.reading_keys.size, &found)
+            places = <const int64_t *> found.data
+            n = found.size
+            if n <= limit:
+                return np.array([places[x] for x in range(n)], dtype=np.int64)
+            best = <Entry *> malloc(n * sizeof(Entry))
+            if best == NULL:
+                raise MemoryError()
+            for x in range(n):
+                y = self.reading_words[places[x]]
+                best[x].score = value(self.counts, y) if y >= 0 else -1
+                best[x].cand = best[x].first = <int32_t> x
+            k = best_first(best, n, limit)
+            return np.sort(np.array([places[best[x].cand] for x in range(k)], dtype=np.int64))
+        finally:
+            free(found.data)
+            free(best)
+
+    cdef int _narrow(self, Span *span, Py_ssize_t k, int64_t prefix, int64_t lo, int64_t hi,
+                     Buf *found) except -1:
+        """Into `found`, in order, the places in reading_keys[lo:hi] (the keys of span.length
+        digits that start with `prefix`'s k digits) whose digits k.. are allowed: by a binary
+        search per allowed digit while the range is long, by reading each key once short."""
+        cdef int64_t scale = 1, sub, a, b, key, r
+        cdef Py_ssize_t x, j
+        cdef int64_t d
+        cdef bint ok
+        if k == span.length:
+            for r in range(lo, hi):
+                (<int64_t *> buf_push(found, 1))[0] = r
+            return 0
+        for x in range(span.length - 1 - k):
+            scale *= self.reading_base
+        if hi - lo <= SCAN_FACTOR * span.n_options[k]:
+            for r in range(lo, hi):
+                key, ok = at(self.reading_keys, r), True
+                for j in range(span.length - 1, k - 1, -1):
+                    d = key % self.reading_base
+                    key //= self.reading_base
+                    if not (span.allowed[j][d >> 6] >> (d & 63)) & 1:
+                        ok = False
+                        break
+                if ok and key == prefix:  # (a key of another length has other digits left)
+                    (<int64_t *> buf_push(found, 1))[0] = r
+            return 0
+        for x in range(span.n_options[k]):
+            sub = prefix * self.reading_base + span.options[k][x]
+            a = lower(self.reading_keys, lo, hi, sub * scale)
+            b = lower(self.reading_keys, a, hi, (sub + 1) * scale)
+            if b > a:
+                self._narrow(span, k + 1, sub, a, b, found)
+        return 0
+
+    def reading_extensions(self, list blocks, double word_bonus, Py_ssize_t keep):
+        """Every extension's score, blocks of (paths, words) flat in block, path, word order:
+        a path (score, previous word, reading) extended by a word scores (score + log P(word |
+        previous word)) + word_bonus, as ReadingSearch._arrive scores it. Returns the scores
+        and the places of the `keep` best, best first (ties: in flat order)."""
+        cdef Py_ssize_t total = 0, flat = 0, a, x, n_keep
+        cdef int64_t previous
+        cdef double score
+        cdef const int64_t[::1] words
+        for here, block_words in blocks:
+            total += len(here) * len(block_words)
+        scores = np.empty(total, dtype=np.float64)
+        cdef double[::1] out = scores
+        cdef Memo *slot
+        if self.reading_memo == NULL:
+            self.reading_memo = <Memo *> malloc((1 << READING_MEMO_BITS) * sizeof(Memo))
+            if self.reading_memo == NULL:
+                raise MemoryError()
+            for x in range(1 << READING_MEMO_BITS):
+                self.reading_memo[x].history, self.reading_memo[x].next = -1, -2
+        for here, block_words in blocks:
+            words = block_words
+            for state in here:
+                score, previous = state[0], state[1]
+                for a in range(words.shape[0]):
+                    slot = &self.reading_memo[memo_slot(previous, words[a], READING_MEMO_BITS)]
+                    if slot.history != previous or slot.next != words[a]:
+                        slot.history, slot.next = previous, words[a]
+                        slot.logprob = self._word_logprob(previous, words[a])
+                    out[flat] = (score + slot.logprob) + word_bonus
+                    flat += 1
+        n_keep = min(keep, total)
+        cdef Entry *best = <Entry *> malloc(max(total, 1) * sizeof(Entry))
+        if best == NULL:
+            raise MemoryError()
+        try:
+            for x in range(total):
+                best[x].score, best[x].cand, best[x].first = out[x], <int32_t> x, <int32_t> x
+            n_keep = best_first(best, total, n_keep) if n_keep > 0 else 0
+            order = np.array([best[x].cand for x in range(n_keep)], dtype=np.int64)
+        finally:
+            free(best)
+        return scores, order
 
 
 cdef inline bint same_text(Hyp *h1, Arc *a1, Hyp *h2, Arc *a2, int32_t *cps,

@@ -8,7 +8,10 @@ beam search left to right whose paths are kept for the last few inputs, so that 
 searches only the positions it changed. Each chosen reading is then converted like typed
 pinyin and the candidates merged (runtime/converter.py). The search is bounded as libime
 bounds its lattice, so that no input costs much more than whole pinyin: `beam` states a
-position, and each span's ARCS most frequent words (`z`*64 allows ~1,250 a position).
+position, and each span's ARCS most frequent words (`z`*64 allows ~1,250 a position). Its
+two inner loops, a span's lexicon words and the scores of a position's extensions, are
+compiled (decode/_lattice.pyx, `Lattice.reading_arcs` and `reading_extensions`); the numpy
+code here gives the same readings when the extension is not built.
 """
 
 from __future__ import annotations
@@ -21,6 +24,11 @@ from collections import OrderedDict
 import numpy as np
 
 from ..lm.words import BOUNDARY, KEY_SYLLABLES, READING_BASE
+
+try:
+    from ._lattice import Lattice
+except ImportError:  # not built: the numpy search, same readings, several times slower
+    Lattice = None
 
 MAX_SPAN = KEY_SYLLABLES  # the longest word the lexicon's reading index holds
 
@@ -39,6 +47,9 @@ RECENT_MAX_LEN = 64  # longer inputs are not kept: nobody types them a key at a 
 # 32 kept every top-1 of the unbounded search; 16 lost 2.3 points of initials' characters.
 ARCS = 32
 ARC_CACHE = 512  # spans whose arcs are remembered (a keystroke asks for the same ones again)
+# The compiled search ranks a position's KEEP x beam best extensions; only when those hold
+# fewer than `beam` distinct states (paths that differ only in an earlier word) are all ranked.
+KEEP = 4
 
 State = tuple[float, int, tuple[str, ...]]  # (score, previous word, reading so far)
 
@@ -56,10 +67,14 @@ class ReadingSearch:
     share between threads."""
 
     def __init__(self, word_lm, vocab, beam: int = 16, word_bonus: float = -4.0,
-                 arcs: int = ARCS):
+                 arcs: int = ARCS, compiled: bool = True):
+        """compiled=False, or the extension not built: the numpy search (same readings)."""
         self.word_lm, self.vocab = word_lm, vocab
         self.beam, self.word_bonus, self.arcs = beam, word_bonus, arcs
         self._arcs = functools.lru_cache(ARC_CACHE)(self._arcs_uncached)
+        self._lattice = (Lattice(word_lm, None, vocab.hanzi, vocab.hanzi_id)
+                         if compiled and Lattice is not None else None)
+        self._digits = functools.lru_cache(ARC_CACHE)(self._digits_uncached)
         self._recent: OrderedDict[tuple, list[list[State]]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -112,6 +127,8 @@ class ReadingSearch:
         """The best paths that end at position q: those ending earlier, each extended by a
         word or hanzi that covers the sets up to q (at most `arcs` of each span: `_arcs`).
         Every extension is scored in one call; only the few that can survive become states."""
+        if self._lattice is not None:
+            return self._arrive_compiled(sets, q, paths)
         blocks = []  # (paths it extends, the span's arcs and words, each path's previous word)
         previous, following = [], []  # each distinct previous word of a block x its words
         for start in range(q - 1, max(-1, q - 1 - MAX_SPAN), -1):
@@ -146,6 +163,39 @@ class ReadingSearch:
                 break
         return list(best.values())
 
+    def _arrive_compiled(self, sets: tuple[frozenset[str], ...], q: int,
+                         paths: list[list[State]]) -> list[State]:
+        """_arrive, the extensions scored and ranked by the compiled loop."""
+        blocks = []  # (paths it extends, the span's arcs, its words)
+        for start in range(q - 1, max(-1, q - 1 - MAX_SPAN), -1):
+            arcs, words = self._arcs(sets[start:q])
+            if len(arcs) and paths[start]:
+                blocks.append((paths[start], arcs, words))
+        if not blocks:
+            return []
+        offsets = np.cumsum([len(h) * len(w) for h, _, w in blocks]).tolist()
+        scores, order = self._lattice.reading_extensions(
+            [(h, w) for h, _, w in blocks], self.word_bonus, KEEP * self.beam)
+        best = self._distinct(blocks, offsets, scores, order.tolist())
+        if len(best) < self.beam and len(order) < len(scores):
+            best = self._distinct(blocks, offsets, scores,
+                                  np.argsort(-scores, kind="stable").tolist())
+        return list(best.values())
+
+    def _distinct(self, blocks, offsets, scores, order
+                  ) -> dict[tuple[int, tuple[str, ...]], State]:
+        """The first `beam` distinct (word, reading) states of the extensions in `order`."""
+        best: dict[tuple[int, tuple[str, ...]], State] = {}
+        for flat in order:
+            block = bisect.bisect_right(offsets, flat)
+            here, arcs, words = blocks[block]
+            path, arc = divmod(flat - (offsets[block - 1] if block else 0), len(words))
+            state = (float(scores[flat]), int(words[arc]), here[path][2] + arcs[arc])
+            best.setdefault((state[1], state[2]), state)  # the first met scores best
+            if len(best) == self.beam:
+                break
+        return best
+
     def _arcs_uncached(self, span: tuple[frozenset[str], ...]
                        ) -> tuple[list[tuple[str, ...]], np.ndarray]:
         """The readings and words of the arcs over `span`: the lexicon's words that fit it,
@@ -173,6 +223,11 @@ class ReadingSearch:
         `arcs` most frequent spelled out: span_words builds a (reading, word) for each of
         thousands (`lnlnlhszy` at random: half the time of a 64-letter input)."""
         lm, length = self.word_lm, len(span)
+        if self._lattice is not None:
+            at = self._lattice.reading_arcs([self._digits(options) for options in span],
+                                            self.arcs)
+            words = lm.reading_words[at].astype(np.int64)
+            return self._spelled(lm.reading_keys[at].tolist(), length), words
         none = ([], np.zeros(0, dtype=np.int64))
         prefixes = np.zeros(1, dtype=np.int64)
         for k, options in enumerate(span):  # as span_words narrows its runs of keys
@@ -193,11 +248,20 @@ class ReadingSearch:
         at = np.repeat(lo - starts, runs) + np.arange(runs.sum())
         words = lm.reading_words[at].astype(np.int64)
         keep = self._most_frequent(words)
+        return self._spelled(lm.reading_keys[at[keep]].tolist(), length), words[keep]
+
+    def _spelled(self, keys: list[int], length: int) -> list[tuple[str, ...]]:
+        """Reading keys of `length` syllables as syllables."""
         readings = []
-        for key in lm.reading_keys[at[keep]].tolist():
+        for key in keys:
             digits = []
             for _ in range(length):
                 key, d = divmod(key, READING_BASE)
-                digits.append(lm.syllables[d - 1])
+                digits.append(self.word_lm.syllables[d - 1])
             readings.append(tuple(reversed(digits)))
-        return readings, words[keep]
+        return readings
+
+    def _digits_uncached(self, options: frozenset[str]) -> np.ndarray:
+        """A position's syllables as the lexicon's digits (syllable id + 1), ascending."""
+        ids = self.word_lm.syllable_id
+        return np.array(sorted(ids[s] + 1 for s in options if s in ids), dtype=np.int64)

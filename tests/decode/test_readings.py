@@ -5,6 +5,7 @@ import random
 import numpy as np
 import pytest
 
+from pinyin_hanzi.decode import readings
 from pinyin_hanzi.decode.readings import ReadingSearch
 from pinyin_hanzi.lm.words import BOUNDARY, WordLM
 from pinyin_hanzi.pinyin import SYLLABLES
@@ -150,18 +151,19 @@ def test_the_work_a_position_is_bounded_by_beam_and_arcs():
 
     lm.logprobs = counting
     everything = frozenset(CANDIDATES)
-    search = ReadingSearch(lm, vocab, beam=3, arcs=2)
+    search = ReadingSearch(lm, vocab, beam=3, arcs=2, compiled=False)  # (numpy asks lm)
     paths = search.paths([everything] * 12)
     assert max(scored) <= 3 * 2 * 7
     assert all(len(states) <= 3 for states in paths)
 
 
+@pytest.mark.parametrize("compiled", [True, False])
 @pytest.mark.parametrize("arcs", [1, 2, 100])
-def test_a_span_offers_the_words_span_words_lists_the_most_frequent_kept(arcs):
+def test_a_span_offers_the_words_span_words_lists_the_most_frequent_kept(arcs, compiled):
     """Over every span of two to four positions: the lexicon's words that fit, as
     WordLM.span_words lists them, the `arcs` most frequent kept in that order."""
     lm, vocab = model()
-    search = ReadingSearch(lm, vocab, arcs=arcs)
+    search = ReadingSearch(lm, vocab, arcs=arcs, compiled=compiled)
     choices = [frozenset(s) for s in ({"wo", "wa"}, {"men", "ma"}, {"xi", "xiang", "xing"},
                                       {"huan", "hu", "hang", "zou"}, {"yin"}, {"ni"})]
     for n in (2, 3, 4):
@@ -172,3 +174,25 @@ def test_a_span_offers_the_words_span_words_lists_the_most_frequent_kept(arcs):
             kept = [listed[i] for i in sorted(ranked[:arcs])]
             readings, words = search._arcs(span)
             assert list(zip(readings, words.tolist())) == kept
+
+
+@pytest.mark.skipif(readings.Lattice is None, reason="decode/_lattice.pyx not built")
+@pytest.mark.parametrize("beam, arcs", [(1, 1), (3, 2), (16, 32), (10_000, 10**9)])
+def test_the_compiled_search_finds_what_the_numpy_search_finds(beam, arcs):
+    """Same paths (word, reading, score within rounding) at every position, same readings,
+    typed a position at a time and at once: the compiled loops (_lattice.pyx) and numpy."""
+    lm, vocab = model()
+    rng = random.Random(beam)
+    choices = [{"wo", "wa"}, {"men", "ma"}, {"xi", "xiang", "xing"}, {"huan", "hu", "hang"},
+               {"yin"}, {"hang", "hu"}, {"ni"}, {"hao", "hu"}, {"zou", "xing"}, set(CANDIDATES)]
+    for _ in range(5):
+        typed = [frozenset(rng.choice(choices)) for _ in range(9)]
+        compiled, numpy = (ReadingSearch(lm, vocab, beam, -1.0, arcs, compiled=c)
+                           for c in (True, False))
+        for n in range(1, len(typed) + 1):
+            got, want = compiled.paths(typed[:n]), numpy.paths(typed[:n])
+            assert [[s[1:] for s in states] for states in got] == [
+                [s[1:] for s in states] for states in want]
+            assert np.allclose([s[0] for states in got for s in states],
+                               [s[0] for states in want for s in states], rtol=0, atol=1e-9)
+            assert compiled.readings(typed[:n], 5) == numpy.readings(typed[:n], 5)

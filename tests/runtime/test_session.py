@@ -252,3 +252,26 @@ def test_the_reading_budget_changes_no_answer_on_whole_pinyin(converter, text):
                     InputOptions(fuzzy=frozenset({"z/zh", "n/l", "an/ang", "in/ing"}))):
         assert (converter.convert(text, 5, options=options)
                 == unbounded.convert(text, 5, options=options))
+
+
+@pytest.mark.parametrize("text, options", [
+    ("l" * 24, InputOptions(complete_last=True, fuzzy=frozenset(
+        {"z/zh", "c/ch", "s/sh", "n/l", "f/h", "r/l", "an/ang", "en/eng", "in/ing"}))),
+    ("z" * 24, InputOptions()), ("lnhlslyzlnnszhylnlhzsyln", InputOptions()),
+    ("zgrmjhgwmdzy", InputOptions()), ("woxihuanyinh", InputOptions(complete_last=True))])
+def test_the_compiled_reading_search_reads_as_the_numpy_one(converter, text, options):
+    """The reading search's compiled loops (decode/_lattice.pyx) give the readings its numpy
+    code gives, on the costliest kinds of input (issue 35) and on everyday ones."""
+    from pinyin_hanzi.decode.readings import Lattice, ReadingSearch
+    from pinyin_hanzi.runtime.converter import READING_WORD_BONUS
+
+    if Lattice is None:
+        pytest.skip("decode/_lattice.pyx not built")
+    _, sets = converter.parse(text, options)
+    compiled, numpy = (ReadingSearch(converter.word_lm, converter.vocab,
+                                     word_bonus=READING_WORD_BONUS, compiled=c)
+                       for c in (True, False))
+    got, want = compiled.paths(list(sets)), numpy.paths(list(sets))
+    assert [[s[1:] for s in states] for states in got] == [
+        [s[1:] for s in states] for states in want]
+    assert compiled.readings(list(sets), 6) == numpy.readings(list(sets), 6)
