@@ -14,6 +14,10 @@ The int8 graph quantizes its activations with one scale per pass, so a clause's 
 a little with the company it is batched in: on 400 pd98_test clauses in eights, no first
 candidate changed, and no score by more than 0.24 (of log-probs around -20 to -60).
 
+A request whose client has gone by the time a batch takes it is not converted: it is answered
+ClientGone (issue 35: clients that gave up on the costliest inputs still had them converted,
+ahead of everyone who came after them).
+
 No background task: each request converts or collects inside its own await, so nothing
 outlives the event loop that made it (FastAPI's lifespan, test clients, uvicorn's workers).
 """
@@ -21,6 +25,7 @@ outlives the event loop that made it (FastAPI's lifespan, test clients, uvicorn'
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import anyio
@@ -29,9 +34,13 @@ import anyio.to_thread
 from ..spelling import InputOptions
 from .converter import MAX_READINGS, READING_SYLLABLES
 
-__all__ = ["ConvertQueue", "MAX_BATCH", "chunks", "input_cost"]
+__all__ = ["ClientGone", "ConvertQueue", "MAX_BATCH", "chunks", "input_cost"]
 
 MAX_BATCH = 8
+
+
+class ClientGone(Exception):
+    """The client closed its connection before its conversion's turn: nothing is converted."""
 
 
 @dataclass
@@ -41,6 +50,7 @@ class _Request:
     options: InputOptions
     context: str
     answer: asyncio.Future = field(repr=False)
+    gone: Callable[[], Awaitable[bool]] | None = field(default=None, repr=False)
 
 
 class ConvertQueue:
@@ -52,10 +62,13 @@ class ConvertQueue:
         self.converter, self.limiter, self.max_batch = converter, limiter, max_batch
         self.waiting: list[_Request] = []
 
-    async def convert(self, pinyin: str, top_k: int, options: InputOptions, context: str):
-        """The candidates, as `Converter.convert` gives them (and raises its ValueError)."""
+    async def convert(self, pinyin: str, top_k: int, options: InputOptions, context: str,
+                      gone: Callable[[], Awaitable[bool]] | None = None):
+        """The candidates, as `Converter.convert` gives them (and raises its ValueError).
+        `gone`: whether the client has left (Starlette's Request.is_disconnected); if so
+        when a batch takes this request, it raises ClientGone, unconverted."""
         request = _Request(pinyin, top_k, options, context,
-                           asyncio.get_running_loop().create_future())
+                           asyncio.get_running_loop().create_future(), gone)
         self.waiting.append(request)
         while not request.answer.done():
             async with self.limiter:  # first come, first served, with the other routes
@@ -63,12 +76,14 @@ class ConvertQueue:
                     batch = self.waiting[:self.max_batch]
                     del self.waiting[:len(batch)]
                     try:
+                        batch = await _present(batch)
                         answers = await anyio.to_thread.run_sync(
-                            convert_batch, self.converter, batch)
+                            convert_batch, self.converter, batch) if batch else []
                     except BaseException:
                         # This request was cancelled, or converting broke: the others go
                         # back to the head of the line, to be taken by the next in turn.
-                        self.waiting[:0] = [w for w in batch if w is not request]
+                        self.waiting[:0] = [w for w in batch
+                                            if w is not request and not w.answer.done()]
                         raise
                     for waiting, answer in zip(batch, answers):
                         if isinstance(answer, BaseException):
@@ -76,6 +91,18 @@ class ConvertQueue:
                         else:
                             waiting.answer.set_result(answer)
         return request.answer.result()
+
+
+async def _present(batch: list[_Request]) -> list[_Request]:
+    """The requests of `batch` whose clients are still there; the others are answered
+    ClientGone."""
+    present = []
+    for request in batch:
+        if request.gone is not None and await request.gone():
+            request.answer.set_exception(ClientGone())
+        else:
+            present.append(request)
+    return present
 
 
 def convert_batch(converter, batch: list[_Request]) -> list:

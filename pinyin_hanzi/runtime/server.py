@@ -46,9 +46,9 @@ conversion runs its encoder on one thread (`serve --threads`): requests are the 
 (batching.py). A /v1/convert/batch request is checked whole before any input is converted,
 then converted a chunk at a time (CHUNK_COST), in turn with the other requests, and refused
 with 503 and Retry-After when its inputs would need more than BATCH_SECONDS of conversion. A
-batch chunk or a /v1/candidates step whose client has gone by its turn is not converted
-(answered CLIENT_GONE, to nobody). Converter is thread-safe. `serve --processes N` runs N of
-these apps behind one port (cluster.py).
+batch chunk, a /v1/candidates step or a /v1/convert request whose client has gone by its turn
+is not converted (answered CLIENT_GONE, to nobody). Converter is thread-safe. `serve
+--processes N` runs N of these apps behind one port (cluster.py).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ from ..pinyin import PinyinError
 from ..segment import MAX_INPUT_CHARS, MAX_INPUT_SYLLABLES
 from ..spelling import FUZZY_PAIRS, InputOptions
 from ..g2p.notation import STYLES
-from .batching import ConvertQueue, chunks, input_cost
+from .batching import ClientGone, ConvertQueue, chunks, input_cost
 from .converter import DEFAULT_MODEL, MAX_TOP_K, Converter
 from .session import CONTEXT_CHARS, Session
 
@@ -273,10 +273,6 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
-class ClientGone(Exception):
-    """The client closed its connection before its conversion's turn: nothing is converted."""
-
-
 def _content_type_error(request: Request, errors: list) -> str | None:
     """The message for a body FastAPI did not read as JSON because of its content-type (it
     reported "Input should be a valid dictionary"), else None."""
@@ -401,12 +397,13 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
                 "model": label, "pid": os.getpid()}
 
     @app.post("/v1/convert", response_model=ConvertResponse, responses=ERRORS)
-    async def convert(request: ConvertRequest):
+    async def convert(request: ConvertRequest, raw: Request):
         """Pinyin as typed (`nihao`, `ni hao`, `xi'an`, `nü3`) -> hanzi candidates."""
         loaded()
         try:
             candidates = await queue[0].convert(request.pinyin, request.top_k,
-                                                request.input_options(), request.context)
+                                                request.input_options(), request.context,
+                                                gone=raw.is_disconnected)
         except ValueError as e:
             raise _bad_input(e) from None
         return _response(request.pinyin, candidates)

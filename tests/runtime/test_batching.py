@@ -9,7 +9,7 @@ import pytest
 
 from pinyin_hanzi.decode import Candidate
 from pinyin_hanzi.pinyin import PinyinError
-from pinyin_hanzi.runtime.batching import MAX_BATCH, ConvertQueue, chunks
+from pinyin_hanzi.runtime.batching import MAX_BATCH, ClientGone, ConvertQueue, chunks
 from pinyin_hanzi.spelling import InputOptions
 
 PLAIN, FUZZY = InputOptions(), InputOptions(fuzzy=frozenset({"n/l"}))
@@ -151,6 +151,41 @@ def test_a_cancelled_request_leaves_the_others_answered():
     # anyio lets the worker thread finish before the cancellation lands, so "a" may have
     # its answer too; what matters is that the others are not left waiting.
     assert answers["b"] == "b#0" and answers["c"] == "c#0"
+
+
+def test_requests_whose_clients_have_gone_are_not_converted():
+    """Of the requests a batch takes, those whose clients have left are answered ClientGone
+    and not converted, the one converting the batch included; the others are answered."""
+    converter = EchoConverter(delay=0)
+    answers = {}
+
+    async def main():
+        limiter = anyio.CapacityLimiter(1)
+        queue = ConvertQueue(converter, limiter)
+
+        async def left():
+            return True
+
+        async def there():
+            return False
+
+        async def one(name, gone):
+            try:
+                answers[name] = (await queue.convert(name, 1, PLAIN, "", gone))[0].text
+            except ClientGone:
+                answers[name] = "gone"
+
+        await limiter.acquire()  # all four wait in line, "a" first: "a" takes the batch
+        async with anyio.create_task_group() as tg:
+            for name, gone in (("a", left), ("b", there), ("c", left), ("d", None)):
+                tg.start_soon(one, name, gone)
+                await anyio.sleep(0.01)
+            limiter.release()
+        assert queue.waiting == []
+
+    anyio.run(main)
+    assert answers == {"a": "gone", "b": "b#0", "c": "gone", "d": "d#0"}
+    assert [texts for texts, _ in converter.batches] == [["b", "d"]]
 
 
 def test_a_broken_batch_fails_its_converter_only():

@@ -432,6 +432,7 @@ def call_and_leave(app, path: str, body: dict) -> list[dict]:
 @pytest.mark.parametrize("path, body", [
     ("/v1/convert/batch", {"inputs": [" ".join(["ni"] * MAX_INPUT_SYLLABLES)] * 4}),
     ("/v1/candidates", {"keys": "ni hao"}),
+    ("/v1/convert", {"pinyin": "ni hao"}),
 ])
 def test_nothing_is_converted_once_the_client_has_gone(path, body):
     """The client sends its request and disconnects: when its turn comes, nothing of it is
