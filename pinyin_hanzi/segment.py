@@ -273,6 +273,11 @@ def _parse_chunk(chunk: str, partial: bool, abbreviated: bool):
     return (edges, *_best_split(edges, len(chunk)))
 
 
+def clear_segment_cache():
+    """Forget the chunks _parse_chunk remembers (a service after a burst of long inputs)."""
+    _parse_chunk.cache_clear()
+
+
 def segment(text: str, max_len: int | None = None, options: ParseOptions = STRICT
             ) -> Segmentation:
     """Parse typed pinyin into syllables (see the module docstring for the ranking rule).

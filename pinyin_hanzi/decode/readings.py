@@ -78,6 +78,13 @@ class ReadingSearch:
         self._recent: OrderedDict[tuple, list[list[State]]] = OrderedDict()
         self._lock = threading.Lock()
 
+    def clear(self):
+        """Forget the kept paths and the spans' arcs."""
+        with self._lock:
+            self._recent.clear()
+        self._arcs.cache_clear()
+        self._digits.cache_clear()
+
     def readings(self, sets: list[frozenset[str]], limit: int = 4,
                  margin: float = MARGIN) -> list[tuple[str, ...]]:
         """Up to `limit` distinct readings (one syllable of sets[p] per position p), best

@@ -29,7 +29,7 @@ from ..checkpoint import DECODE_FILE, HEAD_FILE, INT8_FILE, NGRAM_FILE, WORDLM_F
 from ..decode import Candidate, DecodeConfig, make_decoder
 from ..pinyin import PinyinError
 from ..decode.readings import ReadingSearch
-from ..segment import (ABBREVIATED, FULL, ParseOptions, Segmentation,
+from ..segment import (ABBREVIATED, FULL, ParseOptions, Segmentation, clear_segment_cache,
                        interjection_by_chance, segment)
 from ..spelling import InputOptions, is_erhua, syllable_sets
 from .memory import return_freed_heap
@@ -144,6 +144,16 @@ class Converter:
                         label=f"{label} ({encoder.name})")
         return_freed_heap()
         return converter
+
+    def clear_caches(self):
+        """Forget what is remembered between inputs (parses, the reading search's paths and
+        arcs, segment's chunks): a burst of the costliest inputs fills them with ~20 MB that
+        stays, and, spread through the heap, keeps more from going back to the system
+        (dev/EXPERIMENTS.md, session 17). The next inputs fill them again."""
+        self.parse.cache_clear()
+        if self.reading_search is not None:
+            self.reading_search.clear()
+        clear_segment_cache()
 
     def convert(self, text: str, top_k: int = 5, options: InputOptions | None = None,
                 context: str = "") -> list[Candidate]:

@@ -126,6 +126,12 @@ class OnnxEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or DEFAULT_THREADS
         options.inter_op_num_threads = 1
+        # No memory arena: onnxruntime's grows (by doubling) to the largest batch it has run
+        # and never shrinks: +33 MB that stayed after issue 35's burst of costly inputs. The
+        # heap's blocks go back with malloc_trim (memory.return_freed_heap); whole pinyin
+        # converts as fast without the arena (64 syllables 3.56 ms against 3.41, nihao 0.79
+        # against 0.82 ms, medians of 40 interleaved; dev/EXPERIMENTS.md, session 17).
+        options.enable_cpu_mem_arena = False
         self.path, self.head = Path(path), head
         try:
             self.session = ort.InferenceSession(str(path), options,

@@ -11,7 +11,13 @@ Two kinds, both measured with bench/latency.py (dev/EXPERIMENTS.md, session 14):
   library's mapped code pages; the kernel maps back, from the page cache, those that run
   again. Only read-only mappings that no write has touched are dropped, so nothing is lost.
 
-Elsewhere than Linux/glibc both do nothing.
+A third, for a service whose conversions run on worker threads: glibc gives each thread that
+allocates while another holds the heap's lock a heap of its own (up to 8 per core), and what
+those heaps have once held largely stays resident even after malloc_trim: after issue 35's
+bursts of costly inputs 28-36 MB stayed with them against 10 with one heap for all threads
+(`one_heap`; dev/EXPERIMENTS.md, session 17).
+
+Elsewhere than Linux/glibc all three do nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import sys
 from pathlib import Path
 
 MADV_DONTNEED = 4  # Linux: the pages of this range are not needed now
+M_ARENA_MAX = -8  # glibc's mallopt parameter: the most heaps (arenas) the threads may use
 
 
 def return_freed_heap():
@@ -28,6 +35,17 @@ def return_freed_heap():
     if sys.platform.startswith("linux"):
         try:
             ctypes.CDLL(None).malloc_trim(0)
+        except (OSError, AttributeError):  # another C library
+            pass
+
+
+def one_heap():
+    """From now on, threads that start allocating share the heap the process began with
+    (glibc's M_ARENA_MAX = 1, as the MALLOC_ARENA_MAX=1 environment variable would): call
+    before the worker threads start."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None).mallopt(M_ARENA_MAX, 1)
         except (OSError, AttributeError):  # another C library
             pass
 

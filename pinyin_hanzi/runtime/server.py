@@ -47,8 +47,11 @@ conversion runs its encoder on one thread (`serve --threads`): requests are the 
 then converted a chunk at a time (CHUNK_COST), in turn with the other requests, and refused
 with 503 and Retry-After when its inputs would need more than BATCH_SECONDS of conversion. A
 batch chunk, a /v1/candidates step or a /v1/convert request whose client has gone by its turn
-is not converted (answered CLIENT_GONE, to nobody). Converter is thread-safe. `serve
---processes N` runs N of these apps behind one port (cluster.py).
+is not converted (answered CLIENT_GONE, to nobody). Once a burst is over (TRIM_AFTER_SECONDS
+of conversion, then a moment when nothing converts or waits) the converter's caches are
+emptied and the freed heap given back; the worker threads share one heap (memory.one_heap).
+Converter is thread-safe. `serve --processes N` runs N of these apps behind one port
+(cluster.py).
 """
 
 from __future__ import annotations
@@ -76,6 +79,7 @@ from ..spelling import FUZZY_PAIRS, InputOptions
 from ..g2p.notation import STYLES
 from .batching import ClientGone, ConvertQueue, chunks, input_cost
 from .converter import DEFAULT_MODEL, MAX_TOP_K, Converter
+from .memory import one_heap, return_freed_heap
 from .session import CONTEXT_CHARS, Session
 
 # The converter's limits: MAX_INPUT_SYLLABLES syllables (the parser refuses more with a 422
@@ -98,6 +102,10 @@ ERROR_POLICIES = ("default", "ignore", "replace", "strict")  # transcriber.ERROR
 # BATCH_SECONDS: a batch that will need more is refused with 503 and Retry-After.
 CHUNK_COST = 64
 BATCH_SECONDS = 2.0
+# After this many seconds of conversion, the first moment nothing converts or waits, the
+# converter's caches are emptied and the heap's freed pages given back (release_memory): a
+# burst of costly inputs left 182 MB resident where the service had started at 126 (issue 35).
+TRIM_AFTER_SECONDS = 1.0
 CLIENT_GONE = 499  # nginx's code for a client that closed its request; nobody reads it
 
 PAGE = Path(__file__).parent / "web" / "index.html"
@@ -286,6 +294,15 @@ def _content_type_error(request: Request, errors: list) -> str | None:
             + (f"content-type: {sent})" if sent else "no content-type)"))
 
 
+def release_memory(converter: Converter):
+    """The converter's caches emptied, then the heap's freed pages given back: with one heap
+    for all threads (memory.one_heap) and onnxruntime's arena off, a burst of the costliest
+    inputs left 161 MB resident without emptying the caches, 147 with (from 130; dev/
+    EXPERIMENTS.md, session 17)."""
+    converter.clear_caches()
+    return_freed_heap()
+
+
 SERVE_ENV = "PINYIN_HANZI_SERVE"  # how `serve --processes N` tells its workers what to load
 
 
@@ -327,16 +344,30 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
     limiter: list[anyio.CapacityLimiter] = []
     queue: list[ConvertQueue] = []  # /v1/convert's requests, converted together (batching.py)
 
+    busy = [0.0]  # seconds of conversion since the heap was last trimmed
+
     async def run(fn, *args, client: Request | None = None):
         """fn(*args) on a worker thread, in turn with the other conversions; not at all when
         `client` has gone by the time its turn comes (ClientGone)."""
         async with limiter[0]:
             if client is not None and await client.is_disconnected():
                 raise ClientGone
-            return await anyio.to_thread.run_sync(fn, *args)
+            start = time.perf_counter()
+            try:
+                return await anyio.to_thread.run_sync(fn, *args)
+            finally:
+                busy[0] += time.perf_counter() - start
+
+    async def trim_when_idle():
+        """Give memory back once a burst is over (TRIM_AFTER_SECONDS)."""
+        if (busy[0] >= TRIM_AFTER_SECONDS and not limiter[0].borrowed_tokens
+                and not queue[0].waiting):
+            busy[0] = 0.0
+            await anyio.to_thread.run_sync(release_memory, app.state.converter)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        one_heap()  # before the worker threads: see memory.py
         limiter[:] = [anyio.CapacityLimiter(workers)]
         if app.state.converter is None:
             app.state.converter = await anyio.to_thread.run_sync(Converter.load, model_dir)
@@ -401,11 +432,15 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
         """Pinyin as typed (`nihao`, `ni hao`, `xi'an`, `nü3`) -> hanzi candidates."""
         loaded()
         try:
+            start = time.perf_counter()
             candidates = await queue[0].convert(request.pinyin, request.top_k,
                                                 request.input_options(), request.context,
                                                 gone=raw.is_disconnected)
         except ValueError as e:
             raise _bad_input(e) from None
+        finally:
+            busy[0] += time.perf_counter() - start  # (its wait too: an upper bound)
+        await trim_when_idle()
         return _response(request.pinyin, candidates)
 
     def costs(conv: Converter, request: BatchRequest) -> list[int]:
@@ -456,6 +491,7 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
             results += found
             spent += seconds
             done += sum(cost[i] for i in indices)
+        await trim_when_idle()
         return BatchResponse(results=[_response(p, c) for p, c in zip(request.inputs, results)])
 
     @app.post("/v1/candidates", response_model=CandidatesResponse, responses=ERRORS)
@@ -469,6 +505,7 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
             found = await run(session.candidates, client=raw)
         except ValueError as e:
             raise _bad_input(e) from None
+        await trim_when_idle()
         return CandidatesResponse(keys=request.keys, candidates=[
             SessionCandidateOut(text=c.text, score=round(float(c.score), 4), length=c.length)
             for c in found])

@@ -324,6 +324,10 @@ class SlowConverter:
         import threading
 
         self.lock, self.running, self.most, self.batches = threading.Lock(), 0, 0, []
+        self.cleared = 0
+
+    def clear_caches(self):
+        self.cleared += 1
 
     def convert_many(self, texts, top_k, options=None, contexts=None):
         import time
@@ -441,6 +445,23 @@ def test_nothing_is_converted_once_the_client_has_gone(path, body):
     sent = call_and_leave(create_app(converter=slow), path, body)
     assert sent[0]["status"] == 499
     assert slow.batches == []
+
+
+@pytest.mark.parametrize("after, expected", [(10**9, 0), (0.0, 3)])
+def test_the_heap_is_trimmed_once_a_burst_is_over(monkeypatch, after, expected):
+    """After TRIM_AFTER_SECONDS of conversion, a request that leaves nothing converting or
+    waiting gives the freed heap back."""
+    from pinyin_hanzi.runtime import server
+
+    trims = []
+    monkeypatch.setattr(server, "return_freed_heap", lambda: trims.append(1))
+    monkeypatch.setattr(server, "TRIM_AFTER_SECONDS", after)
+    slow = SlowConverter()
+    with TestClient(create_app(converter=slow)) as client:
+        for _ in range(3):
+            assert post(client, "/v1/convert", {"pinyin": "ni hao"}).status_code == 200
+        assert client.get("/health").status_code == 200
+    assert len(trims) == slow.cleared == expected
 
 
 def test_workers_must_be_positive():

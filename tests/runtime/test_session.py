@@ -275,3 +275,17 @@ def test_the_compiled_reading_search_reads_as_the_numpy_one(converter, text, opt
     assert [[s[1:] for s in states] for states in got] == [
         [s[1:] for s in states] for states in want]
     assert compiled.readings(list(sets), 6) == numpy.readings(list(sets), 6)
+
+
+def test_clearing_the_caches_changes_no_answer(converter):
+    """Converter.clear_caches (the service, after a burst) forgets parses, the reading
+    search's paths and arcs and segment's chunks; the answers stay the same."""
+    from pinyin_hanzi.segment import _parse_chunk
+
+    options = InputOptions(complete_last=True)
+    before = converter.convert("zgrmjhg", 5, options=options)
+    converter.clear_caches()
+    assert converter.parse.cache_info().currsize == 0 == _parse_chunk.cache_info().currsize
+    assert not converter.reading_search._recent
+    assert converter.reading_search._arcs.cache_info().currsize == 0
+    assert converter.convert("zgrmjhg", 5, options=options) == before
