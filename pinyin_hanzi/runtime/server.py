@@ -43,7 +43,8 @@ own 40-thread pool every client's conversion ran at once, fighting over the GIL 
 (32 wrk connections: 370 requests/s, p99 126 ms; with the pool, 482 and 78 ms). Each
 conversion runs its encoder on one thread (`serve --threads`): requests are the parallelism.
 /v1/convert requests that wait for a slot are converted together, in one encoder pass
-(batching.py). A /v1/convert/batch request is checked whole before any input is converted,
+(batching.py). Long inputs (over SHORT_CHARS characters) and batches take at most workers - 1
+slots at once, so that a short request never waits behind more long ones. A /v1/convert/batch request is checked whole before any input is converted,
 then converted a chunk at a time (CHUNK_COST), in turn with the other requests, and refused
 with 503 and Retry-After when its inputs would need more than BATCH_SECONDS of conversion. A
 batch chunk, a /v1/candidates step or a /v1/convert request whose client has gone by its turn
@@ -106,6 +107,12 @@ BATCH_SECONDS = 2.0
 # converter's caches are emptied and the heap's freed pages given back (release_memory): a
 # burst of costly inputs left 182 MB resident where the service had started at 126 (issue 35).
 TRIM_AFTER_SECONDS = 1.0
+# A request whose input is at most SHORT_CHARS characters (what is typed, a clause) converts in
+# the short lane: long inputs, /v1/candidates steps over longer keys and every batch take at
+# most workers - 1 of the slots at once, so a short request never waits behind more than that
+# many long ones. Sharing one line, a `nihao` waited 0.3-0.6 s at p99 behind four clients'
+# costliest inputs (issue 35).
+SHORT_CHARS = 32
 CLIENT_GONE = 499  # nginx's code for a client that closed its request; nobody reads it
 
 PAGE = Path(__file__).parent / "web" / "index.html"
@@ -294,6 +301,29 @@ def _content_type_error(request: Request, errors: list) -> str | None:
             + (f"content-type: {sent})" if sent else "no content-type)"))
 
 
+class Lane:
+    """Limiters taken in order and given back in reverse (an async context manager, as one
+    anyio.CapacityLimiter is): the long lane's own, then the conversion slots."""
+
+    def __init__(self, *limiters: anyio.CapacityLimiter):
+        self.limiters = limiters
+
+    async def __aenter__(self):
+        taken = []
+        try:
+            for limiter in self.limiters:
+                await limiter.acquire()
+                taken.append(limiter)
+        except BaseException:
+            for limiter in reversed(taken):
+                limiter.release()
+            raise
+
+    async def __aexit__(self, *exc):
+        for limiter in reversed(self.limiters):
+            limiter.release()
+
+
 def release_memory(converter: Converter):
     """The converter's caches emptied, then the heap's freed pages given back: with one heap
     for all threads (memory.one_heap) and onnxruntime's arena off, a burst of the costliest
@@ -340,16 +370,19 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
     workers = workers or os.cpu_count() or 1
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    # Created at startup: a limiter belongs to the event loop that uses it.
+    # Created at startup: a limiter belongs to the event loop that uses it. lanes: the short
+    # lane (the conversion slots) and the long one (SHORT_CHARS).
     limiter: list[anyio.CapacityLimiter] = []
-    queue: list[ConvertQueue] = []  # /v1/convert's requests, converted together (batching.py)
+    lanes: list = []
+    # /v1/convert's requests, converted together (batching.py): short, long
+    queue: list[ConvertQueue] = []
 
     busy = [0.0]  # seconds of conversion since the heap was last trimmed
 
-    async def run(fn, *args, client: Request | None = None):
-        """fn(*args) on a worker thread, in turn with the other conversions; not at all when
-        `client` has gone by the time its turn comes (ClientGone)."""
-        async with limiter[0]:
+    async def run(fn, *args, client: Request | None = None, long: bool = True):
+        """fn(*args) on a worker thread, in turn with the other conversions of its lane; not
+        at all when `client` has gone by the time its turn comes (ClientGone)."""
+        async with lanes[long]:
             if client is not None and await client.is_disconnected():
                 raise ClientGone
             start = time.perf_counter()
@@ -361,7 +394,7 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
     async def trim_when_idle():
         """Give memory back once a burst is over (TRIM_AFTER_SECONDS)."""
         if (busy[0] >= TRIM_AFTER_SECONDS and not limiter[0].borrowed_tokens
-                and not queue[0].waiting):
+                and not any(q.waiting for q in queue)):
             busy[0] = 0.0
             await anyio.to_thread.run_sync(release_memory, app.state.converter)
 
@@ -369,9 +402,10 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
     async def lifespan(app: FastAPI):
         one_heap()  # before the worker threads: see memory.py
         limiter[:] = [anyio.CapacityLimiter(workers)]
+        lanes[:] = [limiter[0], Lane(anyio.CapacityLimiter(max(1, workers - 1)), limiter[0])]
         if app.state.converter is None:
             app.state.converter = await anyio.to_thread.run_sync(Converter.load, model_dir)
-        queue[:] = [ConvertQueue(app.state.converter, limiter[0])]
+        queue[:] = [ConvertQueue(app.state.converter, lane) for lane in lanes]
         _freeze_loaded()
         yield
 
@@ -433,9 +467,10 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
         loaded()
         try:
             start = time.perf_counter()
-            candidates = await queue[0].convert(request.pinyin, request.top_k,
-                                                request.input_options(), request.context,
-                                                gone=raw.is_disconnected)
+            lane = queue[len(request.pinyin) > SHORT_CHARS]
+            candidates = await lane.convert(request.pinyin, request.top_k,
+                                            request.input_options(), request.context,
+                                            gone=raw.is_disconnected)
         except ValueError as e:
             raise _bad_input(e) from None
         finally:
@@ -502,7 +537,8 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
         session = Session(loaded(), request.top_k, request.input_options(),
                           keys=request.keys, context=request.context[-CONTEXT_CHARS:])
         try:
-            found = await run(session.candidates, client=raw)
+            found = await run(session.candidates, client=raw,
+                              long=len(request.keys) > SHORT_CHARS)
         except ValueError as e:
             raise _bad_input(e) from None
         await trim_when_idle()

@@ -324,7 +324,7 @@ class SlowConverter:
         import threading
 
         self.lock, self.running, self.most, self.batches = threading.Lock(), 0, 0, []
-        self.cleared = 0
+        self.cleared, self.long, self.most_long = 0, 0, 0
 
     def clear_caches(self):
         self.cleared += 1
@@ -334,13 +334,17 @@ class SlowConverter:
 
         from pinyin_hanzi.decode import Candidate
 
+        long = any(len(text) > 5 for text in texts)  # (the lanes' test: short ones are ni0..)
         with self.lock:
             self.running += 1
+            self.long += long
             self.most = max(self.most, self.running)
+            self.most_long = max(self.most_long, self.long)
             self.batches.append(list(texts))
         time.sleep(0.05)
         with self.lock:
             self.running -= 1
+            self.long -= long
         return [[Candidate(f"你好{text}", -1.0)] for text in texts]
 
     def parse(self, text, options):
@@ -350,19 +354,25 @@ class SlowConverter:
         return None, tuple(frozenset({word}) for word in text.split())
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers", [1, 2, 3])
 def test_conversions_run_at_most_workers_at_once(workers):
     """However many clients there are, `workers` conversions run at a time and the rest wait
-    their turn (FastAPI's own pool ran every client's conversion at once)."""
+    their turn (FastAPI's own pool ran every client's conversion at once); batches and long
+    inputs take at most workers - 1 of them, so short ones always have a slot to wait for."""
     from concurrent.futures import ThreadPoolExecutor
 
     slow = SlowConverter()
+    long = " ".join(["ni"] * 20)
+    requests = [("/v1/convert/batch", {"inputs": ["ni hao ma"]}),
+                ("/v1/convert", {"pinyin": long}),
+                ("/v1/convert/batch", {"inputs": ["ni hao ma"]})] * 4 + [
+                    ("/v1/convert", {"pinyin": f"ni{i}"}) for i in range(8)]
     with TestClient(create_app(converter=slow, workers=workers)) as client:
-        with ThreadPoolExecutor(8) as pool:
-            codes = list(pool.map(lambda _: post(client, "/v1/convert/batch",
-                                                 {"inputs": ["nihao"]}).status_code, range(8)))
-    assert codes == [200] * 8
+        with ThreadPoolExecutor(len(requests)) as pool:
+            codes = list(pool.map(lambda r: post(client, *r).status_code, requests))
+    assert codes == [200] * len(requests)
     assert slow.most == workers
+    assert slow.most_long == max(1, workers - 1)
 
 
 def test_concurrent_conversions_are_batched_each_answered_on_its_own():
