@@ -44,15 +44,15 @@ own 40-thread pool every client's conversion ran at once, fighting over the GIL 
 conversion runs its encoder on one thread (`serve --threads`): requests are the parallelism.
 /v1/convert requests that wait for a slot are converted together, in one encoder pass
 (batching.py). Long inputs (over SHORT_CHARS characters) and batches take at most workers - 1
-slots at once, so that a short request never waits behind more long ones. A /v1/convert/batch request is checked whole before any input is converted,
-then converted a chunk at a time (CHUNK_COST), in turn with the other requests, and refused
-with 503 and Retry-After when its inputs would need more than BATCH_SECONDS of conversion. A
-batch chunk, a /v1/candidates step or a /v1/convert request whose client has gone by its turn
-is not converted (answered CLIENT_GONE, to nobody). Once a burst is over (TRIM_AFTER_SECONDS
-of conversion, then a moment when nothing converts or waits) the converter's caches are
-emptied and the freed heap given back; the worker threads share one heap (memory.one_heap).
-Converter is thread-safe. `serve --processes N` runs N of these apps behind one port
-(cluster.py).
+slots at once, so that a short request never waits behind more long ones. A /v1/convert/batch
+request is checked whole before any input is converted, then converted a chunk at a time
+(CHUNK_COST), in turn with the other requests, and refused with 503 and Retry-After when its
+inputs would need more than BATCH_SECONDS of conversion. A batch chunk, a /v1/candidates
+step or a /v1/convert request whose client has gone by its turn is not converted (answered
+CLIENT_GONE, to nobody). Once a burst is over (TRIM_AFTER_SECONDS of conversion, then a
+moment when nothing converts or waits) the converter's caches are emptied and the freed heap
+given back; the worker threads share one heap (memory.one_heap). Converter is thread-safe.
+`serve --processes N` runs N of these apps behind one port (cluster.py).
 """
 
 from __future__ import annotations
