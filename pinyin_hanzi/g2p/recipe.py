@@ -79,10 +79,18 @@ def g2p_recipe(config):
         counts["extra_skipped"] = skipped  # a hanzi outside the vocabulary, or its reading
     for name, stems in sets.items():
         dev = spread(read_marked(stems["dev"]), config.eval_examples)
-        dev_set = G2PDataset(marked_examples(dev, vocab, table, max_len)[0])
-        # Without --gold, the (first) data set's dev split picks the best checkpoint.
-        eval_set = ({**eval_set, name: dev_set} if isinstance(eval_set, dict)
-                    else {"dev": dev_set, "corpus": eval_set})
+        dev_examples = marked_examples(dev, vocab, table, max_len)[0]
+        if not isinstance(eval_set, dict):
+            # Without --gold, the (first) data set's dev split picks the best checkpoint.
+            eval_set = {"dev": G2PDataset(dev_examples), "corpus": eval_set}
+            continue
+        if gold:
+            # The picker pools --gold's held-back part ("gold" alone) and as many sentences
+            # of each data set's dev split: CPP's Wikipedia alone chose for Wikipedia only.
+            eval_set.setdefault("gold", eval_set["dev"])
+            eval_set["dev"] = G2PDataset(eval_set["dev"].examples
+                                         + spread(dev_examples, len(gold_dev)))
+        eval_set[name] = G2PDataset(dev_examples)
     if not examples:
         raise ValueError(f"{config.data_dir}: no G2P training examples")
 

@@ -41,7 +41,8 @@ def test_a_data_set_directory_trains_on_its_train_split_and_holds_out_the_rest(
             gold=gold_files / "gold", gold_dev=1, gold_extra=(gold_files / "g2pl",),
             held_out=(gold_files / "held",), train_examples=50, max_steps=4, batch_size=8,
             eval_steps=4, warmup_steps=1, patience=0, precision="fp32", progress=False))
-    assert {"eval_dev_char_acc", "eval_corpus_char_acc", "eval_g2pl_char_acc"} <= set(metrics)
+    assert {"eval_dev_char_acc", "eval_gold_char_acc", "eval_corpus_char_acc",
+            "eval_g2pl_char_acc"} <= set(metrics)
     training = json.loads((tmp_path / "run" / "model" / "training.json").read_text())
     assert training["gold"] == {str(gold_files / "gold"): {"kept": 2, "dropped": 1},
                                 str(gold_files / "g2pl" / "train"): {"kept": 2, "dropped": 2},
@@ -66,3 +67,18 @@ def test_a_directory_that_is_no_data_set_is_named(gold_files, tmp_path_factory):
         train(TrainConfig(objective="g2p", init=shared_run(tmp_path_factory) / "model",
                           data_dir=shared_data(tmp_path_factory), out_dir=gold_files / "run",
                           sources=(), gold_extra=(gold_files / "g2pl",), progress=False))
+
+
+def test_with_gold_the_picker_pools_its_held_back_part_and_the_data_set_s_dev(
+        gold_files, tmp_path_factory):
+    from pinyin_hanzi.g2p.recipe import g2p_recipe
+
+    recipe = g2p_recipe(TrainConfig(
+        objective="g2p", init=shared_run(tmp_path_factory) / "model",
+        data_dir=shared_data(tmp_path_factory), out_dir=gold_files / "run", sources=(),
+        gold=gold_files / "gold", gold_dev=1, gold_extra=(gold_files / "g2pl",),
+        held_out=(gold_files / "held",), train_examples=50))
+    sets = recipe.eval_set
+    assert set(sets) == {"dev", "gold", "g2pl", "corpus"}
+    # gold_dev=1 of the two kept gold sentences, and as many (1) of g2pL's two dev sentences
+    assert (len(sets["gold"]), len(sets["g2pl"]), len(sets["dev"])) == (1, 2, 2)
