@@ -89,7 +89,7 @@ class Converter:
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "cpu", backend: str = "auto",
              threads: int | None = None, adapter: str | Path | None = None,
-             script: str = "simplified") -> "Converter":
+             script: str = "simplified", memory_arena: bool = True) -> "Converter":
         """Load a model directory (default: the shipped model), optionally with a LoRA
         adapter (a `finetune --method lora` run's adapter/ directory) merged into it.
 
@@ -98,7 +98,8 @@ class Converter:
         the int8 export and the device is the CPU. threads: the encoder's thread cap (default
         runtime.encoders.DEFAULT_THREADS for onnxruntime; torch's own setting otherwise).
         script: "simplified" keeps traditional and variant forms (國 of 国) out of the
-        candidates; "any" offers every hanzi the model knows."""
+        candidates; "any" offers every hanzi the model knows. memory_arena: False gives
+        onnxruntime's buffers back after each batch (a long-running service, issue 35)."""
         from ..lm.ngram import CharNgram
         from ..lm.words import WordLM
         from .encoders import OnnxEncoder, OutputHead, TorchEncoder
@@ -122,7 +123,7 @@ class Converter:
                 raise ValueError("backend 'onnx' needs onnxruntime (pip install onnxruntime)")
             fields, vocab = read_model_meta(model_dir, INT8_FILE, HEAD_FILE)
             head = OutputHead.load(model_dir / HEAD_FILE, fields["n_hanzi"], fields["d_model"])
-            encoder = OnnxEncoder(model_dir / INT8_FILE, threads, head)
+            encoder = OnnxEncoder(model_dir / INT8_FILE, threads, head, memory_arena)
             max_len = fields["max_len"]
         else:
             from ..checkpoint import load_model

@@ -120,18 +120,20 @@ class OnnxEncoder:
 
     name = "onnxruntime"
 
-    def __init__(self, path: Path, threads: int | None = None, head: OutputHead | None = None):
+    def __init__(self, path: Path, threads: int | None = None, head: OutputHead | None = None,
+                 memory_arena: bool = True):
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or DEFAULT_THREADS
         options.inter_op_num_threads = 1
-        # No memory arena: onnxruntime's grows (by doubling) to the largest batch it has run
-        # and never shrinks: +33 MB that stayed after issue 35's burst of costly inputs. The
-        # heap's blocks go back with malloc_trim (memory.return_freed_heap); whole pinyin
-        # converts as fast without the arena (64 syllables 3.56 ms against 3.41, nihao 0.79
-        # against 0.82 ms, medians of 40 interleaved; dev/EXPERIMENTS.md, session 17).
-        options.enable_cpu_mem_arena = False
+        # memory_arena=False (the service): onnxruntime's arena grows (by doubling) to the
+        # largest batch it has run and never shrinks: +33 MB that stayed after issue 35's burst
+        # of costly inputs; without it the heap's blocks go back with malloc_trim
+        # (memory.return_freed_heap) and whole pinyin converts as fast (64 syllables 3.56 ms
+        # against 3.41, nihao 0.79 against 0.82 ms; dev/EXPERIMENTS.md, session 17). One clause
+        # at a time (the CLI, IBus) the arena keeps the peak 2 MB lower (99 against 101 MB).
+        options.enable_cpu_mem_arena = memory_arena
         self.path, self.head = Path(path), head
         try:
             self.session = ort.InferenceSession(str(path), options,

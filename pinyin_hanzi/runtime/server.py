@@ -63,6 +63,7 @@ import math
 import os
 import time
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -353,7 +354,8 @@ def app_from_env() -> FastAPI:
     settings = json.loads(os.environ[SERVE_ENV])
     converter = Converter.load(settings["model"], backend=settings["backend"],
                                threads=settings["threads"] or None,
-                               adapter=settings["adapter"], script=settings["script"])
+                               adapter=settings["adapter"], script=settings["script"],
+                               memory_arena=False)
     return create_app(settings["label"], converter, settings["workers"])
 
 
@@ -404,7 +406,8 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
         limiter[:] = [anyio.CapacityLimiter(workers)]
         lanes[:] = [limiter[0], Lane(anyio.CapacityLimiter(max(1, workers - 1)), limiter[0])]
         if app.state.converter is None:
-            app.state.converter = await anyio.to_thread.run_sync(Converter.load, model_dir)
+            app.state.converter = await anyio.to_thread.run_sync(
+                partial(Converter.load, model_dir, memory_arena=False))
         queue[:] = [ConvertQueue(app.state.converter, lane) for lane in lanes]
         _freeze_loaded()
         yield

@@ -81,3 +81,16 @@ def test_dropping_onnxruntime_code_frees_memory_and_changes_no_answer():
     assert result["dropped"] < result["resident"]
     assert result["after"] == result["before"]
     assert result["before"][0][0] == "你好"
+
+
+def test_the_service_turns_onnxruntimes_arena_off_and_one_clause_use_keeps_it():
+    """The service (`memory_arena=False`) gives onnxruntime's buffers back after a burst; the
+    CLI and IBus, one clause at a time, keep the arena (a lower peak); answers are the same."""
+    pytest.importorskip("onnxruntime")
+    from pinyin_hanzi.runtime.converter import Converter
+
+    kept, off = Converter.load(threads=1), Converter.load(threads=1, memory_arena=False)
+    assert kept.encoder.session.get_session_options().enable_cpu_mem_arena
+    assert not off.encoder.session.get_session_options().enable_cpu_mem_arena
+    assert ([c.text for c in kept.convert("wo men xian zai qu", 3)]
+            == [c.text for c in off.convert("wo men xian zai qu", 3)])
