@@ -278,6 +278,8 @@ def lm(
                                    "choose their weights on dev (e.g. after a new encoder)."),
     lexicon_splits: str = typer.Option("train", help="Splits of the lexicon source whose "
                                        "words the word model lists (train,dev,test: all)."),
+    source_weights: str = typer.Option("", help="Count each clause of a source this many "
+                                       "times, e.g. hk=2,kernel=3 (the others once)."),
 ):
     """Fit the character n-gram and word model fused into decoding; tune weights on dev."""
     from .runtime.fit_lms import fit
@@ -285,10 +287,17 @@ def lm(
     splits = _names(lexicon_splits)
     if not splits or not set(splits) <= {"train", "dev", "test"}:
         _fail(ValueError(f"--lexicon-splits: train, dev and/or test, got {lexicon_splits!r}"))
+    weights = {}
+    for item in _names(source_weights):
+        name, _, times = item.partition("=")
+        if not name.strip() or not times.strip().isdigit():
+            _fail(ValueError(f"--source-weights: SOURCE=TIMES pairs (hk=2,kernel=3), "
+                             f"got {item!r}"))
+        weights[name.strip()] = int(times)
     try:
         result = fit(model, data, _names(sources), order, prune, word_prune, dev_clauses,
                      log=typer.echo, prior_weight=prior_weight, tune_only=tune_only,
-                     lexicon_splits=splits, prune_middle=prune_middle)
+                     lexicon_splits=splits, prune_middle=prune_middle, weights=weights)
     except USER_ERRORS as e:
         _fail(e)
     typer.echo(json.dumps(result["decode"]))
@@ -351,11 +360,12 @@ def export(
 
 
 def _converter(model: Optional[Path], backend: str = "auto", threads: int = 0,
-               adapter: Optional[Path] = None, script: str = "simplified"):
+               adapter: Optional[Path] = None, script: str = "simplified",
+               memory_arena: bool = True):
     from .runtime.converter import Converter
 
     return Converter.load(model, backend=backend, threads=threads or None, adapter=adapter,
-                          script=script)
+                          script=script, memory_arena=memory_arena)
 
 
 _BACKEND = typer.Option("auto", help="auto (onnxruntime when the model has model.int8.onnx "
@@ -601,7 +611,7 @@ def serve(
     try:
         # Loaded here so a bad --model is one line, not a traceback (the processes of
         # --processes load it again, each for itself).
-        conv = _converter(model, backend, threads, adapter, script)
+        conv = _converter(model, backend, threads, adapter, script, memory_arena=False)
     except USER_ERRORS as e:
         _fail(e)
     label = str(model or DEFAULT_MODEL)

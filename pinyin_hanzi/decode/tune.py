@@ -16,7 +16,9 @@ GRID = tuple([DecodeConfig(lm_weight=c) for c in (0.8, 1.3)] + [
     DecodeConfig(lm_weight=c, word_weight=w, word_bonus=b)
     for w in (0.6, 0.8, 1.0) for b in (-3.0, -2.0) for c in (0.3, 0.5)] + [
     DecodeConfig(lm_weight=c, word_weight=w, word_bonus=-4.0)
-    for w in (1.2, 1.5) for c in (0.5, 0.7)])
+    for w in (1.2, 1.5) for c in (0.5, 0.7)] + [
+    # the language models of today's text carry more weight (dev/weigh_sources.py)
+    DecodeConfig(lm_weight=0.9, word_weight=1.8, word_bonus=-4.0)])
 
 
 def tune(vocab, word_lm, char_lm, dev: dict[str, tuple[list, list]],

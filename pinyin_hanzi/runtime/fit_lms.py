@@ -18,7 +18,7 @@ from ..checkpoint import DECODE_FILE, NGRAM_FILE, WORDLM_FILE
 from ..data.export_tsv import clause_pairs, spread
 from ..decode.config import DecodeConfig
 from ..decode.tune import GRID, describe, tune
-from ..lm.corpus import listed_words, training_clauses, training_words
+from ..lm.corpus import check_weights, listed_words, training_clauses, training_words
 from ..lm.ngram import CharNgram
 from ..lm.priors import wordfreq_prior
 from ..lm.words import WordLM
@@ -29,13 +29,16 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
         prune: int = 2, word_prune: int = 1, dev_clauses: int = 1000,
         grid: tuple[DecodeConfig, ...] = GRID, log: Callable[[str], None] = print,
         prior_weight: float = 0.0, tune_only: bool = False,
-        lexicon_splits: tuple[str, ...] = ("train",), prune_middle: int = 1) -> dict:
+        lexicon_splits: tuple[str, ...] = ("train",), prune_middle: int = 1,
+        weights: dict[str, int] | None = None) -> dict:
     """Train, tune and install; returns {"decode": best settings, "scores": per setting}.
     prior_weight > 0 adds wordfreq's word frequencies to the word model (lm/priors.py).
     tune_only: keep the LMs already in model_dir (fit for another encoder on the same text,
     say) and choose only their weights. lexicon_splits: which splits of the `lexicon` source
-    the word model lists. prune / prune_middle: CharNgram.train's cut-offs."""
+    the word model lists. prune / prune_middle: CharNgram.train's cut-offs. weights: {source:
+    n}, each clause of a source counted n times (lm/corpus.py)."""
     model_dir = Path(model_dir)
+    check_weights(weights or {}, sources)
     conv = Converter.load(model_dir)
     # Tuned per source (so a big one does not drown a small one); no sources = all as one.
     groups = {s: (s,) for s in sources} or {"dev": None}
@@ -51,12 +54,13 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
         word_lm = WordLM.load(model_dir / WORDLM_FILE)
     else:
         log(f"training the character {order}-gram on {data_dir}/train "
-            f"({', '.join(sources) or 'all sources'})")
-        char_lm = CharNgram.train(training_clauses(data_dir, sources), order, prune,
+            f"({', '.join(sources) or 'all sources'})"
+            + "".join(f", {s} x{n}" for s, n in (weights or {}).items()))
+        char_lm = CharNgram.train(training_clauses(data_dir, sources, weights), order, prune,
                                   prune_middle)
         log("training the word model (jieba words of the training text + listed words)")
         prior = wordfreq_prior() if prior_weight > 0 else None
-        word_lm = WordLM.train(training_words(data_dir, sources),
+        word_lm = WordLM.train(training_words(data_dir, sources, weights),
                                listed_words(data_dir, lexicon_splits),
                                word_prune, prior=prior, prior_weight=prior_weight)
     log(f"  {len(char_lm):,} character n-grams; {len(word_lm):,} words, "

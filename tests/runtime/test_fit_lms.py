@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from pinyin_hanzi.checkpoint import NGRAM_FILE, WORDLM_FILE
 from pinyin_hanzi.cli import app
 from pinyin_hanzi.lm.corpus import training_words
+from pinyin_hanzi.lm.ngram import CharNgram
 from pinyin_hanzi.lm.words import WordLM
 from pinyin_hanzi.runtime.converter import Converter
 from tiny_run import one_thread, shared_data, shared_run
@@ -98,3 +99,42 @@ def test_lm_refuses_a_split_that_is_not_one(tmp_path):
     result = CliRunner().invoke(app, ["lm", "--model", str(tmp_path), "--lexicon-splits",
                                       "train,later"])
     assert result.exit_code == 2 and "--lexicon-splits" in result.stderr
+
+
+def _write_train(root, records):
+    (root / "train").mkdir(parents=True)
+    (root / "train" / "part-00000.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+
+
+def test_source_weights_count_a_source_that_many_times(tmp_path):
+    """`lm --source-weights hk=3`: each clause of hk (and of sources named under it) is
+    counted three times by both models; the others once; jieba's cut is the same."""
+    from pinyin_hanzi.lm.corpus import source_weight, training_clauses
+
+    def record(text, pinyin, source):
+        return {"text": text, "pinyin": pinyin, "tone3": [None] * len(text),
+                "source": source, "doc": text}
+
+    _write_train(tmp_path, [record("银行工作，很好", ["yin", "hang", "gong", "zuo", None,
+                                                     "hen", "hao"], "hk/laws"),
+                            record("我们", ["wo", "men"], "pd98")])
+    weights = {"hk": 3}
+    assert source_weight("hk/laws", weights) == 3 and source_weight("pd98", weights) == 1
+    assert source_weight("hk/laws", {"hk": 3, "hk/laws": 2}) == 2  # the longest name wins
+    assert list(training_clauses(tmp_path, (), weights)) == ["银行工作", "很好"] * 3 + ["我们"]
+    once = list(training_words(tmp_path, ()))
+    thrice = list(training_words(tmp_path, (), weights))
+    assert thrice == once[:-1] * 3 + once[-1:]
+    char_counts = CharNgram.train(training_clauses(tmp_path, (), weights), 2).to_counts()
+    assert char_counts["银行"] == 3 and char_counts["我们"] == 1
+
+
+@pytest.mark.parametrize("weights, message", [
+    ("hk=two", "SOURCE=TIMES"), ("=2", "SOURCE=TIMES"), ("hk=0", "whole number"),
+    ("ted=2", "not among the sources"),
+])
+def test_lm_refuses_bad_source_weights(tmp_path, weights, message):
+    result = CliRunner().invoke(app, ["lm", "--model", str(tmp_path), "--sources", "hk,pd98",
+                                      "--source-weights", weights])
+    assert result.exit_code == 2 and message in result.stderr, result.output
