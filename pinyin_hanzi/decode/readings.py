@@ -23,7 +23,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..lm.words import BOUNDARY, KEY_SYLLABLES, READING_BASE
+from ..lm.words import BOUNDARY, KEY_SYLLABLES
 
 try:
     from ._lattice import Lattice
@@ -235,22 +235,8 @@ class ReadingSearch:
                                             self.arcs)
             words = lm.reading_words[at].astype(np.int64)
             return self._spelled(lm.reading_keys[at].tolist(), length), words
-        none = ([], np.zeros(0, dtype=np.int64))
-        prefixes = np.zeros(1, dtype=np.int64)
-        for k, options in enumerate(span):  # as span_words narrows its runs of keys
-            d = np.array(sorted(lm.syllable_id[s] + 1 for s in options if s in lm.syllable_id),
-                         dtype=np.int64)
-            if not len(d):
-                return none
-            prefixes = (prefixes[:, None] * READING_BASE + d[None, :]).ravel()
-            scale = READING_BASE ** (length - 1 - k)
-            lo = np.searchsorted(lm.reading_keys, prefixes * scale, "left")
-            hi = np.searchsorted(lm.reading_keys, (prefixes + 1) * scale, "left")
-            prefixes = prefixes[hi > lo]
-            if not len(prefixes):
-                return none
-        lo = np.searchsorted(lm.reading_keys, prefixes, "left")
-        runs = np.searchsorted(lm.reading_keys, prefixes, "right") - lo
+        _, lo, hi = lm.reading_runs(span)
+        runs = hi - lo
         starts = np.cumsum(runs) - runs
         at = np.repeat(lo - starts, runs) + np.arange(runs.sum())
         words = lm.reading_words[at].astype(np.int64)
@@ -259,14 +245,7 @@ class ReadingSearch:
 
     def _spelled(self, keys: list[int], length: int) -> list[tuple[str, ...]]:
         """Reading keys of `length` syllables as syllables."""
-        readings = []
-        for key in keys:
-            digits = []
-            for _ in range(length):
-                key, d = divmod(key, READING_BASE)
-                digits.append(self.word_lm.syllables[d - 1])
-            readings.append(tuple(reversed(digits)))
-        return readings
+        return [self.word_lm.spelled(key, length) for key in keys]
 
     def _digits_uncached(self, options: frozenset[str]) -> np.ndarray:
         """A position's syllables as the lexicon's digits (syllable id + 1), ascending."""

@@ -280,33 +280,45 @@ class WordLM:
     def _span_words_uncached(self, span: tuple[frozenset, ...]
                              ) -> tuple[tuple[tuple[str, ...], int], ...]:
         """(reading, word) of the words whose reading takes one syllable of each set in
-        `span`. Words of one length and first syllables are one run of the sorted keys, so
-        each position narrows the runs with one vectorised binary search."""
+        `span`."""
+        keys, lo, hi = self.reading_runs(span)
+        found = []
+        for key, a, b in zip(keys.tolist(), lo.tolist(), hi.tolist()):
+            reading = self.spelled(key, len(span))
+            found.extend((reading, w) for w in self.reading_words[a:b].tolist())
+        return tuple(found)
+
+    def reading_runs(self, span: tuple[frozenset, ...]
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The reading keys that take one syllable of each set in `span`, and each key's run
+        lo:hi of `reading_keys` (and `reading_words`). Words of one length and first syllables
+        are one run of the sorted keys, so each position narrows the runs with one vectorised
+        binary search."""
         length = len(span)
+        none = np.zeros(0, dtype=np.int64)
         prefixes = np.zeros(1, dtype=np.int64)
         for k, options in enumerate(span):
             d = np.array(sorted(self.syllable_id[s] + 1 for s in options
                                 if s in self.syllable_id), dtype=np.int64)
             if not len(d):
-                return ()
+                return none, none, none
             prefixes = (prefixes[:, None] * READING_BASE + d[None, :]).ravel()
             scale = READING_BASE ** (length - 1 - k)
             lo = np.searchsorted(self.reading_keys, prefixes * scale, "left")
             hi = np.searchsorted(self.reading_keys, (prefixes + 1) * scale, "left")
             prefixes = prefixes[hi > lo]
             if not len(prefixes):
-                return ()
-        lo = np.searchsorted(self.reading_keys, prefixes, "left").tolist()
-        hi = np.searchsorted(self.reading_keys, prefixes, "right").tolist()
-        found = []
-        for key, a, b in zip(prefixes.tolist(), lo, hi):
-            reading = []
-            for _ in range(length):
-                key, d = divmod(key, READING_BASE)
-                reading.append(self.syllables[d - 1])
-            reading = tuple(reversed(reading))
-            found.extend((reading, w) for w in self.reading_words[a:b].tolist())
-        return tuple(found)
+                return none, none, none
+        return (prefixes, np.searchsorted(self.reading_keys, prefixes, "left"),
+                np.searchsorted(self.reading_keys, prefixes, "right"))
+
+    def spelled(self, key: int, length: int) -> tuple[str, ...]:
+        """A reading key of `length` syllables as its syllables."""
+        reading = []
+        for _ in range(length):
+            key, d = divmod(key, READING_BASE)
+            reading.append(self.syllables[d - 1])
+        return tuple(reversed(reading))
 
     def last_word(self, text: str, max_len: int = 7) -> int:
         """The longest lexicon word `text` ends with (BOUNDARY for empty text, UNKNOWN when
