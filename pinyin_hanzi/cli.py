@@ -271,6 +271,8 @@ def lm(
     prune_middle: int = typer.Option(1, help="Drop character n-grams of the orders between 3 "
                                      "and the highest seen fewer times (at most --prune)."),
     word_prune: int = typer.Option(1, help="Drop word bigrams seen fewer times."),
+    word_pairs: int = typer.Option(0, help="Then keep only this many word bigrams, the most "
+                                   "informative (0 = all): a memory budget."),
     dev_clauses: int = typer.Option(1000, help="Dev clauses per source for tuning."),
     prior_weight: float = typer.Option(0.0, help="Weight of wordfreq's word frequencies in "
                                        "the word model (0 = none; 1 = as much as the corpus)."),
@@ -287,6 +289,8 @@ def lm(
     splits = _names(lexicon_splits)
     if not splits or not set(splits) <= {"train", "dev", "test"}:
         _fail(ValueError(f"--lexicon-splits: train, dev and/or test, got {lexicon_splits!r}"))
+    if word_pairs < 0:
+        _fail(ValueError(f"--word-pairs: a number of bigrams >= 0, got {word_pairs}"))
     weights = {}
     for item in _names(source_weights):
         name, _, times = item.partition("=")
@@ -297,7 +301,8 @@ def lm(
     try:
         result = fit(model, data, _names(sources), order, prune, word_prune, dev_clauses,
                      log=typer.echo, prior_weight=prior_weight, tune_only=tune_only,
-                     lexicon_splits=splits, prune_middle=prune_middle, weights=weights)
+                     lexicon_splits=splits, prune_middle=prune_middle, weights=weights,
+                     word_pairs=word_pairs)
     except USER_ERRORS as e:
         _fail(e)
     typer.echo(json.dumps(result["decode"]))

@@ -169,10 +169,11 @@ class WordLM:
     def train(cls, clauses: Iterable[tuple[list[str], list[str]]],
               extra_words: Iterable[tuple[str, str]] = (), prune: int = 1,
               alpha: float = 0.5, prior: Mapping[str, float] | None = None,
-              prior_weight: float = 0.0) -> "WordLM":
+              prior_weight: float = 0.0, max_pairs: int = 0) -> "WordLM":
         """clauses: (words, readings) of each training clause, in order; extra_words: (word,
         reading) from word lists, which join the lexicon with count 0. Bigrams seen fewer
-        than `prune` times are dropped. prior: relative frequencies of words in a larger
+        than `prune` times are dropped; max_pairs > 0: then only that many, the most
+        informative, are kept (`with_pairs`). prior: relative frequencies of words in a larger
         corpus (priors.py); each adds `prior_weight` times the corpus size in words to its
         word's unigram count, and a listed word the lexicon lacks joins it with the reading
         pypinyin gives."""
@@ -207,8 +208,9 @@ class WordLM:
         index = {w: i for i, w in enumerate(words)}
         kept = [(index[a], index[b], n) for (a, b), n in pairs.items() if n >= prune]
         prev, nxt, pair_counts = zip(*kept) if kept else ((), (), ())
-        return cls.from_lists(words, [unigram[w] for w in words],
-                              [list(readings[w]) for w in words], prev, nxt, pair_counts, alpha)
+        model = cls.from_lists(words, [unigram[w] for w in words],
+                               [list(readings[w]) for w in words], prev, nxt, pair_counts, alpha)
+        return model.with_pairs(max_pairs) if max_pairs else model
 
     def __len__(self) -> int:
         """The number of words, the clause boundary included."""
@@ -374,16 +376,41 @@ class WordLM:
     def logprob(self, previous: int, word: int) -> float:
         return float(self.logprobs(previous, word))
 
-    def save(self, path: Path):
-        """The arrays `__init__` takes, as a compressed .npz."""
+    def with_pairs(self, pairs: int) -> "WordLM":
+        """This model with only its `pairs` most informative word pairs, by Seymore and
+        Rosenfeld's weighted difference: a pair's count times the log of how much likelier it
+        makes its word than the history's back-off to the unigram does,
+        c * log(1 + c / (T(h) p(w))). A count cut-off drops the pairs seen once or twice
+        alike; this keeps a rare pair of rare words (医务室 after 去) and drops a pair the
+        unigram already predicts (的 after most words). The whole model when it has fewer."""
+        if pairs < 0:
+            raise ValueError(f"pairs must be >= 0, got {pairs}")
+        if pairs >= len(self.bigrams):
+            return self
+        previous, nexts, counts = self.bigrams.pairs()
+        lengths = np.diff(self.bigrams.rows.astype(np.int64))
+        t = np.repeat(lengths, lengths)
+        lower = (self.count(nexts) + self.alpha) / self.denominator
+        gain = counts * np.log1p(counts / (t * lower))
+        keep = np.zeros(len(gain), dtype=bool)
+        keep[np.argsort(-gain, kind="stable")[:pairs]] = True
+        table = CountTable(previous[keep], nexts[keep], counts[keep])
+        return WordLM({**self._arrays(), **table.arrays("bigram_")})
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        """The arrays `__init__` takes, by name."""
         long = sorted((digits, w) for digits, ws in self._long_readings.items() for w in ws)
-        save_arrays(path, FORMAT, {
+        return {
             "alpha": np.array([self.alpha]), "words": self.text, "counts": self.counts,
             **({} if self.count_values is None else {"count_values": self.count_values}),
             **self.bigrams.arrays("bigram_"), "syllables": utf8("\n".join(self.syllables)),
             "reading_keys": self.reading_keys, "reading_words": self.reading_words,
             "long_readings": _digit_rows([d for d, _ in long]),
-            "long_words": smallest_int([w for _, w in long])})
+            "long_words": smallest_int([w for _, w in long])}
+
+    def save(self, path: Path):
+        """The arrays `__init__` takes, as an .npz (files.save_arrays)."""
+        save_arrays(path, FORMAT, self._arrays())
 
     @classmethod
     def load(cls, path: Path) -> "WordLM":

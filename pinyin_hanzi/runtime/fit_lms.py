@@ -30,13 +30,14 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
         grid: tuple[DecodeConfig, ...] = GRID, log: Callable[[str], None] = print,
         prior_weight: float = 0.0, tune_only: bool = False,
         lexicon_splits: tuple[str, ...] = ("train",), prune_middle: int = 1,
-        weights: dict[str, int] | None = None) -> dict:
+        weights: dict[str, int] | None = None, word_pairs: int = 0) -> dict:
     """Train, tune and install; returns {"decode": best settings, "scores": per setting}.
     prior_weight > 0 adds wordfreq's word frequencies to the word model (lm/priors.py).
     tune_only: keep the LMs already in model_dir (fit for another encoder on the same text,
     say) and choose only their weights. lexicon_splits: which splits of the `lexicon` source
     the word model lists. prune / prune_middle: CharNgram.train's cut-offs. weights: {source:
-    n}, each clause of a source counted n times (lm/corpus.py)."""
+    n}, each clause of a source counted n times (lm/corpus.py). word_pairs > 0: the word model
+    keeps only that many of its bigrams, the most informative (WordLM.with_pairs)."""
     model_dir = Path(model_dir)
     check_weights(weights or {}, sources)
     conv = Converter.load(model_dir)
@@ -62,7 +63,8 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
         prior = wordfreq_prior() if prior_weight > 0 else None
         word_lm = WordLM.train(training_words(data_dir, sources, weights),
                                listed_words(data_dir, lexicon_splits),
-                               word_prune, prior=prior, prior_weight=prior_weight)
+                               word_prune, prior=prior, prior_weight=prior_weight,
+                               max_pairs=word_pairs)
     log(f"  {len(char_lm):,} character n-grams; {len(word_lm):,} words, "
         f"{len(word_lm.bigrams):,} word bigrams")
 

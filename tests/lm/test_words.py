@@ -39,6 +39,31 @@ def test_next_word_distributions_sum_to_one(prune, history):
     assert np.exp(lm.logprobs(h, np.arange(len(lm)))).sum() == pytest.approx(1, abs=1e-9)
 
 
+# 的 is frequent, 罕见 rare: after 甲 and 乙, each seen twice, only 罕见 is a surprise.
+SKEWED = [(["的"], ["de"])] * 20 + [(["甲", "的"], ["jia", "de"]),
+                                   (["乙", "罕见"], ["yi", "han jian"])] * 2
+
+
+def test_a_pair_budget_keeps_the_pairs_the_unigram_does_not_predict():
+    """with_pairs(n) keeps n bigrams, the most informative: of two pairs seen twice each, the
+    one whose word the unigram already predicts goes first (a count cut-off cannot tell
+    them apart); every history's distribution still sums to 1."""
+    lm = WordLM.train(SKEWED)
+    w = lm.word_id
+    assert lm.bigrams.lookup(w("甲"), w("的"))[0] == lm.bigrams.lookup(w("乙"), w("罕见"))[0] == 2
+    smaller = lm.with_pairs(len(lm.bigrams) - 2)  # (罕见, clause end) goes too
+    assert len(smaller.bigrams) == len(lm.bigrams) - 2
+    assert smaller.bigrams.lookup(w("乙"), w("罕见"))[0] == 2
+    assert smaller.bigrams.lookup(w("甲"), w("的"))[0] == 0
+    for history in range(len(lm)):
+        assert np.exp(smaller.logprobs(history, np.arange(len(lm)))).sum() == pytest.approx(
+            1, abs=1e-9)
+    assert lm.with_pairs(len(lm.bigrams)) is lm
+    assert len(WordLM.train(SKEWED, max_pairs=3).bigrams) == 3
+    with pytest.raises(ValueError, match="pairs"):
+        lm.with_pairs(-1)
+
+
 def test_word_model_prefers_what_it_saw():
     lm = WordLM.train(TOY, LISTED)
     i = {lm.word(w): w for w in range(len(lm))}

@@ -138,3 +138,8 @@ def test_lm_refuses_bad_source_weights(tmp_path, weights, message):
     result = CliRunner().invoke(app, ["lm", "--model", str(tmp_path), "--sources", "hk,pd98",
                                       "--source-weights", weights])
     assert result.exit_code == 2 and message in result.stderr, result.output
+
+
+def test_lm_refuses_a_negative_word_pair_budget(tmp_path):
+    result = CliRunner().invoke(app, ["lm", "--model", str(tmp_path), "--word-pairs", "-5"])
+    assert result.exit_code == 2 and "--word-pairs" in result.stderr, result.output
