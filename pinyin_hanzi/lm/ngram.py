@@ -160,6 +160,31 @@ class CharNgram:
             counts.append(n[keep])
         return cls._from_keys(order, chars, keys, counts)
 
+    def with_top(self, n: int, k: int | None = None) -> "CharNgram":
+        """This model with only the `n` most informative of its k-grams (default: the highest
+        order; the other orders whole), by the weighted difference lm/words.py's
+        WordLM.with_pairs uses: count times log(1 + count / (T(h) p_lower)), p_lower the
+        (k-1)-gram model's. The whole model when it has no more than `n`."""
+        k = self.order if k is None else k
+        if n < 0 or not 2 <= k <= self.order:
+            raise ValueError(f"keep n >= 0 of the k-grams, 2 <= k <= {self.order}; got n = "
+                             f"{n}, k = {k}")
+        table = self.tables[k - 2]
+        if n >= len(table):
+            return self
+        histories, nexts, counts = table.pairs()
+        unigrams = (self._unigrams[0][:, 0], self._unigrams[1])
+        lower = CharNgram(k - 1, self.chars, unigrams, self.tables[:k - 2])
+        p_lower = np.exp(lower.logprobs(histories % self.base ** (k - 2), nexts))
+        lengths = np.diff(table.rows.astype(np.int64))
+        gain = counts * np.log1p(counts / (np.repeat(lengths, lengths) * p_lower))
+        keep = np.zeros(len(gain), dtype=bool)
+        keep[np.argsort(-gain, kind="stable")[:n]] = True
+        tables = list(self.tables)
+        tables[k - 2] = CountTable(histories[keep], nexts[keep], counts[keep],
+                                   dense=self.base if k == 2 else 0)
+        return CharNgram(self.order, self.chars, unigrams, tables)
+
     def ids(self, text: str) -> list[int]:
         return [self.char_id.get(c, self.unknown) for c in text]
 

@@ -66,6 +66,35 @@ def test_ngram_distributions_sum_to_one(order, text):
     assert math.exp(lm.end_logprob(text)) == pytest.approx(math.exp(lm.logprob(text, EOS)))
 
 
+@pytest.mark.parametrize("k", [2, 3])
+def test_keeping_the_most_informative_ngrams(k):
+    """with_top(n, k) keeps n of the k-grams, those whose count most exceeds what the shorter
+    history predicts, the other orders whole; every history's distribution still sums to 1."""
+    lm = CharNgram.train(TOY + ["好好好好好"] * 3 + ["学银"], 3)
+    table = lm.tables[k - 2]
+    smaller = lm.with_top(len(table) // 2, k)
+    assert len(smaller.tables[k - 2]) == len(table) // 2
+    assert all(len(a) == len(b) for j, (a, b) in enumerate(zip(lm.tables, smaller.tables))
+               if j != k - 2)
+    kept, dropped = set(), set()
+    full, few = lm.to_counts(), smaller.to_counts()
+    for gram, n in full.items():
+        if len(gram) == k:
+            (kept if gram in few else dropped).add(gram)
+    # Of two grams seen once, the one whose character the shorter history gives anyway goes
+    # (好 after 我; 好 after 我们, which 们好 predicts); a count cut-off keeps both or neither.
+    surprise, expected = ("学银", "我好") if k == 2 else ("好好学", "我们好")
+    assert full[surprise] == full[expected] == 1
+    assert surprise in kept and expected in dropped
+    for text in ["", "我", "好好", "学"]:
+        seen = [g for g in full if len(g) == 1] + ["龘"]
+        assert sum(math.exp(smaller.logprob(text, c)) for c in seen) == pytest.approx(
+            1, abs=1e-12)
+    assert lm.with_top(len(table), k) is lm
+    with pytest.raises(ValueError, match="k-grams"):
+        lm.with_top(1, 4)
+
+
 def test_ngram_prefers_what_it_saw():
     lm = CharNgram.train(TOY, 2)
     assert lm.logprob("银", "行") > lm.logprob("银", "走")
