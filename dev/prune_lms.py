@@ -1,7 +1,7 @@
 """Keep only the most informative entries of a fitted model directory's language models, as
-`pinyin-hanzi lm --word-pairs N` does for the word model: a way to fit a memory budget without
-fitting again (lm/words.py WordLM.with_pairs, lm/ngram.py CharNgram.with_top; both rank by
-Seymore and Rosenfeld's weighted difference). `pinyin-hanzi lm --tune-only` then re-chooses the
+`pinyin-hanzi lm --word-pairs N --ngram-top 2=N,3=N` does when it fits them: a way to fit a
+memory budget without fitting again (lm/words.py WordLM.with_pairs, lm/ngram.py
+CharNgram.with_top; both rank by Seymore and Rosenfeld's weighted difference). `pinyin-hanzi lm --tune-only` then re-chooses the
 decode weights:
 
     python dev/prune_lms.py runs/ship4/full --word-pairs 2000000 --bigrams 1200000

@@ -273,6 +273,8 @@ def lm(
     word_prune: int = typer.Option(1, help="Drop word bigrams seen fewer times."),
     word_pairs: int = typer.Option(0, help="Then keep only this many word bigrams, the most "
                                    "informative (0 = all): a memory budget."),
+    ngram_top: str = typer.Option("", help="Then keep only this many of the character "
+                                  "k-grams, the most informative, e.g. 2=800000,3=900000."),
     dev_clauses: int = typer.Option(1000, help="Dev clauses per source for tuning."),
     prior_weight: float = typer.Option(0.0, help="Weight of wordfreq's word frequencies in "
                                        "the word model (0 = none; 1 = as much as the corpus)."),
@@ -291,6 +293,13 @@ def lm(
         _fail(ValueError(f"--lexicon-splits: train, dev and/or test, got {lexicon_splits!r}"))
     if word_pairs < 0:
         _fail(ValueError(f"--word-pairs: a number of bigrams >= 0, got {word_pairs}"))
+    top = {}
+    for item in _names(ngram_top):
+        k, _, n = item.partition("=")
+        if not (k.strip().isdigit() and n.strip().isdigit() and 2 <= int(k) <= order):
+            _fail(ValueError(f"--ngram-top: K=N pairs with 2 <= K <= --order {order} "
+                             f"(2=800000,3=900000), got {item!r}"))
+        top[int(k)] = int(n)
     weights = {}
     for item in _names(source_weights):
         name, _, times = item.partition("=")
@@ -302,7 +311,7 @@ def lm(
         result = fit(model, data, _names(sources), order, prune, word_prune, dev_clauses,
                      log=typer.echo, prior_weight=prior_weight, tune_only=tune_only,
                      lexicon_splits=splits, prune_middle=prune_middle, weights=weights,
-                     word_pairs=word_pairs)
+                     word_pairs=word_pairs, ngram_top=top)
     except USER_ERRORS as e:
         _fail(e)
     typer.echo(json.dumps(result["decode"]))

@@ -30,14 +30,16 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
         grid: tuple[DecodeConfig, ...] = GRID, log: Callable[[str], None] = print,
         prior_weight: float = 0.0, tune_only: bool = False,
         lexicon_splits: tuple[str, ...] = ("train",), prune_middle: int = 1,
-        weights: dict[str, int] | None = None, word_pairs: int = 0) -> dict:
+        weights: dict[str, int] | None = None, word_pairs: int = 0,
+        ngram_top: dict[int, int] | None = None) -> dict:
     """Train, tune and install; returns {"decode": best settings, "scores": per setting}.
     prior_weight > 0 adds wordfreq's word frequencies to the word model (lm/priors.py).
     tune_only: keep the LMs already in model_dir (fit for another encoder on the same text,
     say) and choose only their weights. lexicon_splits: which splits of the `lexicon` source
     the word model lists. prune / prune_middle: CharNgram.train's cut-offs. weights: {source:
     n}, each clause of a source counted n times (lm/corpus.py). word_pairs > 0: the word model
-    keeps only that many of its bigrams, the most informative (WordLM.with_pairs)."""
+    keeps only that many of its bigrams, the most informative (WordLM.with_pairs); ngram_top
+    {k: n}: the character n-gram only n of its k-grams (CharNgram.with_top)."""
     model_dir = Path(model_dir)
     check_weights(weights or {}, sources)
     conv = Converter.load(model_dir)
@@ -59,6 +61,8 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
             + "".join(f", {s} x{n}" for s, n in (weights or {}).items()))
         char_lm = CharNgram.train(training_clauses(data_dir, sources, weights), order, prune,
                                   prune_middle)
+        for k, n in sorted((ngram_top or {}).items(), reverse=True):  # the higher order first
+            char_lm = char_lm.with_top(n, k)
         log("training the word model (jieba words of the training text + listed words)")
         prior = wordfreq_prior() if prior_weight > 0 else None
         word_lm = WordLM.train(training_words(data_dir, sources, weights),

@@ -69,6 +69,23 @@ def test_lm_command_fits_tunes_and_installs(tmp_path_factory, tmp_path):
         assert {n: (model_dir / n).read_bytes() for n in fitted} == fitted
 
 
+def test_budgets_keep_that_many_ngrams_and_word_pairs(tmp_path_factory, tmp_path):
+    """fit(word_pairs=, ngram_top=) (`lm --word-pairs 60 --ngram-top 2=300,3=200`) installs
+    models of that size, which still decode."""
+    from pinyin_hanzi.decode.config import DecodeConfig
+    from pinyin_hanzi.runtime.fit_lms import fit
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(shared_run(tmp_path_factory) / "model", model_dir)
+    grid = (DecodeConfig(lm_weight=0.5, word_weight=1.0, word_bonus=-2.0),)
+    fit(model_dir, shared_data(tmp_path_factory), (), dev_clauses=20, grid=grid,
+        log=lambda _: None, word_pairs=60, ngram_top={2: 300, 3: 200})
+    char_lm = CharNgram.load(model_dir / NGRAM_FILE)
+    assert [len(table) for table in char_lm.tables] == [300, 200]
+    assert len(WordLM.load(model_dir / WORDLM_FILE).bigrams) == 60
+    assert Converter.load(model_dir).convert("wo men", 3)
+
+
 def test_lm_command_names_a_missing_model(tmp_path, tmp_path_factory):
     result = CliRunner().invoke(app, ["lm", "--model", str(tmp_path / "none"),
                                       "--data", str(shared_data(tmp_path_factory))])
@@ -140,6 +157,10 @@ def test_lm_refuses_bad_source_weights(tmp_path, weights, message):
     assert result.exit_code == 2 and message in result.stderr, result.output
 
 
-def test_lm_refuses_a_negative_word_pair_budget(tmp_path):
-    result = CliRunner().invoke(app, ["lm", "--model", str(tmp_path), "--word-pairs", "-5"])
-    assert result.exit_code == 2 and "--word-pairs" in result.stderr, result.output
+@pytest.mark.parametrize("args, message", [
+    (["--word-pairs", "-5"], "--word-pairs"), (["--ngram-top", "4=100"], "--ngram-top"),
+    (["--ngram-top", "3=many"], "--ngram-top"), (["--ngram-top", "1=100"], "--ngram-top"),
+])
+def test_lm_refuses_bad_budgets(tmp_path, args, message):
+    result = CliRunner().invoke(app, ["lm", "--model", str(tmp_path), *args])
+    assert result.exit_code == 2 and message in result.stderr, result.output
