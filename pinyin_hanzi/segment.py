@@ -262,20 +262,34 @@ def _best_split(edges: list[list[_Edge]], n: int) -> tuple[list[tuple[int, _Edge
     return path, on_path
 
 
+# Chunks of more than LONG_CHUNK letters are remembered apart, only the last LONG_CHUNKS: typed
+# unspaced, each keystroke is a new chunk, and while a Session typed benchmark clauses none of
+# over 15 letters was asked for again (12-15: 5 %, 8-11: 8 %, syllables: 31 %), but each held
+# ~30 KB of graph at 64 letters: 390 of them were 11.5 MB of a service's burst of costly
+# inputs, held until the burst was over and then spread through Python's arenas, which kept
+# the memory (dev/EXPERIMENTS.md, session 18).
+LONG_CHUNK, LONG_CHUNKS = 12, 16
+
+
 @lru_cache(maxsize=512)
 def _parse_chunk(chunk: str, partial: bool, abbreviated: bool):
     """One chunk's edges and best split (_chunk_edges, _best_split), remembered: chunks
     repeat (spaced input is one syllable per chunk), and this is most of a parse's time.
     Callers only read the lists. Few are kept: typing unspaced, each keystroke is a new
     chunk whose graph is thousands of objects, and every object kept lengthens Python's
-    full garbage collections (4,096 chunks made pauses of 100-200 ms)."""
+    full garbage collections (4,096 chunks made pauses of 100-200 ms). Chunks of more than
+    LONG_CHUNK letters: _parse_long_chunk."""
     edges = _chunk_edges(chunk, partial, abbreviated)
     return (edges, *_best_split(edges, len(chunk)))
 
 
+_parse_long_chunk = lru_cache(maxsize=LONG_CHUNKS)(_parse_chunk.__wrapped__)
+
+
 def clear_segment_cache():
-    """Forget the chunks _parse_chunk remembers (a service after a burst of long inputs)."""
+    """Forget the chunks remembered (a service after a burst of long inputs)."""
     _parse_chunk.cache_clear()
+    _parse_long_chunk.cache_clear()
 
 
 def segment(text: str, max_len: int | None = None, options: ParseOptions = STRICT
@@ -326,8 +340,9 @@ def segment(text: str, max_len: int | None = None, options: ParseOptions = STRIC
     while start < n:
         end = normalized.find("'", start)
         end = n if end < 0 else end
-        edges, path, on_path = _parse_chunk(normalized[start:end], options.partial and end == n,
-                                            options.abbreviated)
+        parse = _parse_chunk if end - start <= LONG_CHUNK else _parse_long_chunk
+        edges, path, on_path = parse(normalized[start:end], options.partial and end == n,
+                                     options.abbreviated)
         if not path:
             raise error(*_unparsable(normalized, start, end, edges))
         best.extend((start + i, e) for i, e in path)

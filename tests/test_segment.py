@@ -315,3 +315,24 @@ def test_abbreviations_never_use_interjections(text, split):
                                              ("ng", False), ("hng", False), ("nihao", False)])
 def test_interjection_by_chance(text, by_chance):
     assert interjection_by_chance(segment(text)) == by_chance
+
+
+def test_few_long_chunks_are_remembered():
+    """Syllables and short chunks repeat and are remembered (512); chunks of more than
+    LONG_CHUNK letters, typed unspaced, hardly ever do, and held ~30 KB each at 64 letters:
+    only the last LONG_CHUNKS are kept (issue 35: 390 of them were 11.5 MB of a burst)."""
+    from pinyin_hanzi.segment import (LONG_CHUNK, LONG_CHUNKS, _parse_chunk, _parse_long_chunk,
+                                      clear_segment_cache)
+
+    clear_segment_cache()
+    cut = ParseOptions(abbreviated=True)
+    for k in range(LONG_CHUNKS + 8):
+        long = "zh" * 20 + "lnsy"[k % 4] * (k + 1)
+        assert len(long) > LONG_CHUNK
+        assert segment(long, options=cut).syllables == segment(long, options=cut).syllables
+    segment("ni hao'zhong guo", options=cut)
+    assert _parse_chunk.cache_info().currsize == 4  # ni, hao, zhong, guo
+    assert _parse_long_chunk.cache_info().currsize == LONG_CHUNKS
+    assert _parse_long_chunk.cache_info().hits == LONG_CHUNKS + 8  # each asked for twice
+    clear_segment_cache()
+    assert _parse_chunk.cache_info().currsize == 0 == _parse_long_chunk.cache_info().currsize

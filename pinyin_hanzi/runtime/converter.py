@@ -64,6 +64,7 @@ COMPLETION_COST = -5.0
 READING_WORD_BONUS = -1.0
 PADDING, PADDING_SLACK = 1.5, 2  # how unlike the lengths batched together may be
 PARSE_CACHE = 32  # parses remembered (each holds its syllable graph: keep few)
+SETS_CACHE = 4096  # distinct syllable sets kept, each one object shared by every parse
 
 
 class Converter:
@@ -80,6 +81,10 @@ class Converter:
                                if word_lm is not None else None)
         # A typing session asks about the same keys more than once per keystroke.
         self.parse = functools.lru_cache(PARSE_CACHE)(self._parse)
+        # One object per distinct set of syllables: each parse of a long abbreviated input
+        # held its own copy per position (`z`*64: 64 sets of 36), 5 of the 13 MB that issue
+        # 35's costly inputs left in the caches, and the reading search's keys hold them too.
+        self._with_hanzi = functools.lru_cache(SETS_CACHE)(self._with_hanzi_uncached)
 
     def with_config(self, config: DecodeConfig) -> "Converter":
         """The same encoder and language models, decoding as `config` says."""
@@ -147,13 +152,17 @@ class Converter:
         return converter
 
     def clear_caches(self):
-        """Forget what is remembered between inputs (parses, the reading search's paths and
-        arcs, segment's chunks): a burst of the costliest inputs fills them with ~20 MB that
-        stays, and, spread through the heap, keeps more from going back to the system
-        (dev/EXPERIMENTS.md, session 17). The next inputs fill them again."""
+        """Forget what is remembered between inputs (parses and their syllable sets, the
+        reading search's paths and arcs, the word model's spans, segment's chunks): a burst
+        of the costliest inputs fills them with ~20 MB that stays, and, spread through the
+        heap, keeps more from going back to the system (dev/EXPERIMENTS.md, sessions 17 and
+        18). The next inputs fill them again."""
         self.parse.cache_clear()
+        self._with_hanzi.cache_clear()
         if self.reading_search is not None:
             self.reading_search.clear()
+        if self.word_lm is not None:
+            self.word_lm.span_words.cache_clear()
         clear_segment_cache()
 
     def convert(self, text: str, top_k: int = 5, options: InputOptions | None = None,
@@ -179,13 +188,16 @@ class Converter:
             seg = None
         if seg is None or (cut and interjection_by_chance(seg)):
             seg = segment(text, None, ParseOptions(abbreviated=True))
-        sets = tuple(frozenset(x for x in group if self.vocab.candidates.get(x))
-                     for group in syllable_sets(seg, options))
+        sets = tuple(self._with_hanzi(group) for group in syllable_sets(seg, options))
         for group, syllable, (a, b) in zip(sets, seg.syllables, seg.spans):
             if not group:
                 raise PinyinError(f"no hanzi in this model reads {syllable!r} "
                                   f"(at position {a}: {text[a:b]!r})", a, text[a:b])
         return seg, sets
+
+    def _with_hanzi_uncached(self, group: frozenset[str]) -> frozenset[str]:
+        """The syllables of `group` that this model has hanzi for."""
+        return frozenset(x for x in group if self.vocab.candidates.get(x))
 
     def readings(self, text: str, options: InputOptions) -> list[tuple[str, ...]]:
         """The syllable sequences `text` is converted as: its best split and up to

@@ -50,8 +50,9 @@ request is checked whole before any input is converted, then converted a chunk a
 inputs would need more than BATCH_SECONDS of conversion. A batch chunk, a /v1/candidates
 step or a /v1/convert request whose client has gone by its turn is not converted (answered
 CLIENT_GONE, to nobody). Once a burst is over (TRIM_AFTER_SECONDS of conversion, then a
-moment when nothing converts or waits) the converter's caches are emptied and the freed heap
-given back; the worker threads share one heap (memory.one_heap). Converter is thread-safe.
+moment when nothing converts or waits; or QUIET_SECONDS with no conversion) the converter's
+caches are emptied and the freed heap given back; the worker threads share one heap
+(memory.one_heap). Converter is thread-safe.
 `serve --processes N` runs N of these apps behind one port (cluster.py).
 """
 
@@ -108,6 +109,12 @@ BATCH_SECONDS = 2.0
 # converter's caches are emptied and the heap's freed pages given back (release_memory): a
 # burst of costly inputs left 182 MB resident where the service had started at 126 (issue 35).
 TRIM_AFTER_SECONDS = 1.0
+# ... and once QUIET_SECONDS pass with nothing converted, converting or waiting, after at least
+# QUIET_TRIM_SECONDS of conversion since the last release: the end of a burst that came after
+# the last release (less than TRIM_AFTER_SECONDS) otherwise kept what it had filled until the
+# next burst (dev/EXPERIMENTS.md, session 18). The minimum spares a slow typist's caches.
+QUIET_SECONDS = 0.5
+QUIET_TRIM_SECONDS = 0.1
 # A request whose input is at most SHORT_CHARS characters (what is typed, a clause) converts in
 # the short lane: long inputs, /v1/candidates steps over longer keys and every batch take at
 # most workers - 1 of the slots at once, so a short request never waits behind more than that
@@ -393,12 +400,26 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
             finally:
                 busy[0] += time.perf_counter() - start
 
+    def idle() -> bool:
+        """Nothing converts or waits to."""
+        return not limiter[0].borrowed_tokens and not any(q.waiting for q in queue)
+
     async def trim_when_idle():
         """Give memory back once a burst is over (TRIM_AFTER_SECONDS)."""
-        if (busy[0] >= TRIM_AFTER_SECONDS and not limiter[0].borrowed_tokens
-                and not any(q.waiting for q in queue)):
+        if busy[0] >= TRIM_AFTER_SECONDS and idle():
             busy[0] = 0.0
             await anyio.to_thread.run_sync(release_memory, app.state.converter)
+
+    async def release_when_quiet():
+        """Give memory back once QUIET_SECONDS pass with no conversion (QUIET_TRIM_SECONDS)."""
+        seen = None
+        while True:
+            await anyio.sleep(QUIET_SECONDS)
+            # busy unchanged: no conversion ended since the last look
+            if 0 < busy[0] == seen and busy[0] >= QUIET_TRIM_SECONDS and idle():
+                busy[0] = 0.0
+                await anyio.to_thread.run_sync(release_memory, app.state.converter)
+            seen = busy[0]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -410,7 +431,10 @@ def create_app(model_dir: str | Path | None = None, converter: Converter | None 
                 partial(Converter.load, model_dir, memory_arena=False))
         queue[:] = [ConvertQueue(app.state.converter, lane) for lane in lanes]
         _freeze_loaded()
-        yield
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(release_when_quiet)
+            yield
+            tasks.cancel_scope.cancel()
 
     app = FastAPI(title="pinyin-hanzi", version="1",
                   summary="Pinyin -> hanzi conversion with a Transformer.",

@@ -356,3 +356,31 @@ def test_english_read_as_unlikely_cut_syllables_is_refused(shipped, text):
 def test_likely_or_short_cut_syllables_are_converted(shipped, text, best):
     cands = shipped.convert(text, 1)
     assert cands and (best is None or cands[0].text == best)
+
+
+# --- what stays between inputs: the service's memory after a burst (issue 35) ---------------
+
+def test_positions_that_allow_the_same_syllables_share_one_set(shipped):
+    """A parse held a copy of each position's set (`z`*64: 64 sets of 36 syllables, 5 of the
+    13 MB a burst of costly inputs left in the caches): one object per distinct set now."""
+    conv = shipped.with_config(shipped.config)
+    _, sets = conv.parse("zzzz", InputOptions())
+    assert len(sets) == 4 and all(group is sets[0] for group in sets) and len(sets[0]) > 10
+    _, again = conv.parse("zhongz", InputOptions())
+    assert again[1] is sets[0]
+    _, whole = conv.parse("nihaonihao", InputOptions())
+    assert whole[0] is whole[2] and whole[0] == {"ni"}
+
+
+def test_clearing_the_caches_forgets_the_word_models_spans(shipped):
+    """Converter.clear_caches (the service, after a burst) empties the word model's spans
+    (WordLM.span_words, which a Session asks: 1-2 MB after issue 35's burst) and the shared
+    sets too."""
+    conv = shipped.with_config(shipped.config)
+    before = conv.convert("zgrmjhg", 5, options=InputOptions(complete_last=True))
+    _, sets = conv.parse("zgrmjhg", InputOptions())
+    assert conv.word_lm.span_words(sets[:2])
+    conv.clear_caches()
+    assert conv.word_lm.span_words.cache_info().currsize == 0
+    assert conv._with_hanzi.cache_info().currsize == 0
+    assert conv.convert("zgrmjhg", 5, options=InputOptions(complete_last=True)) == before

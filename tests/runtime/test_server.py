@@ -466,12 +466,38 @@ def test_the_heap_is_trimmed_once_a_burst_is_over(monkeypatch, after, expected):
     trims = []
     monkeypatch.setattr(server, "return_freed_heap", lambda: trims.append(1))
     monkeypatch.setattr(server, "TRIM_AFTER_SECONDS", after)
+    monkeypatch.setattr(server, "QUIET_SECONDS", 10**9)  # (the next test's rule)
     slow = SlowConverter()
     with TestClient(create_app(converter=slow)) as client:
         for _ in range(3):
             assert post(client, "/v1/convert", {"pinyin": "ni hao"}).status_code == 200
         assert client.get("/health").status_code == 200
     assert len(trims) == slow.cleared == expected
+
+
+@pytest.mark.parametrize("least, expected", [(10**9, 0), (0.0, 1)])
+def test_memory_is_given_back_once_the_service_is_quiet(monkeypatch, least, expected):
+    """The end of a burst that came after the last trim, shorter than TRIM_AFTER_SECONDS, is
+    given back once QUIET_SECONDS pass with no conversion (after at least QUIET_TRIM_SECONDS
+    of conversion), without another request; once only, until something converts again."""
+    import time
+
+    from pinyin_hanzi.runtime import server
+
+    trims = []
+    monkeypatch.setattr(server, "return_freed_heap", lambda: trims.append(1))
+    monkeypatch.setattr(server, "TRIM_AFTER_SECONDS", 10**9)
+    monkeypatch.setattr(server, "QUIET_SECONDS", 0.02)
+    monkeypatch.setattr(server, "QUIET_TRIM_SECONDS", least)
+    slow = SlowConverter()
+    with TestClient(create_app(converter=slow)) as client:
+        assert post(client, "/v1/convert", {"pinyin": "ni hao"}).status_code == 200
+        deadline = time.monotonic() + 5
+        while slow.cleared < expected and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.2)  # ten more looks: nothing converted, nothing more to give back
+    # (trims: other tests' apps, still serving, may trim too while the constants are patched)
+    assert slow.cleared == expected and len(trims) >= expected
 
 
 def test_workers_must_be_positive():
