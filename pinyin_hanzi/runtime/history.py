@@ -30,6 +30,7 @@ import os
 import secrets
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from contextlib import contextmanager
 from operator import itemgetter
 from pathlib import Path
@@ -45,6 +46,10 @@ __all__ = ["UserHistory", "HistoryWriteError", "HISTORY_FORMAT"]
 
 HISTORY_FORMAT = "pinyin-hanzi-user-history-1"
 RUN_LENGTHS = (2, 3, 4)
+# A candidate the user picked over the engine's first comes first the next time the same keys
+# are typed: its runs are counted up until its bonus is this many nats ahead of that first one.
+PICK_MARGIN = 0.1
+MAX_PICK_COUNT = 1000  # at most this many counts a run from one pick (weight 0.5: 3.5 nats)
 log = logging.getLogger(__name__)
 
 
@@ -170,27 +175,51 @@ class UserHistory:
                     "save", self.path, problem, self.backup)
         return counts, stat, False
 
-    def remember(self, text: str) -> None:
-        """Count the runs of committed `text`, in memory (`save` writes them, `record` both)."""
+    def remember(self, text: str, picks: Iterable[tuple[str, float]] = ()) -> None:
+        """Count the runs of committed `text`, in memory (`save` writes them, `record` both).
+        picks: (candidate, behind) for each candidate of `text` the user chose over the first
+        one, which the engine ranked `behind` nats above it: its runs are counted up until its
+        bonus covers that, and PICK_MARGIN more (at most MAX_PICK_COUNT a run), so that it
+        comes first when those keys are typed again, as one pick does in libime and Rime."""
         with self._lock:
+            picks = [(picked, behind, self.bonus(picked)) for picked, behind in picks]
             runs = Counter(_runs(text))
+            for picked, behind, before in picks:
+                runs.update(self._pick_counts(picked, before + behind + PICK_MARGIN, runs))
             self.counts.update(runs)
             if self.path is not None:
                 self._unsaved.update(runs)
             self._trim()
             self.version += 1
 
-    def record(self, text: str) -> None:
-        """Remember `text` and, with a file, `save`, as one step: when the save raises
+    def _pick_counts(self, picked: str, goal: float, adding: Counter[str]) -> Counter[str]:
+        """How much more to count each run of `picked`, beyond `adding`, for its bonus to reach
+        `goal`: the least n for every run alike (a binary search), none if it does already."""
+        runs = set(_runs(picked))
+
+        def bonus(n: int) -> float:
+            return self.weight * sum(math.log1p(self.counts[r] + adding[r] + n) for r in runs)
+
+        if not runs or bonus(0) >= goal:
+            return Counter()
+        lo, hi = 1, MAX_PICK_COUNT
+        while lo < hi:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if bonus(mid) >= goal else (mid + 1, hi)
+        return Counter({r: lo for r in runs})
+
+    def record(self, text: str, picks: Iterable[tuple[str, float]] = ()) -> None:
+        """Remember `text` (and `picks`, as `remember` says) and, with a file, `save`, as one
+        step: when the save raises
         (HistoryWriteError: the file cannot be written), nothing is remembered. Session
         commits through it; a subclass may make `save` write only now and then."""
         with self._lock:
             if self.path is None:
-                self.remember(text)
+                self.remember(text, picks)
                 return
             before = self.counts, self._unsaved
             self.counts, self._unsaved = Counter(self.counts), Counter(self._unsaved)
-            self.remember(text)
+            self.remember(text, picks)
             try:
                 self.save()
             except BaseException:

@@ -62,6 +62,9 @@ class Session:
     """What the user committed before; None: nothing is learned."""
     _selected: list[tuple[str, str]] = field(default_factory=list)  # (text, the keys it took)
     _cache: tuple[tuple, list[SessionCandidate]] | None = None  # (what they depend on, them)
+    # By place in _selected: (text, nats behind) of a whole conversion picked over the first,
+    # which the history is told at the commit (UserHistory.remember's picks).
+    _picks: dict[int, tuple[str, float]] = field(default_factory=dict)
 
     @property
     def preedit(self) -> str:
@@ -77,6 +80,7 @@ class Session:
             self.keys = self.keys[:-1]
         elif self._selected:
             self.keys = self._selected.pop()[1]
+            self._picks.pop(len(self._selected), None)
 
     @property
     def before(self) -> str:
@@ -148,6 +152,9 @@ class Session:
         chosen = cands[index]
         taken, rest = self.keys[:chosen.length], self.keys[chosen.length:]
         before = list(self._selected), self.keys
+        first = cands[0]
+        if index and chosen.length == first.length and first.score > chosen.score:
+            self._picks[len(self._selected)] = (chosen.text, first.score - chosen.score)
         self._selected.append((chosen.text, taken))
         self.keys = rest.lstrip(" '")
         if not self.keys.strip(" '"):
@@ -155,6 +162,7 @@ class Session:
                 return self.commit()
             except Exception:  # the history could not be saved: not selected either
                 self._selected, self.keys = before
+                self._picks.pop(len(self._selected), None)
                 raise
         return None
 
@@ -172,11 +180,14 @@ class Session:
             except PinyinError:
                 text += rest
         if self.history is not None and text:
-            self.history.record(text)  # first: if it fails, nothing below has happened
+            # first: if it fails, nothing below has happened
+            self.history.record(text, picks=list(self._picks.values()))
         self.context = (self.context + text)[-CONTEXT_CHARS:]
         self._selected, self.keys, self._cache = [], "", None
+        self._picks = {}
         return text
 
     def reset(self) -> None:
         """Drop the input and the selections (the context stays)."""
         self._selected, self.keys, self._cache = [], "", None
+        self._picks = {}

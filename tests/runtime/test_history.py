@@ -3,6 +3,7 @@ committed is remembered and raises its candidates, forget() takes it back, the f
 crash mid-write, and a corrupt file is a clear error or a fresh start."""
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -105,6 +106,28 @@ def test_a_history_without_a_file_cannot_be_saved():
         UserHistory().save()
     with pytest.raises(ValueError, match="max_entries"):
         UserHistory(max_entries=0)
+
+
+@pytest.mark.parametrize("behind", [0.05, 1.0, 2.5])
+def test_a_pick_over_the_first_candidate_is_counted_until_it_leads(tmp_path, behind):
+    """record(text, picks=[(candidate, behind)]): the candidate's runs are counted until its
+    bonus has gained `behind` + PICK_MARGIN, the fewest counts that do it; saved with it."""
+    from pinyin_hanzi.runtime.history import PICK_MARGIN
+
+    history = UserHistory(tmp_path / "h.json")
+    history.record("做试验")
+    before = history.bonus("试验")
+    history.record("试验", picks=[("试验", behind)])
+    gained = history.bonus("试验") - before
+    assert gained >= behind + PICK_MARGIN
+    count = history.counts["试验"]  # 1, 1 as committed again, and the pick's
+    assert count == 2 or history.weight * (math.log1p(count - 1) - math.log1p(1)) < (
+        behind + PICK_MARGIN)
+    assert (count > 2) == (behind > 0.05)
+    assert UserHistory.load(tmp_path / "h.json").counts == history.counts
+    plain = UserHistory()
+    plain.record("试验", picks=[("试验", 0.0)])  # already enough: counted once, as committed
+    assert plain.counts["试验"] == 1
 
 
 @pytest.fixture(scope="module")
