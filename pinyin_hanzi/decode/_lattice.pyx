@@ -374,9 +374,8 @@ cdef class Lattice:
         keep.append(p1)
         self.p1 = &p1[0]
         cp_char = np.full(self.n_cp, lm.unknown, dtype=np.int32)
-        for c, i in lm.char_id.items():
-            if ord(c) < self.n_cp:
-                cp_char[ord(c)] = i
+        known = np.flatnonzero(lm.codepoints < self.n_cp)
+        cp_char[lm.codepoints[known]] = known
         self.cp_char = i32(keep, cp_char, "")
         self.tables = <CountTable *> malloc((m + 1) * sizeof(CountTable))
         self.powers = <int64_t *> malloc((m + 1) * sizeof(int64_t))
