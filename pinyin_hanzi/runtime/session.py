@@ -13,6 +13,14 @@ With a `history` (runtime.history.UserHistory), what the user commits is remembe
 raises those candidates next time: the whole-input conversions are re-ranked by it, out of
 twice `top_k` the converter offers.
 
+A keystroke converts at most WINDOW syllables (and the one being typed), however long the
+input: once the keys hold more, the first of them are fixed to the hanzi of the best
+conversion at that keystroke, which saw WINDOW syllables after them, as libime and Rime fix
+the start of a long sentence. The whole-input candidates are the fixed hanzi, then the
+conversions of the rest as going on from them. Deleting keys frees the last fixed syllables
+again, so that WINDOW are converted (all of them once the input is no longer); selecting a
+part frees them all unless it is what they were fixed to.
+
 A Session holds only its own state, so one Converter serves many sessions from many threads;
 a Session itself is for one thread.
 
@@ -25,10 +33,16 @@ a Session itself is for one thread.
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from ..lm.words import KEY_SYLLABLES
+import numpy as np
+
+from ..lm.words import KEY_SYLLABLES, MAX_WORD_LEN
 from ..pinyin import PinyinError
+from ..segment import MAX_INPUT_CHARS, MAX_INPUT_SYLLABLES
 from ..spelling import InputOptions
 from .converter import MAX_TOP_K, Converter
 from .history import UserHistory
@@ -38,6 +52,12 @@ __all__ = ["Session", "SessionCandidate", "CONTEXT_CHARS"]
 CONTEXT_CHARS = 32  # committed text kept as left context
 WORDS_PER_LENGTH = 3  # lexicon words offered per prefix length
 SINGLES = 5  # single hanzi offered for the first syllable
+# A keystroke converts at most this many syllables; those before them are fixed, so that a
+# key's work stops growing with the input (late letters of long clauses took up to 82 ms).
+# Chosen on test clauses of pd98 and reviews typed a key at a time (dev/EXPERIMENTS.md,
+# session 18: 10 lost 1.4 clause points on clauses of 11+ syllables, 12 lost 0.3).
+WINDOW = 12
+SLACK = 6  # ... or up to WINDOW + SLACK, while a word spans every place to stop fixing
 
 
 @dataclass(frozen=True)
@@ -47,6 +67,16 @@ class SessionCandidate:
     text: str
     score: float
     length: int
+
+
+class _Fixed(NamedTuple):
+    """A syllable at the start of the keys, fixed to `text` (one hanzi)."""
+
+    text: str
+    end: int  # where its keys end in Session.keys
+    after: int  # where the next syllable starts (past separators)
+    group: frozenset[str]  # the syllables it may stand for (Converter.parse's sets)
+    word_end: bool  # the last of the syllables fixed at once: no word goes on past it
 
 
 @dataclass
@@ -65,6 +95,8 @@ class Session:
     # By place in _selected: (text, nats behind) of a whole conversion picked over the first,
     # which the history is told at the commit (UserHistory.remember's picks).
     _picks: dict[int, tuple[str, float]] = field(default_factory=dict)
+    _fixed: list[_Fixed] = field(default_factory=list)  # the first syllables, fixed
+    _fixed_keys: str = ""  # the keys they were fixed on (they stand while the keys start so)
 
     @property
     def preedit(self) -> str:
@@ -81,6 +113,7 @@ class Session:
         elif self._selected:
             self.keys = self._selected.pop()[1]
             self._picks.pop(len(self._selected), None)
+            self._fixed = []
 
     @property
     def before(self) -> str:
@@ -100,22 +133,38 @@ class Session:
         if self._cache is not None and self._cache[0] == depends:
             return self._cache[1]
         conv = self.converter
+        fixed = self._still_fixed(keys)
+        start = fixed[-1].after if fixed else 0
+        seg, sets = conv.parse(keys[start:], self.options)
+        if fixed and len(sets) < WINDOW:  # keys were deleted: free some, to convert WINDOW
+            del fixed[max(0, len(fixed) - (WINDOW - len(sets))):]
+            while fixed and not fixed[-1].word_end:
+                fixed.pop()
+            start = fixed[-1].after if fixed else 0
+            seg, sets = conv.parse(keys[start:], self.options)
+        rest, head = keys[start:], "".join(f.text for f in fixed)
+        if fixed:
+            _check_length(keys, fixed, start, seg)
         learned = self.history is not None and len(self.history) > 0
         asked = min(MAX_TOP_K, self.top_k * (2 if learned else 1))  # the converter's cap
-        whole = [SessionCandidate(c.text, c.score + (self.history.bonus(c.text) if learned
-                                                     else 0.0), len(keys))
-                 for c in conv.convert(keys, asked, options=self.options, context=before)]
+        whole = [SessionCandidate(head + c.text, c.score + (
+                     self.history.bonus(head + c.text) if learned else 0.0), len(keys))
+                 for c in conv.convert(rest, asked, options=self.options,
+                                       context=(before + head)[-CONTEXT_CHARS:])]
         whole = sorted(whole, key=lambda c: -c.score)[:self.top_k]
-        seg, sets = conv.parse(keys, self.options)
+        # The first syllables, fixed or not: what the parts are looked up over.
+        first = KEY_SYLLABLES + 1
+        groups = [f.group for f in fixed[:first]] + list(sets[:first - len(fixed[:first])])
+        ends = [f.end for f in fixed[:first]] + [start + b for _, b in seg.spans[:first]]
         parts: list[SessionCandidate] = []
         seen = {c.text for c in whole}
-        if conv.word_lm is not None and len(sets) > 1:
+        if conv.word_lm is not None and len(fixed) + len(sets) > 1:
             lm = conv.word_lm
             by_length: dict[int, list[tuple[int, str]]] = {}
             # Only words from the first syllable: lm.matching(sets) finds them from every
             # position, 2.2 M words for `z`*64 typed a key at a time (a third of its time).
-            for length in range(2, min(KEY_SYLLABLES, len(sets) - 1) + 1):
-                for reading, word in lm.span_words(tuple(sets[:length])):
+            for length in range(2, min(KEY_SYLLABLES, len(fixed) + len(sets) - 1) + 1):
+                for reading, word in lm.span_words(tuple(groups[:length])):
                     by_length.setdefault(length, []).append(
                         (int(lm.count(word)), lm.word(word)))
             for length in sorted(by_length, reverse=True):
@@ -123,18 +172,55 @@ class Session:
                 for count, text in best[:WORDS_PER_LENGTH]:
                     if text not in seen:
                         seen.add(text)
-                        parts.append(SessionCandidate(text, float(count), seg.spans[length - 1][1]))
-        singles = [(h, rank) for s in sets[0] for rank, h in
+                        parts.append(SessionCandidate(text, float(count), ends[length - 1]))
+        singles = [(h, rank) for s in groups[0] for rank, h in
                    enumerate(conv.vocab.candidates[s][:SINGLES])]
         singles.sort(key=lambda hr: hr[1])
         for hanzi, _ in singles:
             if len(parts) >= len(whole) + SINGLES * 3 or hanzi in seen:
                 continue
             seen.add(hanzi)
-            parts.append(SessionCandidate(hanzi, 0.0, seg.spans[0][1]))
+            parts.append(SessionCandidate(hanzi, 0.0, ends[0]))
         out = whole + parts[:WORDS_PER_LENGTH * 8 + SINGLES]
         self._cache = (depends, out)
+        if len(sets) > WINDOW and whole:
+            self._fix(keys, start, seg, sets, whole[0].text[len(head):])
         return out
+
+    def _still_fixed(self, keys: str) -> list[_Fixed]:
+        """The fixed syllables that still stand before `keys`: their keys unchanged and some
+        keys after them (the others are freed)."""
+        fixed = self._fixed
+        while fixed and not (keys.startswith(self._fixed_keys[:fixed[-1].after])
+                             and keys[fixed[-1].after:].strip(" '")):
+            fixed.pop()
+        return fixed
+
+    def _fix(self, keys: str, start: int, seg, sets, text: str) -> None:
+        """Fix the first syllables of `keys[start:]` (parsed as `seg`, `sets`) to the hanzi
+        `text` the best conversion read them as, up to a word's end (`_cut`)."""
+        if len(text) != len(sets):  # one hanzi a syllable, or nothing is fixed
+            return
+        spans, cut = seg.spans, self._cut(sets, text)
+        for i in range(cut):
+            self._fixed.append(_Fixed(text[i], start + spans[i][1], start + spans[i + 1][0],
+                                      sets[i], i == cut - 1))
+        if self._fixed:
+            self._fixed_keys = keys[:self._fixed[-1].after]
+
+    def _cut(self, sets, text: str) -> int:
+        """How many syllables to fix, leaving at least WINDOW: up to the last word's end in
+        `text` cut into its likeliest words (a word is never split: fixing 天 of 天津市 had
+        the rest read as going on from 天, 仅是); none while one word spans every place,
+        unless the rest is longer than WINDOW + SLACK."""
+        last = len(sets) - WINDOW
+        lm = self.converter.word_lm
+        if lm is None:
+            return last
+        near = min(len(sets), last + MAX_WORD_LEN)  # the words that may end by `last`
+        ends = _word_ends(lm, self.converter.vocab.candidates, sets[:near], text[:near])
+        cut = max((end for end in ends if end <= last), default=0)
+        return cut if cut or len(sets) <= WINDOW + SLACK else last
 
     def predictions(self, k: int = 5) -> list[str]:
         """After a commit (联想): the `k` words the word model most often saw after the last
@@ -164,7 +250,21 @@ class Session:
                 self._selected, self.keys = before
                 self._picks.pop(len(self._selected), None)
                 raise
+        self._keep_fixed_after(chosen, len(before[1]) - len(self.keys))
         return None
+
+    def _keep_fixed_after(self, chosen: SessionCandidate, shift: int) -> None:
+        """After `chosen` is selected (and the keys' first `shift` taken): the fixed syllables
+        after it still stand if it is what its own were fixed to; else all are freed (they
+        were read as going on from other hanzi)."""
+        fixed = self._fixed
+        taken = next((i + 1 for i, f in enumerate(fixed) if f.end == chosen.length), 0)
+        if taken and "".join(f.text for f in fixed[:taken]) == chosen.text:
+            self._fixed = [f._replace(end=f.end - shift, after=f.after - shift)
+                           for f in fixed[taken:]]
+            self._fixed_keys = self._fixed_keys[shift:]
+        else:
+            self._fixed = []
 
     def commit(self) -> str:
         """The selected text plus the best conversion of the keys left (as they are if they
@@ -183,11 +283,55 @@ class Session:
             # first: if it fails, nothing below has happened
             self.history.record(text, picks=list(self._picks.values()))
         self.context = (self.context + text)[-CONTEXT_CHARS:]
-        self._selected, self.keys, self._cache = [], "", None
+        self._selected, self.keys, self._cache, self._fixed = [], "", None, []
         self._picks = {}
         return text
 
     def reset(self) -> None:
         """Drop the input and the selections (the context stays)."""
-        self._selected, self.keys, self._cache = [], "", None
+        self._selected, self.keys, self._cache, self._fixed = [], "", None, []
         self._picks = {}
+
+
+def _word_ends(word_lm, candidates: dict[str, list[str]], sets, text: str) -> list[int]:
+    """Where the words of `text` (one hanzi a syllable of `sets`) end when it is cut into
+    its likeliest lexicon words by their frequency (a unigram model, as jieba cuts)."""
+    reading = [next((s for s in sorted(group) if h in candidates.get(s, ())), min(group))
+               for group, h in zip(sets, text)]  # one syllable each, to look words up by
+    words: list[list[tuple[int, int]]] = [[(1, word_lm.word_id(h))] for h in text]
+    for i, length, word in word_lm.lexicon(reading):
+        if word_lm.word(word) == text[i:i + length]:
+            words[i].append((length, word))
+    ids = np.array([w for here in words for _, w in here])
+    counts = np.where(ids >= 0, word_lm.count(np.maximum(ids, 0)), 0)
+    total = math.log(_total_count(word_lm))
+    logp = {w: math.log(c + 1) - total for w, c in zip(ids.tolist(), counts.tolist())}
+    best, step = [0.0] * (len(text) + 1), [1] * (len(text) + 1)
+    for i in range(len(text) - 1, -1, -1):
+        best[i], step[i] = max((logp[w] + best[i + n], n) for n, w in words[i])
+    ends, i = [], 0
+    while i < len(text):
+        i += step[i]
+        ends.append(i)
+    return ends
+
+
+@functools.lru_cache(maxsize=4)
+def _total_count(word_lm) -> int:
+    """How many words the word model counted, all told."""
+    return int(word_lm.count(np.arange(1, len(word_lm))).sum())
+
+
+def _check_length(keys: str, fixed: list[_Fixed], start: int, seg) -> None:
+    """The converter's limits on the whole input (segment.MAX_INPUT_SYLLABLES and
+    MAX_INPUT_CHARS), which it sees only in part once the first syllables are fixed:
+    `keys[start:]`, parsed as `seg`, follows the `fixed` syllables."""
+    if len(keys) > MAX_INPUT_CHARS:
+        raise PinyinError(f"input too long at position {MAX_INPUT_CHARS}: {len(keys)} "
+                          f"characters, at most {MAX_INPUT_CHARS}", MAX_INPUT_CHARS,
+                          keys[MAX_INPUT_CHARS:])
+    syllables = len(fixed) + len(seg.spans)
+    if syllables > MAX_INPUT_SYLLABLES:
+        at = start + seg.spans[MAX_INPUT_SYLLABLES - len(fixed)][0]
+        raise PinyinError(f"input too long at position {at}: {syllables} syllables, at most "
+                          f"{MAX_INPUT_SYLLABLES}", at, keys[at:])

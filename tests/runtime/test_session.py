@@ -289,3 +289,123 @@ def test_clearing_the_caches_changes_no_answer(converter):
     assert not converter.reading_search._recent
     assert converter.reading_search._arcs.cache_info().currsize == 0
     assert converter.convert("zgrmjhg", 5, options=options) == before
+
+
+# --- A long input: the first syllables fixed (issue 32) ---------------------------------------
+
+LONG = "womenyiqiqubeijingdaxuekanyikanzhongguorenmindexinshenghuo"  # 24 syllables
+
+
+@pytest.fixture
+def asked(converter, monkeypatch):
+    """The inputs the converter is asked to convert, in order."""
+    texts = []
+    real = converter.convert
+
+    def convert(text, *args, **kwargs):
+        texts.append(text)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(converter, "convert", convert)
+    return texts
+
+
+def typed(converter, keys, session=None):
+    """`keys` typed a key at a time, each key's candidates asked for."""
+    session = session or Session(converter)
+    for key in keys:
+        session.type(key)
+        session.candidates()
+    return session
+
+
+def syllables(converter, text):
+    return len(converter.parse(text, InputOptions(complete_last=True))[1])
+
+
+def test_a_key_of_a_long_input_converts_no_more_than_a_short_one(converter, asked):
+    """Late keys of a long input convert only the last WINDOW syllables (up to SLACK more
+    while a word spans each place to stop fixing, and the one being typed); the whole-input
+    candidates still cover every key."""
+    from pinyin_hanzi.runtime.session import SLACK, WINDOW
+
+    assert syllables(converter, LONG) > WINDOW + SLACK
+    s = typed(converter, LONG)
+    assert len(asked) == len(LONG)
+    assert max(syllables(converter, text) for text in asked) <= WINDOW + SLACK + 1
+    assert asked[-1] != LONG and LONG.endswith(asked[-1])
+    best = s.candidates()[0]
+    assert best.length == len(LONG) and len(best.text) == syllables(converter, LONG)
+    assert best.text == converter.convert(LONG, options=s.options)[0].text  # as read whole
+
+
+def test_no_word_is_split_where_the_input_is_fixed(converter):
+    """Fixing 天 of 天津市 alone had the rest read as going on from 天: 天仅是把改金新温饱到."""
+    keys = "tianjinshibagaijinxinwenbaodaoyugaijinlingdaojiguanzuofeng"
+    s = Session(converter)
+    for i, key in enumerate(keys):
+        s.type(key)
+        if i >= len("tianjinshibagaijinxinwenbaodaoyugai"):  # 13 syllables
+            assert s.candidates()[0].text.startswith("天津市把"), s.keys
+    assert s.candidates()[0].text == "天津市把改进新闻报道与改进领导机关作风"
+
+
+def test_a_short_input_is_converted_whole_at_every_key(converter, asked):
+    keys = "jintiantianqihenhao"
+    typed(converter, keys)
+    assert asked == [keys[:i] for i in range(1, len(keys) + 1)]
+
+
+def test_deleting_keys_frees_the_last_fixed_syllables(converter, asked):
+    """Keys deleted, the syllables fixed last are converted again, so that a key converts
+    WINDOW or more, or the whole input; back to 9 syllables, it is converted whole again."""
+    from pinyin_hanzi.runtime.session import SLACK, WINDOW
+
+    s = typed(converter, LONG)
+    keep = LONG[:LONG.index("kan")]  # women yiqi qu beijing daxue: 9 syllables
+    del asked[:]
+    while s.keys != keep:
+        s.backspace()
+        s.candidates()
+        assert (asked[-1] == s.keys
+                or WINDOW <= syllables(converter, asked[-1]) <= WINDOW + SLACK + 1)
+    assert asked[-1] == keep
+    assert s.candidates() == Session(converter, keys=keep).candidates()
+
+
+def test_selecting_what_was_fixed_keeps_the_rest_fixed(converter, asked):
+    from pinyin_hanzi.runtime.session import SLACK, WINDOW
+
+    s = typed(converter, LONG)
+    best = s.candidates()[0].text
+    part = next(i for i, c in enumerate(s.candidates()) if 1 < len(c.text) < len(best)
+                and best.startswith(c.text))
+    word = s.candidates()[part].text
+    assert s.select(part) is None and s.preedit == word + s.keys
+    del asked[:]
+    assert word + s.candidates()[0].text == best
+    assert len(asked) == 1 and syllables(converter, asked[0]) <= WINDOW + SLACK + 1
+    assert asked[0] != s.keys
+
+
+def test_selecting_other_hanzi_frees_the_fixed_syllables(converter, asked):
+    s = typed(converter, LONG)
+    best = s.candidates()[0].text
+    other = next(i for i, c in enumerate(s.candidates()) if len(c.text) == 1
+                 and c.text != best[0])
+    s.select(other)
+    del asked[:]
+    s.candidates()
+    assert asked == [s.keys]  # the rest, whole: read as going on from the other hanzi
+
+
+def test_a_long_input_typed_a_key_at_a_time_is_still_limited(converter):
+    """The converter's limit of 64 syllables holds for the whole input, though it converts
+    only its end."""
+    s = typed(converter, "nihao" * 32)
+    assert len(s.candidates()[0].text) == 64
+    s.type("w")
+    with pytest.raises(PinyinError, match="input too long at position 160: 65 syllables"):
+        s.candidates()
+    with pytest.raises(PinyinError, match="input too long at position 160: 65 syllables"):
+        converter.convert(s.keys)
