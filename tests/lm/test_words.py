@@ -64,6 +64,25 @@ def test_a_pair_budget_keeps_the_pairs_the_unigram_does_not_predict():
         lm.with_pairs(-1)
 
 
+def test_words_given_out_of_order_are_renumbered_and_found():
+    """from_lists keeps the words in code point order, which word_id's binary search needs:
+    given in another order, they are renumbered with their counts, readings and pairs."""
+    words = ["", "银行", "我们", "喜欢", "了", "阿"]
+    lm = WordLM.from_lists(words, [5, 3, 9, 4, 2, 1],
+                           [[], ["yin hang"], ["wo men"], ["xi huan"], ["le"], ["a"]],
+                           prev=[2, 3, 0], nxt=[3, 1, 2], pair_counts=[4, 3, 5])
+    assert [lm.word(i) for i in range(len(lm))] == sorted(words)
+    for word, count in zip(words, [5, 3, 9, 4, 2, 1]):
+        assert lm.word(lm.word_id(word)) == word and lm.count(lm.word_id(word)) == count
+    assert lm.word_id("银") == lm.word_id("银行行") == lm.word_id("啊啊") == UNKNOWN
+    we, like, bank = lm.word_id("我们"), lm.word_id("喜欢"), lm.word_id("银行")
+    assert lm.bigrams.lookup(we, like)[0] == 4 and lm.bigrams.lookup(like, bank)[0] == 3
+    assert lm.bigrams.lookup(BOUNDARY, we)[0] == 5
+    assert lm.lexicon(["xi", "huan"]) == [(0, 2, like)]
+    with pytest.raises(ValueError, match="boundary"):
+        WordLM.from_lists(["我们", ""], [1, 1], [["wo men"], []], [], [], [])
+
+
 def test_word_model_prefers_what_it_saw():
     lm = WordLM.train(TOY, LISTED)
     i = {lm.word(w): w for w in range(len(lm))}
