@@ -224,8 +224,7 @@ class Session:
 
     def predictions(self, k: int = 5) -> list[str]:
         """After a commit (联想): the `k` words the word model most often saw after the last
-        word of the context; [] without a word model. The first call builds the word index
-        (about 0.4 s for the shipped model); later ones take well under a millisecond."""
+        word of the context; [] without a word model. Well under a millisecond."""
         lm = self.converter.word_lm
         return lm.next_words(self.context, k) if lm is not None else []
 
