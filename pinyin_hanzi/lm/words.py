@@ -39,6 +39,7 @@ BOUNDARY = 0  # word index of the clause start (as a history) and end (as a pred
 UNKNOWN = -1  # a hanzi the lexicon does not list: scored with the add-alpha floor
 MAX_WORD_LEN = 8
 SPAN_CACHE = 512  # spans of typed syllables whose matching words are remembered
+LAST_WORD_CACHE = 64  # left contexts whose last word is remembered
 _TEXT_CHUNK = 1 << 16  # bytes of the words' text scanned at once for line starts
 
 
@@ -101,6 +102,10 @@ class WordLM:
         self.span_words = functools.lru_cache(SPAN_CACHE)(self._span_words_uncached)
         """span_words(span: tuple of syllable sets) -> ((reading, word), ...): the words
         that fit the span exactly, remembered for the SPAN_CACHE spans last asked for."""
+        self.last_word = functools.lru_cache(LAST_WORD_CACHE)(self._last_word_uncached)
+        """last_word(text, max_len=7) -> the longest lexicon word `text` ends with (BOUNDARY
+        for empty text, UNKNOWN when not even its last character is listed); each decode
+        asks it of the left context, the same for every key of a clause."""
 
     def _lexicon(self, arrays: Mapping[str, np.ndarray], n: int):
         """The reading index: sorted integer keys of up to 7 syllables beside their words;
@@ -340,9 +345,7 @@ class WordLM:
             reading.append(self.syllables[d - 1])
         return tuple(reversed(reading))
 
-    def last_word(self, text: str, max_len: int = 7) -> int:
-        """The longest lexicon word `text` ends with (BOUNDARY for empty text, UNKNOWN when
-        not even its last character is listed)."""
+    def _last_word_uncached(self, text: str, max_len: int = 7) -> int:
         if not text:
             return BOUNDARY
         for n in range(min(max_len, len(text)), 0, -1):

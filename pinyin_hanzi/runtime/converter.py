@@ -163,6 +163,7 @@ class Converter:
             self.reading_search.clear()
         if self.word_lm is not None:
             self.word_lm.span_words.cache_clear()
+            self.word_lm.last_word.cache_clear()
         clear_segment_cache()
 
     def convert(self, text: str, top_k: int = 5, options: InputOptions | None = None,

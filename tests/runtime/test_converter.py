@@ -380,7 +380,10 @@ def test_clearing_the_caches_forgets_the_word_models_spans(shipped):
     before = conv.convert("zgrmjhg", 5, options=InputOptions(complete_last=True))
     _, sets = conv.parse("zgrmjhg", InputOptions())
     assert conv.word_lm.span_words(sets[:2])
+    assert conv.convert("renmin", 1, context="中国")  # asks the context's last word
+    assert conv.word_lm.last_word.cache_info().currsize > 0
     conv.clear_caches()
     assert conv.word_lm.span_words.cache_info().currsize == 0
+    assert conv.word_lm.last_word.cache_info().currsize == 0
     assert conv._with_hanzi.cache_info().currsize == 0
     assert conv.convert("zgrmjhg", 5, options=InputOptions(complete_last=True)) == before
