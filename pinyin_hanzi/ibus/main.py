@@ -13,6 +13,7 @@ $XDG_CACHE_HOME/pinyin-hanzi/ibus.log and to stderr (which `ibus-daemon --verbos
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import logging
 import logging.handlers
@@ -83,6 +84,11 @@ def main(argv: list[str] | None = None) -> int:
                            fuzzy=frozenset(settings.fuzzy))
     warm(converter, options)
     history = BatchedHistory.open(history_path()) if settings.history else None
+    # What loading and warming made lives as long as the process: left out of every later
+    # collection, so that a full collection, which then pauses whatever key it falls on,
+    # walks only what keys make (54 -> 23 ms for the largest pause, one run, dev/EXPERIMENTS).
+    gc.collect()
+    gc.freeze()
     log.info("engine process ready in %.2f s: %s, %s", time.perf_counter() - start,
              converter.label, settings)
 
