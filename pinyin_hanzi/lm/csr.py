@@ -85,6 +85,19 @@ def ids(array: np.ndarray) -> np.ndarray:
             | array[:, 2].astype(np.int32) << 16)
 
 
+def most_informative(counts: np.ndarray, t: np.ndarray, lower: np.ndarray, n: int
+                     ) -> np.ndarray:
+    """A mask of the n entries (n-grams) that add most over the back-off Witten-Bell would give
+    them, by Seymore and Rosenfeld's weighted difference: count x log(1 + count / (t p_lower)),
+    t the row's length T(h), p_lower the lower order's probability of the entry's next token.
+    A count cut-off drops a pair seen twice after 的 and one seen twice after 去 (医务室)
+    alike; this keeps the second. Ties keep the earlier entry."""
+    gain = counts * np.log1p(counts / (t * lower))
+    keep = np.zeros(len(gain), dtype=bool)
+    keep[np.argsort(-gain, kind="stable")[:n]] = True
+    return keep
+
+
 _CHUNK = 1 << 16  # entries decoded at once, where a whole decoded copy would cost too much
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..files import read_arrays, save_arrays, utf8
-from .csr import CountTable, smallest_int
+from .csr import CountTable, most_informative, smallest_int
 
 BOS, EOS = "^", "$"
 FORMAT = "pinyin-hanzi-ngram/3"
@@ -165,9 +165,8 @@ class CharNgram:
 
     def with_top(self, n: int, k: int | None = None) -> "CharNgram":
         """This model with only the `n` most informative of its k-grams (default: the highest
-        order; the other orders whole), by the weighted difference lm/words.py's
-        WordLM.with_pairs uses: count times log(1 + count / (T(h) p_lower)), p_lower the
-        (k-1)-gram model's. The whole model when it has no more than `n`."""
+        order; the other orders whole; csr.most_informative, p_lower the (k-1)-gram model's).
+        The whole model when it has no more than `n`."""
         k = self.order if k is None else k
         if n < 0 or not 2 <= k <= self.order:
             raise ValueError(f"keep n >= 0 of the k-grams, 2 <= k <= {self.order}; got n = "
@@ -180,9 +179,7 @@ class CharNgram:
         lower = CharNgram(k - 1, self.chars, unigrams, self.tables[:k - 2])
         p_lower = np.exp(lower.logprobs(histories % self.base ** (k - 2), nexts))
         lengths = np.diff(table.rows.astype(np.int64))
-        gain = counts * np.log1p(counts / (np.repeat(lengths, lengths) * p_lower))
-        keep = np.zeros(len(gain), dtype=bool)
-        keep[np.argsort(-gain, kind="stable")[:n]] = True
+        keep = most_informative(counts, np.repeat(lengths, lengths), p_lower, n)
         tables = list(self.tables)
         tables[k - 2] = CountTable(histories[keep], nexts[keep], counts[keep],
                                    dense=self.base if k == 2 else 0)

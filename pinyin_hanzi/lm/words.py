@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from ..files import read_arrays, save_arrays, utf8
-from .csr import (CountTable, code_histogram, codes_fit, decoded, quantize_counts,
-                  smallest_int)
+from .csr import (CountTable, code_histogram, codes_fit, decoded, most_informative,
+                  quantize_counts, smallest_int)
 
 FORMAT = "pinyin-hanzi-wordlm/3"
 BOUNDARY = 0  # word index of the clause start (as a history) and end (as a prediction)
@@ -398,23 +398,17 @@ class WordLM:
         return float(self.logprobs(previous, word))
 
     def with_pairs(self, pairs: int) -> "WordLM":
-        """This model with only its `pairs` most informative word pairs, by Seymore and
-        Rosenfeld's weighted difference: a pair's count times the log of how much likelier it
-        makes its word than the history's back-off to the unigram does,
-        c * log(1 + c / (T(h) p(w))). A count cut-off drops the pairs seen once or twice
-        alike; this keeps a rare pair of rare words (医务室 after 去) and drops a pair the
-        unigram already predicts (的 after most words). The whole model when it has fewer."""
+        """This model with only its `pairs` most informative word pairs (csr.most_informative:
+        a pair the unigram already predicts, 的 after most words, goes before a rare pair of
+        rare words). The whole model when it has no more."""
         if pairs < 0:
             raise ValueError(f"pairs must be >= 0, got {pairs}")
         if pairs >= len(self.bigrams):
             return self
         previous, nexts, counts = self.bigrams.pairs()
         lengths = np.diff(self.bigrams.rows.astype(np.int64))
-        t = np.repeat(lengths, lengths)
         lower = (self.count(nexts) + self.alpha) / self.denominator
-        gain = counts * np.log1p(counts / (t * lower))
-        keep = np.zeros(len(gain), dtype=bool)
-        keep[np.argsort(-gain, kind="stable")[:pairs]] = True
+        keep = most_informative(counts, np.repeat(lengths, lengths), lower, pairs)
         table = CountTable(previous[keep], nexts[keep], counts[keep])
         return WordLM({**self._arrays(), **table.arrays("bigram_")})
 
