@@ -43,6 +43,18 @@ def _names(csv: str) -> tuple[str, ...]:
     return tuple(s.strip() for s in csv.split(",") if s.strip())
 
 
+def _counts(option: str, csv: str, form: str) -> dict[str, int]:
+    """"hk=2,kernel=3" -> {"hk": 2, "kernel": 3}; a pair that is not NAME=N, N a whole number,
+    fails naming `option` and the `form` expected."""
+    counts = {}
+    for item in _names(csv):
+        name, _, n = item.partition("=")
+        if not name.strip() or not n.strip().isdigit():
+            _fail(ValueError(f"{option}: {form}, got {item!r}"))
+        counts[name.strip()] = int(n)
+    return counts
+
+
 def _fail(error: Exception):
     typer.echo(f"error: {error}", err=True)
     raise typer.Exit(2)
@@ -293,25 +305,18 @@ def lm(
         _fail(ValueError(f"--lexicon-splits: train, dev and/or test, got {lexicon_splits!r}"))
     if word_pairs < 0:
         _fail(ValueError(f"--word-pairs: a number of bigrams >= 0, got {word_pairs}"))
-    top = {}
-    for item in _names(ngram_top):
-        k, _, n = item.partition("=")
-        if not (k.strip().isdigit() and n.strip().isdigit() and 2 <= int(k) <= order):
-            _fail(ValueError(f"--ngram-top: K=N pairs with 2 <= K <= --order {order} "
-                             f"(2=800000,3=900000), got {item!r}"))
-        top[int(k)] = int(n)
-    weights = {}
-    for item in _names(source_weights):
-        name, _, times = item.partition("=")
-        if not name.strip() or not times.strip().isdigit():
-            _fail(ValueError(f"--source-weights: SOURCE=TIMES pairs (hk=2,kernel=3), "
-                             f"got {item!r}"))
-        weights[name.strip()] = int(times)
+    top_form = f"K=N pairs with 2 <= K <= --order {order} (2=800000,3=900000)"
+    top = _counts("--ngram-top", ngram_top, top_form)
+    for k in top:
+        if not (k.isdigit() and 2 <= int(k) <= order):
+            _fail(ValueError(f"--ngram-top: {top_form}, got {f'{k}={top[k]}'!r}"))
+    weights = _counts("--source-weights", source_weights,
+                      "SOURCE=TIMES pairs (hk=2,kernel=3)")
     try:
         result = fit(model, data, _names(sources), order, prune, word_prune, dev_clauses,
                      log=typer.echo, prior_weight=prior_weight, tune_only=tune_only,
                      lexicon_splits=splits, prune_middle=prune_middle, weights=weights,
-                     word_pairs=word_pairs, ngram_top=top)
+                     word_pairs=word_pairs, ngram_top={int(k): n for k, n in top.items()})
     except USER_ERRORS as e:
         _fail(e)
     typer.echo(json.dumps(result["decode"]))

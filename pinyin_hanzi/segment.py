@@ -53,7 +53,8 @@ from pinyin_hanzi.pinyin import (
 )
 
 __all__ = ["ABBREVIATED", "FULL", "MAX_INPUT_CHARS", "MAX_INPUT_SYLLABLES", "PARTIAL",
-           "ParseOptions", "Segmentation", "interjection_by_chance", "pieces", "segment"]
+           "ParseOptions", "Segmentation", "check_chars", "interjection_by_chance", "pieces",
+           "segment", "too_many_syllables"]
 
 # The decoder's memory grows with the square of the length (10,000 syllables took 12.8 GB):
 # longer text is cut into pieces of this many syllables, as an input method commits as it goes.
@@ -314,10 +315,7 @@ def segment(text: str, max_len: int | None = None, options: ParseOptions = STRIC
     else:
         max_syllables = max_len
         max_chars = max(MAX_INPUT_CHARS, _CHARS_PER_SYLLABLE * max_len)
-    if len(text) > max_chars:
-        raise PinyinError(
-            f"input too long at position {max_chars}: {len(text)} characters, "
-            f"at most {max_chars}", max_chars, text[max_chars:])
+    check_chars(text, max_chars)
     if all(_is_separator(c) for c in text):
         return Segmentation(text=text, normalized="", syllables=(), spans=(), lattice=())
     normalized, offsets = normalize_with_offsets(text)
@@ -351,10 +349,7 @@ def segment(text: str, max_len: int | None = None, options: ParseOptions = STRIC
         start = end + 1
     if len(best) > max_syllables:
         at, _ = best[max_syllables]
-        a = offsets[at]
-        raise PinyinError(
-            f"input too long at position {a}: {len(best)} syllables, at most {max_syllables}",
-            a, text[a:])
+        raise too_many_syllables(text, len(best), offsets[at], max_syllables)
     return Segmentation(
         text=text,
         normalized=normalized,
@@ -363,6 +358,21 @@ def segment(text: str, max_len: int | None = None, options: ParseOptions = STRIC
         lattice=tuple(lattice),
         kinds=tuple(e.kind for _, e in best),
     )
+
+
+def check_chars(text: str, max_chars: int = MAX_INPUT_CHARS) -> None:
+    """PinyinError if `text` is longer than `max_chars` characters."""
+    if len(text) > max_chars:
+        raise PinyinError(
+            f"input too long at position {max_chars}: {len(text)} characters, "
+            f"at most {max_chars}", max_chars, text[max_chars:])
+
+
+def too_many_syllables(text: str, count: int, at: int,
+                       max_syllables: int = MAX_INPUT_SYLLABLES) -> PinyinError:
+    """The error for `text`, read as `count` syllables, the first one too many at `at`."""
+    return PinyinError(f"input too long at position {at}: {count} syllables, at most "
+                       f"{max_syllables}", at, text[at:])
 
 
 def pieces(text: str, limit: int = MAX_INPUT_SYLLABLES, options: ParseOptions = STRICT

@@ -248,6 +248,5 @@ class ReadingSearch:
         return [self.word_lm.spelled(key, length) for key in keys]
 
     def _digits_uncached(self, options: frozenset[str]) -> np.ndarray:
-        """A position's syllables as the lexicon's digits (syllable id + 1), ascending."""
-        ids = self.word_lm.syllable_id
-        return np.array(sorted(ids[s] + 1 for s in options if s in ids), dtype=np.int64)
+        """A position's syllables as the lexicon's digits (WordLM.digits), remembered."""
+        return self.word_lm.digits(options)

@@ -75,6 +75,7 @@ class WordLM:
         else:
             total = int(counts.sum(dtype=np.int64))
         self.alpha = float(np.asarray(arrays["alpha"]).ravel()[0])
+        self.total = total  # every count, the clauses' (word 0) included
         self.denominator = total + self.alpha * n
         self.floor = self.alpha / self.denominator
         self.counts = counts if values is not None else smallest_int(counts)
@@ -323,8 +324,7 @@ class WordLM:
         none = np.zeros(0, dtype=np.int64)
         prefixes = np.zeros(1, dtype=np.int64)
         for k, options in enumerate(span):
-            d = np.array(sorted(self.syllable_id[s] + 1 for s in options
-                                if s in self.syllable_id), dtype=np.int64)
+            d = self.digits(options)
             if not len(d):
                 return none, none, none
             prefixes = (prefixes[:, None] * READING_BASE + d[None, :]).ravel()
@@ -336,6 +336,12 @@ class WordLM:
                 return none, none, none
         return (prefixes, np.searchsorted(self.reading_keys, prefixes, "left"),
                 np.searchsorted(self.reading_keys, prefixes, "right"))
+
+    def digits(self, options) -> np.ndarray:
+        """A position's syllables as reading-key digits (syllable id + 1), ascending; those
+        the lexicon does not have left out."""
+        ids = self.syllable_id
+        return np.array(sorted(ids[s] + 1 for s in options if s in ids), dtype=np.int64)
 
     def spelled(self, key: int, length: int) -> tuple[str, ...]:
         """A reading key of `length` syllables as its syllables."""

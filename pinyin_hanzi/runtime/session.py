@@ -33,16 +33,15 @@ a Session itself is for one thread.
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 
-from ..lm.words import KEY_SYLLABLES, MAX_WORD_LEN
+from ..lm.words import BOUNDARY, KEY_SYLLABLES, MAX_WORD_LEN
 from ..pinyin import PinyinError
-from ..segment import MAX_INPUT_CHARS, MAX_INPUT_SYLLABLES
+from ..segment import MAX_INPUT_SYLLABLES, check_chars, too_many_syllables
 from ..spelling import InputOptions
 from .converter import MAX_TOP_K, Converter
 from .history import UserHistory
@@ -303,7 +302,7 @@ def _word_ends(word_lm, candidates: dict[str, list[str]], sets, text: str) -> li
             words[i].append((length, word))
     ids = np.array([w for here in words for _, w in here])
     counts = np.where(ids >= 0, word_lm.count(np.maximum(ids, 0)), 0)
-    total = math.log(_total_count(word_lm))
+    total = math.log(word_lm.total - int(word_lm.count(BOUNDARY)))  # words, not clauses
     logp = {w: math.log(c + 1) - total for w, c in zip(ids.tolist(), counts.tolist())}
     best, step = [0.0] * (len(text) + 1), [1] * (len(text) + 1)
     for i in range(len(text) - 1, -1, -1):
@@ -315,22 +314,12 @@ def _word_ends(word_lm, candidates: dict[str, list[str]], sets, text: str) -> li
     return ends
 
 
-@functools.lru_cache(maxsize=4)
-def _total_count(word_lm) -> int:
-    """How many words the word model counted, all told."""
-    return int(word_lm.count(np.arange(1, len(word_lm))).sum())
-
-
 def _check_length(keys: str, fixed: list[_Fixed], start: int, seg) -> None:
     """The converter's limits on the whole input (segment.MAX_INPUT_SYLLABLES and
     MAX_INPUT_CHARS), which it sees only in part once the first syllables are fixed:
     `keys[start:]`, parsed as `seg`, follows the `fixed` syllables."""
-    if len(keys) > MAX_INPUT_CHARS:
-        raise PinyinError(f"input too long at position {MAX_INPUT_CHARS}: {len(keys)} "
-                          f"characters, at most {MAX_INPUT_CHARS}", MAX_INPUT_CHARS,
-                          keys[MAX_INPUT_CHARS:])
+    check_chars(keys)
     syllables = len(fixed) + len(seg.spans)
     if syllables > MAX_INPUT_SYLLABLES:
         at = start + seg.spans[MAX_INPUT_SYLLABLES - len(fixed)][0]
-        raise PinyinError(f"input too long at position {at}: {syllables} syllables, at most "
-                          f"{MAX_INPUT_SYLLABLES}", at, keys[at:])
+        raise too_many_syllables(keys, syllables, at)
