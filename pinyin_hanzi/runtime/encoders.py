@@ -9,7 +9,6 @@ torch. `TorchEncoder` keeps the model's own full, masked logits.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +19,11 @@ from ._head import candidate_log_probs
 from .memory import release_code_pages
 
 HEAD_FORMAT = "pinyin-hanzi-head/1"
-# One clause at a time is IME work: more threads than this buy nothing and, on a shared
-# machine, oversubscription costs far more than it gives.
-DEFAULT_THREADS = min(2, os.cpu_count() or 1)
+# One clause at a time (a typing session, the service) converts no faster on two threads,
+# and onnxruntime's second thread spins between calls: twice the CPU, and with the IBus
+# daemon and the application on one core, keystrokes took twice as long (dev/EXPERIMENTS.md,
+# session 19). Batches of clauses (the CLI's files, evaluation) ask for 2: 15 % faster.
+DEFAULT_THREADS = 1
 
 
 class OutputHead:
