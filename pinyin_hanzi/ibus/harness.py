@@ -172,7 +172,13 @@ class Client:
 
     def start_engine(self, engine: str, timeout: float) -> None:
         """Switch the context to `engine` and wait until it is on: set_engine returns before
-        the engine process is up, and keys sent in that gap go nowhere."""
+        the engine process is up, and keys sent in that gap go nowhere. A second context
+        already has it (IBus moves its one global engine to the focused context): asked
+        again, the daemon makes a new engine behind the keys, and the first went to the old
+        one as it was disabled."""
+        desc = self.ic.get_engine()
+        if desc is not None and desc.get_name() == engine:
+            return
         self.ic.set_engine(engine)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -111,3 +111,18 @@ def test_no_key_kills_the_engine(c):
     c.type("nihao")
     c.tap(k.space)
     assert c.take_committed() == "你好"
+
+
+def test_a_second_applications_first_key_composes(daemon, client):
+    """A new window's context gets IBus's one global engine as it takes the focus; its first
+    key must compose there, not go to an engine on its way out."""
+    other = harness.Client(daemon.address)
+    try:
+        assert other.tap(ord("z")) and other.preedit == "z"
+        other.type("hong")
+        other.tap(k.space)
+        assert other.take_committed() == "中"
+    finally:
+        other.tap(k.Escape)
+        other.focus_out()
+        client.focus_in()
