@@ -6,6 +6,7 @@ was wrong and exit with status 2; they never end in a traceback.
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 from pathlib import Path
@@ -527,9 +528,13 @@ def _count(n: int, noun: str) -> str:
 def _stdin_lines():
     """(where, text, error) per stdin line, numbered from 1; `error` says why a line that is
     not UTF-8 cannot be read (decoding it as the terminal does turned a byte into a
-    surrogate that the parser then called "not pinyin")."""
+    surrogate that the parser then called "not pinyin"). Windows line ends and the byte
+    order mark a Windows editor puts first are not text: the mark was "not pinyin at position
+    0", and `g2p` answered each line's carriage return as one more item."""
     for number, raw in enumerate(sys.stdin.buffer, 1):
-        raw = raw.rstrip(b"\n")
+        raw = raw.rstrip(b"\r\n")
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8):]
         try:
             yield f"line {number}", raw.decode("utf-8"), None
         except UnicodeDecodeError as e:
@@ -686,16 +691,20 @@ def g2p(
     backend: str = _BACKEND,
 ):
     """Hanzi -> pinyin with the G2P model: one reading per hanzi, polyphones from context.
-    One output line per input line; a stdin line that is not UTF-8 gives an empty one, its
-    error (with the line number) on stderr, and exit status 2 at the end."""
+    One output line per input line; a stdin line that is not UTF-8 (or, with --errors
+    strict, not all hanzi) gives an empty one, its error (with the line number) on stderr,
+    and exit status 2 at the end."""
     from .runtime.transcriber import Transcriber
 
     try:
         g2p_model = Transcriber.load(model, backend=backend)
         lines = [("input", text, None)] if text is not None else list(_stdin_lines())
-        answers = g2p_model.pinyin_many([line if error is None else "" for _, line, error
+        answers = _g2p_lines(g2p_model, [line if error is None else "" for _, line, error
                                          in lines], style, sandhi, errors)
-        for (where, line, error), readings in zip(lines, answers):
+        for i, ((where, line, error), readings) in enumerate(zip(lines, answers)):
+            if isinstance(readings, str):  # refused: its message
+                error, readings = readings, []
+                lines[i] = (where, line, error)
             if error:
                 shown = line if len(line) <= 40 else line[:37] + "..."
                 typer.echo(f"error: {where} {shown!r}: {error}", err=True)
@@ -704,6 +713,25 @@ def g2p(
     except USER_ERRORS as e:
         _fail(e)
     raise typer.Exit(2 if any(error for _, _, error in lines) else 0)
+
+
+def _g2p_lines(g2p_model, lines: list[str], style: str, sandhi: bool, errors: str) -> list:
+    """Per line: its readings, or the message saying why it has none (not hanzi with
+    --errors strict, too long). One batch; when a line is refused, one at a time to find it:
+    the first such line took every other line's answer with it, and its number."""
+    from .pinyin import PinyinError
+
+    try:
+        return g2p_model.pinyin_many(lines, style, sandhi, errors)
+    except PinyinError:
+        pass
+    answers: list = []
+    for line in lines:
+        try:
+            answers.append(g2p_model.pinyin(line, style, sandhi, errors))
+        except PinyinError as e:
+            answers.append(str(e))
+    return answers
 
 
 from .ibus.cli import app as ibus_app  # noqa: E402 (pinyin-hanzi ibus install ...: ibus/cli.py)

@@ -147,6 +147,17 @@ def test_convert_names_a_stdin_line_that_is_not_utf8(model):
     assert [bool(line) for line in result.stdout.splitlines()] == [True, False, True]
 
 
+def test_convert_reads_a_windows_file_from_stdin():
+    """A Notepad file: its byte order mark was "not pinyin at position 0" on line 1, and each
+    line kept its carriage return (in --json's "pinyin")."""
+    result = invoke("convert", "--json", "--top-k", 1,
+                    input=b"\xef\xbb\xbfni hao\r\nzhong guo\r\n")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["pinyin"], r["candidates"][0]["text"]) for r in rows] == [
+        ("ni hao", "你好"), ("zhong guo", "中国")]
+
+
 def test_convert_cuts_long_input_at_the_syllable_limit(model):
     """A piped line of any length is converted 64 syllables at a time (10,000 syllables
     in one piece took 12.8 GB); the API refuses more than 64."""
@@ -285,6 +296,28 @@ def test_plot_without_usable_metrics_is_a_user_error(tmp_path, content, fragment
     if content is not None:
         (tmp_path / "metrics.jsonl").write_text(content)
     assert_user_error(invoke("plot", tmp_path), fragment)
+
+
+# --- g2p (the shipped model) ------------------------------------------------------------------
+
+
+def test_g2p_reads_a_windows_file_from_stdin():
+    """Each line's carriage return came back as one more item, the byte order mark too."""
+    result = invoke("g2p", "--json", input=b"\xef\xbb\xbf\xe9\x93\xb6\xe8\xa1\x8c\r\n"
+                                          b"\xe9\x95\xbf\xe5\xa4\xa7\r\n")
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line) for line in result.stdout.splitlines()] == [
+        ["yin2", "hang2"], ["zhang3", "da4"]]
+
+
+def test_g2p_strict_refuses_a_line_and_reads_the_others():
+    """One line that is not hanzi took every line's answer with it, and its number."""
+    result = invoke("g2p", "--errors", "strict", input="银行\n我们ABC\n长大\n")
+    assert result.exit_code == 2
+    assert result.stdout.splitlines() == ["yin2 hang2", "", "zhang3 da4"]
+    (error,) = result.stderr.splitlines()
+    assert error.startswith("error: line 2 '我们ABC': ") and "'ABC' at 2 is not hanzi" in error
+    assert_user_error(invoke("g2p", "--style", "x", "我"), "style")
 
 
 # --- serve -----------------------------------------------------------------------------------
