@@ -21,6 +21,7 @@ eval mode and holds no per-call state.
 from __future__ import annotations
 
 import functools
+import numbers
 from pathlib import Path
 
 import numpy as np
@@ -262,10 +263,7 @@ class Converter:
         read as `options` say (spelling.InputOptions: abbreviations on, no fuzzy pairs),
         each after its text in `contexts` (as `convert`'s context; default none).
         Raises PinyinError on the first invalid input."""
-        if not 1 <= top_k <= MAX_TOP_K:
-            raise ValueError(f"top_k must be 1 to {MAX_TOP_K}, got {top_k}")
-        if contexts is not None and len(contexts) != len(texts):
-            raise ValueError(f"{len(contexts)} contexts for {len(texts)} inputs")
+        _check_arguments(texts, top_k, options, contexts)
         options = options or InputOptions()
         splits_per_text = [self.readings(text, options) for text in texts]
         flat = [list(s) for splits in splits_per_text for s in splits]
@@ -340,6 +338,26 @@ class Converter:
                 ends = np.cumsum([len(c) for c in cands]).tolist()
                 scores[i] = [flat[a:b] for a, b in zip([0] + ends, ends)]
         return [[scores[w][off] for w, off in owner] for owner in owners]
+
+
+def _check_arguments(texts, top_k, options, contexts) -> None:
+    """A TypeError or ValueError naming what is wrong with `convert_many`'s arguments: bytes
+    were an AttributeError from deep in the parser, a string passed as the list was converted
+    letter by letter, and top_k=1.5 was "slice indices must be integers"."""
+    if isinstance(texts, str):
+        raise TypeError("convert_many takes a list of texts; convert takes one")
+    for name, values in (("pinyin", texts), ("context", contexts or ())):
+        for value in values:
+            if not isinstance(value, str):
+                raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+    if isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral):
+        raise TypeError(f"top_k must be a whole number, got {top_k!r}")
+    if not 1 <= top_k <= MAX_TOP_K:
+        raise ValueError(f"top_k must be 1 to {MAX_TOP_K}, got {top_k}")
+    if options is not None and not isinstance(options, InputOptions):
+        raise TypeError(f"options must be a spelling.InputOptions, got {type(options).__name__}")
+    if contexts is not None and len(contexts) != len(texts):
+        raise ValueError(f"{len(contexts)} contexts for {len(texts)} inputs")
 
 
 def length_batches(lengths: list[int], batch_size: int) -> list[list[int]]:

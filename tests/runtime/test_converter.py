@@ -148,6 +148,25 @@ def test_top_k_must_be_within_the_cap(converter, top_k):
         converter.convert("ni hao", top_k=top_k)
 
 
+@pytest.mark.parametrize("call, message", [
+    (lambda c: c.convert(b"nihao"), "pinyin must be a string, got bytes"),
+    (lambda c: c.convert(None), "pinyin must be a string, got NoneType"),
+    (lambda c: c.convert_many("nihao"), "convert_many takes a list of texts"),
+    (lambda c: c.convert("nihao", top_k=1.5), "top_k must be a whole number, got 1.5"),
+    (lambda c: c.convert("nihao", top_k="3"), "top_k must be a whole number, got '3'"),
+    (lambda c: c.convert("nihao", context=5), "context must be a string, got int"),
+    (lambda c: c.convert("nihao", options={"fuzzy": ["z/zh"]}),
+     "options must be a spelling.InputOptions, got dict"),
+])
+def test_arguments_of_the_wrong_type_are_named(converter, call, message):
+    """bytes were an AttributeError from deep in the parser, a string given as the list was
+    converted letter by letter ("not pinyin at position 0: 'i'"), top_k=1.5 was "slice
+    indices must be integers"."""
+    with pytest.raises(TypeError, match=message):
+        call(converter)
+    assert converter.convert("nihao", top_k=np.int64(2))  # numpy's whole numbers are whole
+
+
 def test_top_k_at_the_cap_is_answered(converter):
     assert 1 <= len(converter.convert("ni hao", top_k=MAX_TOP_K)) <= MAX_TOP_K
 
