@@ -51,6 +51,9 @@ class InputOptions:
     fuzzy: frozenset[str] = frozenset()
 
     def __post_init__(self):
+        if isinstance(self.fuzzy, str):  # its letters were the pairs: "unknown pair '/'"
+            raise TypeError(f"fuzzy is a set of pairs, e.g. {{'z/zh'}}; got the string "
+                            f"{self.fuzzy!r}")
         unknown = sorted(set(self.fuzzy) - set(FUZZY_PAIRS))
         if unknown:
             raise ValueError(f"unknown fuzzy pair {unknown[0]!r}; choose from "

@@ -65,6 +65,13 @@ def test_unknown_fuzzy_pair_is_named():
         InputOptions(fuzzy={"k/g"})
 
 
+def test_one_pair_as_a_string_is_no_set_of_pairs():
+    """Its letters were taken for pairs: "unknown fuzzy pair '/'"."""
+    with pytest.raises(TypeError, match="fuzzy is a set of pairs.*got the string 'z/zh'"):
+        InputOptions(fuzzy="z/zh")
+    assert InputOptions(fuzzy=["z/zh"]).fuzzy == {"z/zh"}
+
+
 @pytest.mark.parametrize("text, pairs, expected", [
     ("ren", {"n/l", "r/l"}, [{"ren", "len"}]),  # r -> l, but not on to n
     ("nan", {"n/l", "r/l"}, [{"nan", "lan"}]),  # n -> l, but not on to r
