@@ -145,7 +145,11 @@ class UserHistory:
             if not recover:
                 raise ValueError(f"user history {self.path} cannot be read ({e}); delete it "
                                  f"or load with recover=True to start afresh") from None
-            self.path.replace(self.path.with_name(self.path.name + ".corrupt"))
+            corrupt = self.path.with_name(self.path.name + ".corrupt")
+            # Said where the user looks (the IBus log): what they taught it is set aside.
+            log.warning("user history %s cannot be read (%s): moved to %s, starting afresh",
+                        self.path, e, corrupt)
+            self.path.replace(corrupt)
             return self
         self.counts = counts
         self._trim()
@@ -231,6 +235,8 @@ class UserHistory:
         """Drop every remembered run that holds `word`, on disk too when the history has a file
         (HistoryWriteError, and nothing dropped, when it cannot be written); returns how many
         of the runs known here were dropped."""
+        if not word:  # "" is in every run: it dropped the whole history
+            raise ValueError("forget takes the word to forget; clear() forgets everything")
         with self._lock:
             gone = [run for run in self.counts if _holds(run, word)]
             if self.path is not None:
@@ -291,7 +297,9 @@ class UserHistory:
                                   previous=self.backup if whole and stat is not None else None)
                 self._seen, self._seen_good = _identity(_stat(self.path), token), True
         except OSError as e:
-            raise HistoryWriteError(f"user history {self.path} cannot be saved ({e}); "
+            why = (f"its folder {self.path.parent} does not exist: make it first"
+                   if not self.path.parent.is_dir() else e)
+            raise HistoryWriteError(f"user history {self.path} cannot be saved ({why}); "
                                     f"nothing was changed") from e
         self.counts, self._unsaved = counts, Counter()
         self.version += 1

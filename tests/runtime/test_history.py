@@ -41,6 +41,18 @@ def test_forget_drops_every_run_holding_the_word():
     assert history.forget("不存在") == 0
 
 
+@pytest.mark.parametrize("path", [None, "history.json"])
+def test_forget_of_nothing_is_refused_not_everything_forgotten(tmp_path, path):
+    """"" is in every run: forget("") dropped the whole history, on disk too."""
+    history = UserHistory(path and tmp_path / path)
+    history.record("中国人民")
+    with pytest.raises(ValueError, match="forget takes the word to forget; clear()"):
+        history.forget("")
+    assert len(history) == 6
+    if path:
+        assert len(UserHistory.load(tmp_path / path)) == 6
+
+
 def test_the_history_is_bounded_keeping_the_most_used():
     history = UserHistory(max_entries=3)
     for _ in range(3):
@@ -88,12 +100,14 @@ def test_a_crash_mid_write_leaves_the_old_file(tmp_path, monkeypatch):
 @pytest.mark.parametrize("content", [b"{not json", b'{"format": "other"}', b"\xff\xfe",
                                      json.dumps({"format": HISTORY_FORMAT,
                                                  "counts": {"a": -1}}).encode()])
-def test_a_corrupt_file_is_a_clear_error_or_a_fresh_start(tmp_path, content):
+def test_a_corrupt_file_is_a_clear_error_or_a_fresh_start(tmp_path, content, caplog):
     path = tmp_path / "history.json"
     path.write_bytes(content)
     with pytest.raises(ValueError, match="user history .*history.json cannot be read"):
         UserHistory.load(path)
     fresh = UserHistory.load(path, recover=True)
+    # Said in the log (the IBus engine's): it was set aside without a word.
+    assert "moved to" in caplog.text and "history.json.corrupt" in caplog.text
     assert len(fresh) == 0 and not path.exists()
     assert (tmp_path / "history.json.corrupt").read_bytes() == content
     fresh.remember("重新")
@@ -229,7 +243,9 @@ def test_clear_forgets_what_every_writer_saved_and_is_saved(tmp_path):
 def test_a_history_in_a_folder_not_made_yet_loads_empty(tmp_path):
     path = tmp_path / "not" / "made" / "history.json"
     assert len(UserHistory.load(path)) == 0
-    with pytest.raises(HistoryWriteError, match="made/history.json cannot be saved"):
+    # It said "No such file or directory: '.../history.json.lock'", not what to do.
+    with pytest.raises(HistoryWriteError, match="made/history.json cannot be saved "
+                                                r"\(its folder .*made does not exist: make it"):
         UserHistory.load(path).record("中国")
 
 
