@@ -54,10 +54,13 @@ class BatchedHistory(UserHistory):
         self.pending = 0
 
     def clear(self) -> None:
-        """Forget everything: the file (and its backup) removed, the counts emptied."""
-        self.flush()
+        """Forget everything: the file (and its backup) removed, the counts emptied, and the
+        commits not written yet dropped (after a write that failed, the next one wrote them
+        back into the cleared file)."""
         with self._lock:
             for path in (self.path, self.backup):
                 path.unlink(missing_ok=True)
             self.counts.clear()
+            self._unsaved.clear()
+            self.pending = 0
             self.version += 1

@@ -387,6 +387,31 @@ def test_history_learns_writes_in_batches_and_clears(make, tmp_path):
     assert history.bonus("你好") == 0 and not (tmp_path / "history.json").exists()
 
 
+def test_clearing_after_a_failed_write_forgets_what_was_not_written(make, tmp_path,
+                                                                    monkeypatch):
+    """A write that failed (a full disk) kept the commit pending, and the next write after
+    "Clear typing history" brought it back."""
+    from pinyin_hanzi.runtime import history as saving
+
+    history = BatchedHistory.open(tmp_path / "history.json")
+    e = make(history=history)
+    type_(e, "women")
+    tap(e, k.space)
+    e.do_focus_out()  # written
+    type_(e, "nihao")
+    tap(e, k.space)
+    with monkeypatch.context() as patched:
+        patched.setattr(saving, "atomic_write_text", mock.Mock(side_effect=OSError("full")))
+        e.do_focus_out()  # the write fails: logged, the commit still pending
+        assert history.pending == 1
+        e.do_property_activate("ClearHistory", 0)
+    type_(e, "zhongguo")
+    tap(e, k.space)
+    e.do_focus_out()
+    saved = BatchedHistory.open(tmp_path / "history.json")
+    assert saved.bonus("我们") == saved.bonus("你好") == 0 and saved.bonus("中国") > 0
+
+
 def test_the_mode_property_toggles(e):
     e.do_focus_in()
     e.do_property_activate("InputMode", 0)
