@@ -84,6 +84,9 @@ class Settings:
                 raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if not isinstance(self.model, str):
             raise ValueError(f"model must be a directory path, got {self.model!r}")
+        # As a shell would: "~/models/mine" was looked for in a folder named "~", and the
+        # engine fell back to the shipped model.
+        object.__setattr__(self, "model", os.path.expanduser(self.model))
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -93,7 +96,8 @@ def load_settings(path: Path | None = None) -> Settings:
     if not path.exists():
         return Settings()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a byte order mark (Windows editors write one) was "Invalid statement".
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         log.warning("settings %s cannot be read (%s); using the defaults", path, e)
         return Settings()

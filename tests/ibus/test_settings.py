@@ -18,6 +18,15 @@ def test_a_good_file(tmp_path):
     assert load_settings(path) == Settings(9, ("z/zh", "in/ing"), False, False, False, "/m")
 
 
+def test_a_file_with_a_byte_order_mark_and_a_model_under_home(tmp_path, monkeypatch):
+    """Notepad's byte order mark made the file "Invalid statement (at line 1, column 1)", and
+    `~` was a folder named "~": the engine used the shipped model instead."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    path = tmp_path / "ibus.toml"
+    path.write_bytes(b'\xef\xbb\xbfpage_size = 7\r\nmodel = "~/models/mine"\r\n')
+    assert load_settings(path) == Settings(page_size=7, model=str(tmp_path / "models/mine"))
+
+
 @pytest.mark.parametrize("text, problem", [
     ("page_size = [", "cannot be read"),
     (b"\xff\xfe", "cannot be read"),
