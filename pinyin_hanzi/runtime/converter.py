@@ -317,6 +317,8 @@ class Converter:
         hanzi (`vocab.candidate_array`), float32. Only candidates: an input method asks this on every
         keystroke, and a syllable has ~50 of the 8,000 hanzi."""
         vocab = self.vocab
+        for syllables in inputs:
+            _check_syllables(syllables, vocab.syllable_id)
         # Every input becomes one or more windows of at most max_len syllables.
         pieces, owners = [], []
         for syllables in inputs:
@@ -358,6 +360,19 @@ def _check_arguments(texts, top_k, options, contexts) -> None:
         raise TypeError(f"options must be a spelling.InputOptions, got {type(options).__name__}")
     if contexts is not None and len(contexts) != len(texts):
         raise ValueError(f"{len(contexts)} contexts for {len(texts)} inputs")
+
+
+def _check_syllables(syllables, known) -> None:
+    """A ValueError naming what is wrong with one input of `candidate_scores`: "ni hao" for
+    ["ni", "hao"] was KeyError 'i', a syllable the model does not know a bare KeyError, and an
+    empty input an onnxruntime Reshape failure."""
+    if isinstance(syllables, str) or not syllables:
+        raise ValueError(f"an input is a list of one or more syllables, e.g. ['ni', 'hao']; "
+                         f"got {syllables!r}")
+    unknown = next((s for s in syllables if s not in known), None)
+    if unknown is not None:
+        raise ValueError(f"{unknown!r} is not a syllable this model knows (syllables are "
+                         f"canonical, toneless: 'lv' for lü)")
 
 
 def length_batches(lengths: list[int], batch_size: int) -> list[list[int]]:

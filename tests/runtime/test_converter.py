@@ -167,6 +167,18 @@ def test_arguments_of_the_wrong_type_are_named(converter, call, message):
     assert converter.convert("nihao", top_k=np.int64(2))  # numpy's whole numbers are whole
 
 
+@pytest.mark.parametrize("inputs, message", [
+    ([["ni", "hoa"]], "'hoa' is not a syllable this model knows"),
+    (["ni hao"], r"an input is a list of one or more syllables.*got 'ni hao'"),
+    ([[]], r"an input is a list of one or more syllables.*got \[\]"),
+])
+def test_candidate_scores_name_an_input_that_is_no_syllables(converter, inputs, message):
+    """README's way to try a decoder of one's own: a typo was a bare KeyError, a string
+    KeyError 'i', and an empty input an onnxruntime Reshape failure."""
+    with pytest.raises(ValueError, match=message):
+        converter.candidate_scores(inputs)
+
+
 def test_top_k_at_the_cap_is_answered(converter):
     assert 1 <= len(converter.convert("ni hao", top_k=MAX_TOP_K)) <= MAX_TOP_K
 
