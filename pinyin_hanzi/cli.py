@@ -632,6 +632,7 @@ def serve(
     from .runtime.cluster import serve_processes
     from .runtime.server import KEEP_ALIVE_SECONDS, create_app
 
+    _check_listen(host, port)
     try:
         # Loaded here so a bad --model is one line, not a traceback (the processes of
         # --processes load it again, each for itself).
@@ -653,6 +654,19 @@ def serve(
     except (ValueError, OSError) as e:  # the port is taken, no Unix sockets
         _fail(e)
 
+
+
+def _check_listen(host: str, port: int):
+    """Fail, as a user error, when host:port cannot be listened on (the port taken, a host
+    that is no address here): uvicorn logged it after the model had loaded and exited 3."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as cluster.py binds
+    try:
+        socket.create_server((host, port), family=family).close()
+    except OSError as e:
+        _fail(ValueError(f"cannot listen on {host} port {port} ({e}): choose another --port, "
+                         f"or --host"))
 
 
 @app.command("g2p-dictionary")

@@ -355,6 +355,18 @@ def test_serve_keeps_idle_connections_longer_than_clients_do(monkeypatch):
     assert seen["timeout_keep_alive"] > httpx.Limits().keepalive_expiry
 
 
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_serve_on_a_port_in_use_is_a_user_error(processes):
+    """With one process uvicorn logged "address already in use", after loading the model,
+    and exited 3."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = invoke("serve", "--port", port, "--processes", processes)
+    assert_user_error(result, f"cannot listen on 127.0.0.1 port {port}", "--port")
+
+
 def test_serve_in_processes_hands_each_the_settings(monkeypatch, model):
     """--processes N deals the connections to N workers (runtime/cluster.py); the settings
     travel in the environment, and a worker's app built from them converts."""
