@@ -15,6 +15,11 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Use the model as your desktop's input method (IBus).")
 
 
+def _fail(error: OSError):
+    typer.echo(f"error: {error}", err=True)
+    raise typer.Exit(2)
+
+
 @app.command()
 def install(user: bool = typer.Option(False, "--user", help="Install for you only (no root): "
                                       "a user component directory and IBUS_COMPONENT_PATH.")):
@@ -24,6 +29,8 @@ def install(user: bool = typer.Option(False, "--user", help="Install for you onl
     except PermissionError as e:
         typer.echo(f"error: {e}: run it as root (sudo), or with --user", err=True)
         raise typer.Exit(2)
+    except OSError as e:  # a read-only file system, a file where a folder should be
+        _fail(e)
     for path in written:
         typer.echo(f"wrote {path}")
     if user:
@@ -47,6 +54,8 @@ def uninstall(user: bool = typer.Option(False, "--user", help="Remove the --user
     except PermissionError as e:
         typer.echo(f"error: {e}: run it as root (sudo)", err=True)
         raise typer.Exit(2)
+    except OSError as e:
+        _fail(e)
     for path in removed:
         typer.echo(f"removed {path}")
     if not removed:
@@ -60,8 +69,11 @@ def clear_history():
     """Forget what you committed (also in the panel's menu while the engine runs)."""
     path = history_path()
     removed = [p for p in (path, path.with_name(path.name + ".bak")) if p.exists()]
-    for p in removed:
-        p.unlink()
+    try:
+        for p in removed:
+            p.unlink()
+    except OSError as e:  # not ours to remove (made by root), or not a file: a traceback
+        _fail(e)
     typer.echo(f"removed {path}" if removed else f"no history at {path}")
     typer.echo("a running engine forgets it when it next saves; at once: ibus restart, or "
                "\"Clear typing history\" in its menu")

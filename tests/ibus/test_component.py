@@ -72,3 +72,19 @@ def test_clear_history_removes_the_file(home):
     path.write_text("{}")
     result = CliRunner().invoke(app, ["ibus", "clear-history"])
     assert result.exit_code == 0 and not path.exists() and str(path) in result.output
+
+
+def _one_error_line(result, fragment):
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert result.stderr.startswith("error: ") and fragment in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_file_that_cannot_be_removed_or_written_is_one_error_line(home):
+    """Anything but a PermissionError from install, and any OSError from clear-history, was
+    a traceback."""
+    history = home / ".local/share/pinyin-hanzi/history.json"
+    history.mkdir(parents=True)  # a folder where the file should be
+    _one_error_line(CliRunner().invoke(app, ["ibus", "clear-history"]), "history.json")
+    (home / ".local/share/ibus").write_text("")  # a file where a folder should be
+    _one_error_line(CliRunner().invoke(app, ["ibus", "install", "--user"]), "ibus")
