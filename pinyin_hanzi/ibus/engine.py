@@ -108,7 +108,11 @@ class PinyinHanziEngine(IBus.Engine):
             self._act(self.editor.toggle_mode)
             self._show_mode()
         elif name == CLEAR_PROPERTY and self.history is not None:
-            self.history.clear()
+            try:
+                self.history.clear()
+            except OSError as e:  # the file not ours to remove: it was a traceback on stderr
+                log.warning("user history %s cannot be cleared (%s)", self.history.path, e)
+                return
             log.info("user history cleared from the panel")
 
     def do_destroy(self) -> None:

@@ -412,6 +412,16 @@ def test_clearing_after_a_failed_write_forgets_what_was_not_written(make, tmp_pa
     assert saved.bonus("我们") == saved.bonus("你好") == 0 and saved.bonus("中国") > 0
 
 
+def test_a_history_that_cannot_be_cleared_is_a_warning_and_kept(make, tmp_path, caplog):
+    history = BatchedHistory.open(tmp_path / "history.json")
+    e = make(history=history)
+    type_(e, "nihao")
+    tap(e, k.space)
+    (tmp_path / "history.json").mkdir()  # what cannot be removed as a file
+    e.do_property_activate("ClearHistory", 0)  # raised out of the engine
+    assert "cannot be cleared" in caplog.text and history.bonus("你好") > 0
+
+
 def test_the_mode_property_toggles(e):
     e.do_focus_in()
     e.do_property_activate("InputMode", 0)
