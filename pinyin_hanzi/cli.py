@@ -525,12 +525,19 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 def _stdin_lines():
     """(where, text, error) per stdin line, numbered from 1; `error` says why a line that is
     not UTF-8 cannot be read (decoding it as the terminal does turned a byte into a
     surrogate that the parser then called "not pinyin"). Windows line ends and the byte
     order mark a Windows editor puts first are not text: the mark was "not pinyin at position
     0", and `g2p` answered each line's carriage return as one more item."""
+    if _stdin_is_terminal():  # `convert` alone waited in silence, as if it had hung
+        typer.echo("reading one input a line from the terminal (Ctrl-D ends; or give the "
+                   "inputs as arguments)", err=True)
     for number, raw in enumerate(sys.stdin.buffer, 1):
         raw = raw.rstrip(b"\r\n")
         if number == 1 and raw.startswith(codecs.BOM_UTF8):

@@ -158,6 +158,18 @@ def test_convert_reads_a_windows_file_from_stdin():
         ("ni hao", "你好"), ("zhong guo", "中国")]
 
 
+@pytest.mark.parametrize("command", ["convert", "g2p"])
+def test_reading_from_a_terminal_says_so(monkeypatch, command):
+    """`pinyin-hanzi convert` with no inputs waited for the terminal without a word."""
+    from pinyin_hanzi import cli
+
+    monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: True)
+    result = invoke(command, input="")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("reading one input a line from the terminal (Ctrl-D")
+    assert result.stdout == ""
+
+
 def test_convert_cuts_long_input_at_the_syllable_limit(model):
     """A piped line of any length is converted 64 syllables at a time (10,000 syllables
     in one piece took 12.8 GB); the API refuses more than 64."""
