@@ -224,6 +224,8 @@ class Session:
     def predictions(self, k: int = 5) -> list[str]:
         """After a commit (联想): the `k` words the word model most often saw after the last
         word of the context; [] without a word model. Well under a millisecond."""
+        if isinstance(k, bool) or not isinstance(k, int) or k < 0:  # -1 gave ~40 words
+            raise ValueError(f"k must be a whole number >= 0, got {k!r}")
         lm = self.converter.word_lm
         return lm.next_words(self.context, k) if lm is not None else []
 

@@ -209,6 +209,17 @@ def test_predictions_follow_what_was_committed(converter):
     assert session.predictions(3) != predicted[:3] and len(session.predictions(3)) == 3
 
 
+@pytest.mark.parametrize("k", [-1, 2.5, "3"])
+def test_predictions_refuse_a_count_that_is_no_count(converter, k):
+    """-1 answered some forty words (a slice to the last but one, then the most frequent)."""
+    session = Session(converter)
+    session.type("zhongguo")
+    session.commit()
+    with pytest.raises(ValueError, match="k must be a whole number >= 0"):
+        session.predictions(k)
+    assert session.predictions(0) == []
+
+
 def test_words_for_a_part_are_looked_up_only_from_the_first_syllable(converter, monkeypatch):
     """The part candidates start at the first syllable: no other span's words are looked up
     (every span was: 2.2 M words for `z`*64 typed a key at a time)."""
