@@ -242,14 +242,26 @@ ERRORS = {400: {"model": Refused, "description": "The body is not UTF-8"},
 
 class SafeJSONResponse(JSONResponse):
     """JSON as UTF-8, or ASCII-escaped when the content holds a lone surrogate (which has no
-    UTF-8 form: the plain JSONResponse raised, and a bad request became a 500)."""
+    UTF-8 form: the plain JSONResponse raised, and a bad request became a 500); a float JSON
+    cannot write (NaN, 1e400: json reads them, and a 422 echoes them) as a string."""
 
     def render(self, content) -> bytes:
         try:
             return super().render(content)
-        except UnicodeEncodeError:
-            return json.dumps(content, ensure_ascii=True, allow_nan=False,
+        except ValueError:  # UnicodeEncodeError, or "Out of range float values"
+            return json.dumps(_json_safe(content), ensure_ascii=True, allow_nan=False,
                               separators=(",", ":")).encode("ascii")
+
+
+def _json_safe(value):
+    """`value` with each float that JSON has no form for (NaN, infinities) as its name."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def _response(pinyin: str, candidates) -> ConvertResponse:

@@ -252,6 +252,21 @@ def test_an_error_echoing_a_surrogate_in_a_wrong_field_is_422(client):
     assert r.status_code == 422 and r.json()["detail"][0]["type"] == "missing"
 
 
+@pytest.mark.parametrize("value", [b"1e400", b"-Infinity", b"NaN"])
+@pytest.mark.parametrize("path, body", [
+    ("/v1/convert", b'{"pinyin": "nihao", "top_k": %s}'),
+    ("/v1/candidates", b'{"keys": "nihao", "top_k": %s}'),
+    ("/v1/convert", b'{"pinyin": %s}'),
+])
+def test_a_number_json_cannot_write_back_is_422_not_500(client, path, body, value):
+    """Python's json reads NaN, Infinity and 1e400; the 422 that echoes one back could not be
+    written ("Out of range float values are not JSON compliant") and became a 500."""
+    r = client.post(path, content=body % value, headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"][0] == "body"
+    assert isinstance(r.json()["detail"][0]["input"], str)
+
+
 # --- how the pinyin is read: on the shipped model (abbreviations need its word model) -------
 
 @pytest.fixture(scope="module")
