@@ -5,7 +5,8 @@
 A private ibus-daemon (pinyin_hanzi/ibus/harness.py: fresh HOME, the engine started from its
 component XML) and an input context typing test clauses: each clause's pinyin a letter at a
 time, then Space for the highlighted (first) candidate, which commits it; every tenth clause
-after a focus change (the left context dropped). Each key is timed from the client's
+after a focus change (the left context dropped), and five clauses later in a new window's
+input context (IBus moves its one global engine there). Each key is timed from the client's
 ProcessKeyEvent call to its reply, which comes after the engine has converted and sent its
 preedit and candidates. One engine a run (IBus.Bus is one per process): run it again for more
 first keys of an engine process. Goal (issue 32): p95 <= 15 ms and no key over 50 ms, the first key
@@ -44,12 +45,16 @@ def clauses(n: int) -> list[str]:
 
 
 def type_clauses(client: harness.Client, texts: list[str], times: dict[str, list[float]],
-                 first_of_engine: bool) -> None:
+                 first_of_engine: bool, address: str) -> None:
     for i, text in enumerate(texts):
         if i and i % FOCUS_EVERY == 0:
             client.focus_out()
             client.focus_in()
             kind = "first key after a focus change"
+        elif i % FOCUS_EVERY == FOCUS_EVERY // 2:
+            client.focus_out()
+            client = harness.Client(address)  # it takes the focus
+            kind = "first key in a new window"
         else:
             kind = "first key after a commit" if i else "first key of an engine process"
         if i == 0 and not first_of_engine:
@@ -97,7 +102,8 @@ def main():
         os.sched_setaffinity(0, {args.core})  # the daemon and the engine inherit it
     texts = clauses(args.clauses)
     kinds = ["first key of an engine process", "first key after a commit",
-             "first key after a focus change", "other letters",
+             "first key after a focus change", "first key in a new window",
+             "other letters",
              "Space (takes the first candidate)"]
     times: dict[str, list[float]] = {kind: [] for kind in kinds}
     starts = []
@@ -106,7 +112,8 @@ def main():
             start = time.perf_counter()
             client = harness.Client(daemon.address)
             starts.append(time.perf_counter() - start)
-            type_clauses(client, texts, times, first_of_engine=True)
+            type_clauses(client, texts, times, first_of_engine=True,
+                         address=daemon.address)
     every = [t for kind in kinds for t in times[kind]]
     rows = [f"| {kind} | {summary(times[kind], 1)} |" for kind in kinds if times[kind]]
     rows.append(f"| all keys | {summary(every, 1)} |")
@@ -122,7 +129,8 @@ def main():
             f"A private ibus-daemon starts the engine from its component XML (IBus "
             f"{_ibus_version()}); an input context types {len(texts)} test clauses of "
             f"pd98 and reviews, a letter at a time, then "
-            f"Space (commits the first candidate); a focus change every {FOCUS_EVERY} clauses. "
+            f"Space (commits the first candidate); a focus change every {FOCUS_EVERY} clauses, "
+            f"and a new window's input context five clauses after each. "
             f"Each key timed from the client's ProcessKeyEvent to its reply (the engine has "
             f"converted and sent the preedit and candidates by then). Engine start (set_engine "
             f"to the engine on; the model loaded and warmed): "
