@@ -102,7 +102,11 @@ def atomic_dir(out_dir: Path) -> Iterator[Path]:
     tmp = out_dir.with_name(f"{out_dir.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    yield tmp
+    try:
+        yield tmp
+    except BaseException:  # a failed or interrupted write leaves nothing behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     for path in tmp.rglob("*"):
         if path.is_file():
             with open(path, "rb") as f:

@@ -466,3 +466,25 @@ def test_prepare_prints_the_report(tmp_path):
 def test_prepare_names_a_missing_file(tmp_path):
     assert_user_error(invoke("prepare", "--sources", "", "--text", tmp_path / "nope.txt",
                              "--out", tmp_path / "d"), "nope.txt")
+
+
+def test_finetune_text_prepares_again_when_the_files_change(tmp_path):
+    """`finetune --text` reuses RUN/data left by an interrupted run; rerun with other text
+    into the same --out, it trained on the old text, silently."""
+    from pinyin_hanzi.cli import _prepare_user_text
+    from pinyin_hanzi.data.records import iter_records
+
+    old, new = tmp_path / "old.txt", tmp_path / "new.txt"
+    old.write_text("".join(f"我们今天去银行办事第{i}次。\n" for i in range(30)), encoding="utf-8")
+    new.write_text("".join(f"他重新开始了重要的工作第{i}次。\n" for i in range(30)),
+                   encoding="utf-8")
+    data = tmp_path / "run" / "data"
+    _prepare_user_text([str(old)], data, seed=0)
+    _prepare_user_text([str(new)], data, seed=0)
+    assert {r["source"] for r in iter_records(data, "train")} == {"user/new.txt"}
+
+
+def test_lm_refuses_a_negative_dev_clauses(tmp_path):
+    """-1 read as "no dev clauses of 4-32 hanzi" in the data."""
+    assert_user_error(invoke("lm", "--model", tmp_path, "--data", tmp_path,
+                             "--dev-clauses", "-1"), "--dev-clauses")

@@ -359,6 +359,21 @@ def test_read_user_files_missing(tmp_path):
         list(read_user_files([str(tmp_path / "nothing-here.txt")]))
 
 
+def test_read_user_files_names_a_folder(tmp_path):
+    """`--text my_corpus` (a folder) was read as no file at all: an empty data set, exit 0."""
+    (tmp_path / "my_corpus").mkdir()
+    (tmp_path / "my_corpus" / "a.txt").write_text("你好\n", encoding="utf-8")
+    for given in ("my_corpus", "my_corpus/", "my_*"):
+        with pytest.raises(SourceError, match=r"a folder, not a text file: name its files, "
+                                              r"e\.g\. '.*my_corpus/\*\.txt'"):
+            list(read_user_files([str(tmp_path / given)]))
+
+
+def test_read_user_files_an_empty_file_has_no_lines(tmp_path):
+    (tmp_path / "empty.txt").write_bytes(b"")  # was read as one empty line
+    assert list(read_user_files([str(tmp_path / "empty.txt")])) == []
+
+
 # --- vocab -----------------------------------------------------------------------------------
 
 # 罕 is seen once (below min_count=2); 行 is only ever seen as xing; 航 reads hang.

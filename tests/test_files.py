@@ -6,7 +6,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from pinyin_hanzi.files import read_arrays, save_arrays, utf8
+from pinyin_hanzi.files import atomic_dir, read_arrays, save_arrays, utf8
 
 ARRAYS = {"ids": np.arange(10, dtype=np.int64), "small": np.arange(7, dtype=np.uint16),
           "empty": np.zeros(0, dtype=np.int32), "text": utf8("你好"),
@@ -62,3 +62,16 @@ def _npy(array) -> bytes:
     buffer = io.BytesIO()
     np.lib.format.write_array(buffer, array)
     return buffer.getvalue()
+
+
+def test_a_failed_directory_write_leaves_nothing_behind(tmp_path):
+    """A prepare that failed (or was interrupted) left `<dir>.tmp-<pid>` beside the old data,
+    once per try."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "old.txt").write_text("old")
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_dir(tmp_path / "data") as tmp:
+            (tmp / "new.txt").write_text("new")
+            raise KeyboardInterrupt
+    assert [p.name for p in tmp_path.iterdir()] == ["data"]
+    assert [p.name for p in (tmp_path / "data").iterdir()] == ["old.txt"]

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from pinyin_hanzi.data.export_tsv import export_tsv
-from pinyin_hanzi.data.prepare import PrepareConfig, prepare, report_rows
+from pinyin_hanzi.data.prepare import PrepareConfig, is_prepared, prepare, report_rows
 from pinyin_hanzi.data.records import iter_records
 from pinyin_hanzi.vocab import Vocab
 
@@ -146,3 +146,47 @@ def test_exclude_files_keep_a_users_eval_text_out(tmp_path):
     with pytest.raises(ValueError, match="--exclude: no such file"):
         PrepareConfig(sources=(), user_files=(str(corpus),),
                       exclude_files=(tmp_path / "missing.txt",))
+
+
+def test_text_without_chinese_is_refused_and_nothing_is_written(tmp_path):
+    """An English-only (or empty) file prepared to a data set of no clauses, exit 0; training
+    on it then said "no shards; run `pinyin-hanzi prepare`"."""
+    english = tmp_path / "english.txt"
+    english.write_text("Hello world.\nOnly English here.\n", encoding="utf-8")
+    config = PrepareConfig(out_dir=tmp_path / "data", sources=(), user_files=(str(english),),
+                           workers=1)
+    with pytest.raises(ValueError, match="nothing to train on: none of the 2 lines read "
+                                         "holds a clause of hanzi"):
+        prepare(config, progress=False)
+    assert [p.name for p in tmp_path.iterdir()] == ["english.txt"]  # no data, no temporary
+
+
+def test_an_empty_split_says_so(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(CORPUS) + "\n", encoding="utf-8")
+    config = PrepareConfig(out_dir=tmp_path / "data", sources=(), user_files=(str(corpus),),
+                           workers=1, dev_fraction=0.0, test_fraction=0.0)
+    prepare(config, progress=False)
+    with pytest.raises(FileNotFoundError, match="dev: empty, prepare put no clause in it: "
+                                                "give it more text, or a larger --dev-fraction"):
+        list(iter_records(config.out_dir, "dev"))
+
+
+def test_is_prepared_only_from_the_same_files_unchanged(tmp_path):
+    """`finetune --text` reuses RUN/data after an interruption; a rerun with other or edited
+    files trained on the old text."""
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    first.write_text("\n".join(CORPUS) + "\n", encoding="utf-8")
+    second.write_text("\n".join(CORPUS[:20]) + "\n", encoding="utf-8")
+
+    def config(*files):
+        return PrepareConfig(out_dir=tmp_path / "data", sources=(),
+                             user_files=tuple(map(str, files)), workers=1)
+
+    assert not is_prepared(config(first))
+    prepare(config(first), progress=False)
+    assert is_prepared(config(first))
+    assert not is_prepared(config(second))
+    assert not is_prepared(config(first, second))
+    first.write_text("\n".join(CORPUS[5:]) + "\n", encoding="utf-8")
+    assert not is_prepared(config(first))

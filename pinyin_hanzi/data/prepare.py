@@ -259,12 +259,12 @@ def prepare(config: PrepareConfig, progress: bool = True) -> dict:
             bar.close()
             writer.close()
 
+        if not writer.counts["train"]:  # training would only say "no shards" later
+            raise ValueError(_nothing_to_train(counts))
         vocab = Vocab.build(hanzi_counts, pairs, min_count=config.min_hanzi_count)
         vocab.save(tmp / "vocab.json")
         manifest = {
-            # The annotator by name: asdict would deep-copy the object (and its model).
-            "config": _jsonable({**asdict(replace(config, annotator=None)),
-                                 "annotator": str(config.annotator or "pypinyin")}),
+            "config": _config_record(config),
             "benchmark_files": {str(p): file_sha256(p) for p in bench_files},
             "exclude_files": {str(p): file_sha256(p) for p in config.exclude_files},
             "source_files": source_hashes,
@@ -277,6 +277,34 @@ def prepare(config: PrepareConfig, progress: bool = True) -> dict:
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
                                            encoding="utf-8")
     return manifest
+
+
+def _nothing_to_train(counts: dict[str, Counter]) -> str:
+    read = sum(c["lines read"] for c in counts.values())
+    kept = sum(c[f"clauses {split}"] for c in counts.values() for split in SPLITS)
+    why = ("no line was read" if not read
+           else f"none of the {read:,} lines read holds a clause of hanzi (not Chinese text?)"
+           if not kept else f"all {kept:,} clauses fell in dev or test: give more text")
+    return f"nothing to train on: {why}; nothing was written"
+
+
+def _config_record(config: PrepareConfig) -> dict:
+    """The config as the manifest keeps it; the annotator by name: asdict would deep-copy
+    the object (and its model)."""
+    return _jsonable({**asdict(replace(config, annotator=None)),
+                      "annotator": str(config.annotator or "pypinyin")})
+
+
+def is_prepared(config: PrepareConfig) -> bool:
+    """Whether `config.out_dir` holds what `prepare(config)` would write now: the same
+    config and the same bytes in every source file, so an interrupted run may reuse it (a
+    rerun with other or edited files must not)."""
+    try:
+        manifest = json.loads((config.out_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (manifest.get("config") == _config_record(config)
+            and manifest.get("source_files") == _source_files(config))
 
 
 def _jsonable(value):

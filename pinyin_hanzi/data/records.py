@@ -30,6 +30,10 @@ def iter_records(data_dir: Path, split: str, sources: Iterable[str] | None = Non
     """Stream the clause records of one split, optionally only from some sources
     (a source matches by prefix: "reviews" selects reviews/neg and reviews/pos)."""
     paths = sorted((Path(data_dir) / split).glob("part-*.jsonl"))
+    if not paths and (Path(data_dir) / split).is_dir():  # prepared, but nothing fell there
+        raise FileNotFoundError(f"{data_dir}/{split}: empty, prepare put no clause in it: "
+                                "give it more text, or a larger --dev-fraction / "
+                                "--test-fraction")
     if not paths:
         raise FileNotFoundError(f"{data_dir}/{split}: no shards; run `pinyin-hanzi prepare`")
     wanted = tuple(sources) if sources else None
@@ -39,6 +43,25 @@ def iter_records(data_dir: Path, split: str, sources: Iterable[str] | None = Non
                 record = json.loads(row)
                 if wanted is None or record["source"].startswith(wanted):
                     yield record
+
+
+def data_sources(data_dir: Path) -> list[str]:
+    """The sources prepared data holds (its manifest's), to name when a --sources choice
+    finds none of them; [] when there is no manifest."""
+    try:
+        manifest = json.loads((Path(data_dir) / "manifest.json").read_text(encoding="utf-8"))
+        return sorted(manifest["counts"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def sources_hint(data_dir: Path) -> str:
+    """'; it holds user/a.txt, user/b.txt (--sources '' takes them all)', or ''."""
+    held = data_sources(data_dir)
+    if not held:
+        return ""
+    shown = ", ".join(held[:8]) + (f" and {len(held) - 8} more" if len(held) > 8 else "")
+    return f"; it holds {shown} (--sources '' takes them all)"
 
 
 def hanzi_runs(record: Record) -> Iterator[tuple[int, int]]:

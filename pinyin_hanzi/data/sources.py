@@ -157,7 +157,12 @@ def expand_user_paths(patterns: list[str]) -> list[Path]:
         matches = sorted(glob.glob(os.path.expanduser(pattern), recursive=True))
         if not matches:
             raise SourceError(f"{pattern}: no such file")
-        paths.extend(Path(m) for m in matches if Path(m).is_file())
+        files = [Path(m) for m in matches if Path(m).is_file()]
+        if not files:  # a folder was read as nothing at all, silently
+            folder = matches[0].rstrip("/") if len(matches) == 1 else "DIR"
+            raise SourceError(f"{pattern}: a folder, not a text file: name its files, "
+                              f"e.g. '{folder}/*.txt'")
+        paths.extend(files)
     return paths
 
 
@@ -171,7 +176,8 @@ def read_user_files(patterns: list[str], traditional: bool = True) -> Iterator[L
         text = _decode(path)
         source = f"user/{path.name}"
         # split("\n"), not splitlines(): U+2028 and friends may sit inside a JSON string.
-        for number, row in enumerate(text.removesuffix("\n").split("\n")):
+        rows = text.removesuffix("\n").split("\n") if text else []  # empty: no line
+        for number, row in enumerate(rows):
             row = row.removesuffix("\r")
             doc = f"{source}/{number}"
             if path.suffix == ".jsonl":

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..checkpoint import DECODE_FILE, NGRAM_FILE, WORDLM_FILE
 from ..data.export_tsv import clause_pairs, spread
+from ..data.records import sources_hint
 from ..decode.config import DecodeConfig
 from ..decode.tune import GRID, describe, tune
 from ..lm.corpus import check_weights, listed_words, training_clauses, training_words
@@ -50,7 +51,7 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
     dev = {name: pairs for name, pairs in dev.items() if pairs}
     if not dev:
         raise ValueError(f"{data_dir}/dev: no clauses of 4-32 hanzi from "
-                         f"{', '.join(sources) or 'any source'}")
+                         f"{', '.join(sources) or 'any source'}" + sources_hint(data_dir))
     if tune_only:
         log(f"tuning the weights of {model_dir}'s {NGRAM_FILE} and {WORDLM_FILE}")
         char_lm = CharNgram.load(model_dir / NGRAM_FILE)
