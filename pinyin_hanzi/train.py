@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from .adapt import METHODS
 from .checkpoint import last_good_checkpoint, load_model, mark_complete, save_model
+from .data.records import sources_hint
 from .model import PRESETS, ModelConfig
 
 if TYPE_CHECKING:
@@ -126,6 +128,11 @@ class TrainConfig:
         for name in ("max_steps", "batch_size", "grad_accum", "eval_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 1")
+        for name in ("warmup_steps", "patience", "train_examples", "eval_examples",
+                     "max_minutes"):
+            if getattr(self, name) < 0:  # -1 minutes trained one step, then stopped
+                raise ValueError(f"--{name.replace('_', '-')} must be >= 0, "
+                                 f"got {getattr(self, name)}")
         if self.lr <= 0:
             raise ValueError("--lr must be > 0")
         if self.method not in METHODS:
@@ -243,12 +250,26 @@ def _callbacks(run_dir: Path, max_minutes: float = 0, train_set=None):
 
 
 def _trim_metrics(path: Path, step: int):
-    """On resume, forget log lines past the checkpoint: they will be logged again."""
+    """On resume, forget log lines past the checkpoint (step -1: there was none to resume
+    from): they will be logged again."""
     if not path.is_file():
         return
     rows = [r for r in path.read_text(encoding="utf-8").splitlines()
             if r.strip() and json.loads(r).get("step", 0) <= step]
     path.write_text("".join(r + "\n" for r in rows), encoding="utf-8")
+
+
+def _logged_before(path: Path) -> dict:
+    """The starting model's dev scores as the interrupted run logged them (at step 0), so
+    that a resumed run reports its gain too."""
+    if not path.is_file():
+        return {}
+    for row in path.read_text(encoding="utf-8").splitlines():
+        logged = json.loads(row) if row.strip() else {}
+        before = {k: v for k, v in logged.items() if k.startswith("before_")}
+        if before:
+            return before
+    return {}
 
 
 def _epoch_seeded(Trainer):
@@ -334,7 +355,7 @@ def _replay(config: TrainConfig, vocab, max_len: int, n_domain: int) -> list:
                             max_len)
     if not general:
         raise ValueError(f"{config.general_dir}: no training examples for sources "
-                         f"{config.general_sources}")
+                         f"{config.general_sources}" + sources_hint(config.general_dir))
     wanted = round(n_domain * config.general_share / (1 - config.general_share))
     picks = np.random.default_rng(config.seed).choice(len(general), wanted,
                                                        replace=wanted > len(general))
@@ -388,7 +409,7 @@ def _conversion_recipe(config: TrainConfig) -> Recipe:
                       config.eval_examples, spread_out=True), "convert")
     if not len(train_set) or not len(dev_set):
         raise ValueError(f"{config.data_dir}: no train or dev examples for sources "
-                         f"{config.sources}")
+                         f"{config.sources}" + sources_hint(config.data_dir))
     eval_set = dev_set
     if config.general_dir is not None:
         if config.distill:
@@ -438,10 +459,14 @@ def train(config: TrainConfig) -> dict:
         (run_dir / "train_config.json").write_text(json.dumps(asdict(config), indent=1,
                                                               default=str))
     resume_from = last_good_checkpoint(run_dir / "checkpoints") if config.resume else None
-    if resume_from is not None and world_zero:
-        _trim_metrics(run_dir / "metrics.jsonl", int(resume_from.name.split("-")[1]))
-    elif world_zero and not config.resume:
+    if world_zero and config.resume:
+        _trim_metrics(run_dir / "metrics.jsonl",
+                      int(resume_from.name.split("-")[1]) if resume_from else -1)
+    elif world_zero:
+        # A fresh run: an earlier run's checkpoints left here would be what a later --resume
+        # of this one picked (the newest step), continuing the other run.
         (run_dir / "metrics.jsonl").unlink(missing_ok=True)
+        shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
 
     try:
         import tensorboard  # noqa: F401
@@ -494,8 +519,11 @@ def train(config: TrainConfig) -> dict:
         callbacks=callbacks, **(recipe.extra or {}),
     )
     # Adapting: the dev score of the starting model, so the gain (or forgetting) is visible.
-    before = (trainer.evaluate(metric_key_prefix="before")
-              if config.init and resume_from is None else {})
+    before = {}
+    if config.init and resume_from is None:
+        before = trainer.evaluate(metric_key_prefix="before")
+    elif config.init:
+        before = _logged_before(run_dir / "metrics.jsonl")
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     if config.interpolate < 1:  # the best model is loaded; what is saved is scored below
         interpolate(trainer.model, config.init, config.interpolate)

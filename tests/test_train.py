@@ -323,6 +323,11 @@ def test_torchrun_two_processes_train_data_parallel(data_dir, tmp_path):
         ({"method": "freeze"}, "--method freeze needs --init"),
         ({"method": "lora"}, "--method lora needs --init"),
         ({"method": "adapterz"}, "--method must be one of"),
+        # These were taken: -1 minutes trained one step and saved it as the model.
+        ({"max_minutes": -1}, "--max-minutes must be >= 0"),
+        ({"patience": -1}, "--patience must be >= 0"),
+        ({"train_examples": -2}, "--train-examples must be >= 0"),
+        ({"warmup_steps": -3}, "--warmup-steps must be >= 0"),
     ],
 )
 def test_train_config_rejects_bad_values(kwargs, flag):
@@ -337,8 +342,47 @@ def test_train_config_accepts_paths_as_strings():
 
 
 def test_train_without_examples_names_the_sources(data_dir, tmp_path):
-    with pytest.raises(ValueError, match="no train or dev examples"):
+    """finetune's default --sources (pd98,reviews) on the user's own data: the error says
+    which sources the data holds, and how to take them all."""
+    with pytest.raises(ValueError, match="no train or dev examples") as error:
         train(TrainConfig(data_dir=data_dir, out_dir=tmp_path, **{**TINY, "sources": ("pd98",)}))
+    assert "it holds user/corpus.txt (--sources '' takes them all)" in str(error.value)
+
+
+def test_a_fresh_run_in_a_used_run_dir_leaves_no_checkpoint_of_the_old_one(data_dir, tmp_path):
+    """Rerun without --resume into the same --out: the older run's checkpoints (steps past
+    this one's) stayed, and a --resume after a kill continued that other run."""
+    tiny = {**TINY, "max_steps": 20, "eval_steps": 10}
+    with one_thread():
+        train(TrainConfig(data_dir=data_dir, out_dir=tmp_path, **tiny))
+        assert last_good_checkpoint(tmp_path / "checkpoints").name == "checkpoint-20"
+        train(TrainConfig(data_dir=data_dir, out_dir=tmp_path, **{**tiny, "max_steps": 10}))
+    assert [p.name for p in (tmp_path / "checkpoints").iterdir()] == ["checkpoint-10"]
+
+
+def test_resume_with_no_checkpoint_starts_the_log_afresh(data_dir, tmp_path):
+    """A run killed before its first checkpoint, resumed: it starts over, and the lines the
+    killed run logged are not kept beside the new ones."""
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "metrics.jsonl").write_text('{"step": 1, "loss": 99.0}\n')
+    with one_thread():
+        train(TrainConfig(data_dir=data_dir, out_dir=tmp_path, resume=True,
+                          **{**TINY, "max_steps": 2, "eval_steps": 2}))
+    assert all(r.get("loss") != 99.0 for r in read_metrics(tmp_path))
+
+
+def test_a_resumed_adaptation_still_reports_the_starting_score(tmp_path_factory, data_dir,
+                                                               tmp_path):
+    """`finetune --init ... --resume` printed no "before -> after" line: the starting model's
+    score, measured by the interrupted run, is read back from its log."""
+    base = shared_run(tmp_path_factory) / "model"
+    tiny = {**TINY, "max_steps": 10, "eval_steps": 5, "data_dir": data_dir,
+            "out_dir": tmp_path, "init": base}
+    tiny.pop("preset")
+    with one_thread():
+        first = train(TrainConfig(**tiny))
+        resumed = train(TrainConfig(**{**tiny, "max_steps": 15, "resume": True}))
+    assert resumed["before_char_acc"] == first["before_char_acc"]
 
 
 # --- pretraining, then conversion from it ----------------------------------------------------
