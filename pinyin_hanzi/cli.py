@@ -240,15 +240,14 @@ def finetune(
 
 def _prepare_user_text(files: list[str], out: Path, seed: int) -> Path:
     """The user's text through the data pipeline, 10 % of its documents held out as dev."""
-    from .data.prepare import PrepareConfig, is_prepared, prepare
+    from .data.prepare import PrepareConfig, prepare
     from .data.sources import SourceError
 
+    if (out / "manifest.json").is_file():
+        return out  # prepared by an earlier (interrupted) run of the same command
     try:
-        config = PrepareConfig(out_dir=out, sources=(), user_files=tuple(files), seed=seed,
-                               dev_fraction=0.1, test_fraction=0.0)
-        if is_prepared(config):
-            return out  # by an earlier (interrupted) run of the same command, same files
-        manifest = prepare(config)
+        manifest = prepare(PrepareConfig(out_dir=out, sources=(), user_files=tuple(files),
+                                         seed=seed, dev_fraction=0.1, test_fraction=0.0))
     except (SourceError, *USER_ERRORS) as e:
         _fail(e)
     typer.echo(f"prepared {out}: {manifest['splits']}")
@@ -289,8 +288,7 @@ def lm(
                                    "informative (0 = all): a memory budget."),
     ngram_top: str = typer.Option("", help="Then keep only this many of the character "
                                   "k-grams, the most informative, e.g. 2=800000,3=900000."),
-    dev_clauses: int = typer.Option(1000, help="Dev clauses per source for tuning "
-                                    "(0 = all)."),
+    dev_clauses: int = typer.Option(1000, help="Dev clauses per source for tuning."),
     prior_weight: float = typer.Option(0.0, help="Weight of wordfreq's word frequencies in "
                                        "the word model (0 = none; 1 = as much as the corpus)."),
     tune_only: bool = typer.Option(False, help="Keep the LMs already in --model and only "
@@ -308,9 +306,6 @@ def lm(
         _fail(ValueError(f"--lexicon-splits: train, dev and/or test, got {lexicon_splits!r}"))
     if word_pairs < 0:
         _fail(ValueError(f"--word-pairs: a number of bigrams >= 0, got {word_pairs}"))
-    if dev_clauses < 0:  # it read as "no dev clauses" in the data
-        _fail(ValueError(f"--dev-clauses: a number of clauses >= 0 (0 = all), "
-                         f"got {dev_clauses}"))
     top_form = f"K=N pairs with 2 <= K <= --order {order} (2=800000,3=900000)"
     top = _counts("--ngram-top", ngram_top, top_form)
     for k in top:
@@ -497,6 +492,8 @@ def convert(
         _fail(e)
     inputs = (((f"input {i}", query, None) for i, query in enumerate(text, 1)) if text
               else _stdin_lines())
+    if not text and _stdin_is_terminal():
+        batch_size = 1  # each line answered as it is typed: it waited for 256, or Ctrl-D
     converted, refused, start = 0, 0, time.perf_counter()
     while chunk := list(itertools.islice(inputs, batch_size)):
         answers = _convert_chunk(conv, [query for _, query, _ in chunk], top_k, options,
@@ -722,23 +719,33 @@ def g2p(
     and exit status 2 at the end."""
     from .runtime.transcriber import Transcriber
 
+    import itertools
+
+    refused = False
     try:
         g2p_model = Transcriber.load(model, backend=backend)
-        lines = [("input", text, None)] if text is not None else list(_stdin_lines())
-        answers = _g2p_lines(g2p_model, [line if error is None else "" for _, line, error
-                                         in lines], style, sandhi, errors)
-        for i, ((where, line, error), readings) in enumerate(zip(lines, answers)):
-            if isinstance(readings, str):  # refused: its message
-                error, readings = readings, []
-                lines[i] = (where, line, error)
-            if error:
-                shown = line if len(line) <= 40 else line[:37] + "..."
-                typer.echo(f"error: {where} {shown!r}: {error}", err=True)
-            typer.echo(json.dumps(readings, ensure_ascii=False) if json_out
-                       else " ".join(readings))
+        g2p_model.pinyin_many([], style, sandhi, errors)  # a bad --style even with no input
+        lines = iter([("input", text, None)]) if text is not None else _stdin_lines()
+        # At a terminal each line is answered as it is typed (all waited for Ctrl-D).
+        size = 1 if text is None and _stdin_is_terminal() else G2P_LINES
+        while chunk := list(itertools.islice(lines, size)):
+            answers = _g2p_lines(g2p_model, [line if error is None else "" for _, line, error
+                                             in chunk], style, sandhi, errors)
+            for (where, line, error), readings in zip(chunk, answers):
+                if isinstance(readings, str):  # refused: its message
+                    error, readings = readings, []
+                if error:
+                    refused = True
+                    shown = line if len(line) <= 40 else line[:37] + "..."
+                    typer.echo(f"error: {where} {shown!r}: {error}", err=True)
+                typer.echo(json.dumps(readings, ensure_ascii=False) if json_out
+                           else " ".join(readings))
     except USER_ERRORS as e:
         _fail(e)
-    raise typer.Exit(2 if any(error for _, _, error in lines) else 0)
+    raise typer.Exit(2 if refused else 0)
+
+
+G2P_LINES = 256  # stdin lines read in one batch
 
 
 def _g2p_lines(g2p_model, lines: list[str], style: str, sandhi: bool, errors: str) -> list:

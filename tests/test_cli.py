@@ -170,6 +170,25 @@ def test_reading_from_a_terminal_says_so(monkeypatch, command):
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize("command, typed", [("convert", "nihao\nzhongguo\n"),
+                                            ("g2p", "银行\n长大\n")])
+def test_at_a_terminal_each_line_is_answered_as_it_is_typed(monkeypatch, command, typed):
+    """Typed lines were answered only after 256 of them, or Ctrl-D: as if hung."""
+    from pinyin_hanzi import cli
+    from pinyin_hanzi.runtime.converter import Converter
+    from pinyin_hanzi.runtime.transcriber import Transcriber
+
+    owner, name = (Converter, "convert_many") if command == "convert" else (Transcriber,
+                                                                           "pinyin_many")
+    batches, convert = [], getattr(owner, name)
+    monkeypatch.setattr(owner, name, lambda self, texts, *args, **kwargs: (
+        batches.append(len(texts)), convert(self, texts, *args, **kwargs))[1])
+    monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: True)
+    result = invoke(command, input=typed)
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 2 and max(batches) == 1
+
+
 def test_convert_cuts_long_input_at_the_syllable_limit(model):
     """A piped line of any length is converted 64 syllables at a time (10,000 syllables
     in one piece took 12.8 GB); the API refuses more than 64."""
