@@ -22,6 +22,7 @@ A file that cannot be read, nor its backup, is a ValueError naming it, or, with
 
 from __future__ import annotations
 
+import errno
 import heapq
 import json
 import logging
@@ -160,6 +161,9 @@ class UserHistory:
         """(the counts on disk, the stat of the file they are from, whether it was read whole);
         from the backup when the file is torn. No file: empty (a deleted history stays
         deleted). ValueError when neither can be read."""
+        if self.path.is_dir():  # given by mistake: as an unreadable file it was moved aside
+            raise IsADirectoryError(errno.EISDIR, "a folder, not a user history file: give the "
+                                    "path of a file", str(self.path))
         try:
             with open(self.path, "rb") as f:
                 stat, data = os.fstat(f.fileno()), f.read()

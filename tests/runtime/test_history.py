@@ -115,6 +115,20 @@ def test_a_corrupt_file_is_a_clear_error_or_a_fresh_start(tmp_path, content, cap
     assert len(UserHistory.load(path)) == 1
 
 
+def test_a_folder_given_as_the_file_is_named_and_never_moved_aside(tmp_path):
+    """load(folder, recover=True), or a save to it, renamed the user's folder to
+    <name>.corrupt as if it were a torn history."""
+    folder = tmp_path / "myapp"
+    folder.mkdir()
+    (folder / "precious.txt").write_text("kept")
+    with pytest.raises(OSError, match="a folder, not a user history file"):
+        UserHistory.load(folder, recover=True)
+    with pytest.raises(HistoryWriteError, match="a folder, not a user history file"):
+        UserHistory(folder).record("中国")
+    assert (folder / "precious.txt").read_text() == "kept"
+    assert not (tmp_path / "myapp.corrupt").exists()
+
+
 def test_a_history_without_a_file_cannot_be_saved():
     with pytest.raises(ValueError, match="no file"):
         UserHistory().save()
