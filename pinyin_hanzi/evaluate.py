@@ -22,14 +22,20 @@ from pathlib import Path
 import numpy as np
 
 LENGTH_BUCKETS = ((1, 4), (5, 8), (9, 16), (17, 32), (33, 10**9))
+VOWELLESS = frozenset({"m", "n", "ng", "hm", "hng", "r"})
 
 
 def read_tsv(path: Path) -> list[tuple[str, str]]:
     """Lines `pinyin TAB hanzi`; blank lines skipped; anything else is an error naming the line."""
+    return [(pinyin, hanzi) for _, pinyin, hanzi in _numbered_rows(path)]
+
+
+def _numbered_rows(path: Path) -> list[tuple[int, str, str]]:
+    """(line number, pinyin, hanzi) of each example line of a `pinyin TAB hanzi` file."""
     rows = []
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # editors on Windows write a BOM
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: no such file") from None
     except UnicodeDecodeError as e:
@@ -40,10 +46,32 @@ def read_tsv(path: Path) -> list[tuple[str, str]]:
         parts = line.split("\t")
         if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
             raise ValueError(f"{path}:{number}: expected 'pinyin<TAB>hanzi', got {line[:60]!r}")
-        rows.append((parts[0].strip(), parts[1].strip()))
+        pinyin, hanzi = parts[0].strip(), parts[1].strip()
+        syllables = _syllable_count(pinyin)
+        if syllables is not None and syllables != len(hanzi):  # could never be right
+            raise ValueError(f"{path}:{number}: the pinyin is {syllables} syllable(s), the "
+                             f"hanzi {len(hanzi)} characters; one hanzi per syllable expected "
+                             f"(syllables between spaces): {line[:60]!r}")
+        rows.append((number, pinyin, hanzi))
     if not rows:
         raise ValueError(f"{path}: no examples")
     return rows
+
+
+def _syllable_count(pinyin: str) -> int | None:
+    """How many hanzi the converter answers for `pinyin` when it is whole pinyin (its best
+    split's syllables: `ni hao`, `nihao` 2); None when that is not fixed by the text: what
+    does not parse whole (`zgrm`, `zhongg`), and the vowel-less syllables, which may be read
+    as abbreviations (`nhm` is 你好吗)."""
+    from .segment import segment
+
+    try:
+        syllables = segment(pinyin).syllables
+    except ValueError:
+        return None
+    if VOWELLESS.intersection(syllables):
+        return None
+    return len(syllables)
 
 
 def levenshtein(a: str, b: str) -> int:
@@ -66,7 +94,8 @@ def evaluate(convert_batch: Callable[[list[str]], list[list]], path: Path, top_k
              batch_size: int = 256, n_confusions: int = 20, keep_best: bool = False) -> dict:
     """Run `convert_batch` over the file and return every metric as plain JSON data
     (keep_best: also "best", the first candidate of each clause, "" for none)."""
-    rows = read_tsv(path)
+    numbered = _numbered_rows(path)
+    rows = [(pinyin, hanzi) for _, pinyin, hanzi in numbered]
     errors = gold_chars = top1 = topk = 0
     by_len: dict[str, Counter] = {}
     confusions: Counter = Counter()
@@ -74,7 +103,10 @@ def evaluate(convert_batch: Callable[[list[str]], list[list]], path: Path, top_k
     started = time.perf_counter()
     for start in range(0, len(rows), batch_size):
         chunk = rows[start:start + batch_size]
-        outputs = convert_batch([pinyin for pinyin, _ in chunk])
+        try:
+            outputs = convert_batch([pinyin for pinyin, _ in chunk])
+        except ValueError:
+            _raise_naming_the_line(convert_batch, path, numbered[start:start + batch_size])
         for (pinyin, gold), cands in zip(chunk, outputs):
             texts = [c.text for c in cands]
             best = texts[0] if texts else ""
@@ -106,6 +138,18 @@ def evaluate(convert_batch: Callable[[list[str]], list[list]], path: Path, top_k
         "seconds": seconds,
         "clauses_per_second": len(rows) / seconds if seconds else None,
     }
+
+
+def _raise_naming_the_line(convert_batch, path: Path, numbered: list[tuple[int, str, str]]):
+    """A batch was refused: convert its lines one at a time to say which line, and why (the
+    converter's message alone named neither file nor line)."""
+    for number, pinyin, _ in numbered:
+        try:
+            convert_batch([pinyin])
+        except ValueError as e:
+            raise ValueError(f"{path}:{number}: {pinyin[:60]!r}: {e}") from None
+    raise ValueError(f"{path}: refused a batch of lines {numbered[0][0]}-{numbered[-1][0]}, "
+                     "but each line alone converts")
 
 
 BOOTSTRAP_CHUNK = 100  # resamples drawn at once (each one index per clause)

@@ -48,6 +48,10 @@ def test_read_tsv(tmp_path):
         ("\t你好\n", r"bench.tsv:1: expected"),
         ("ni hao\t \n", r"bench.tsv:1: expected"),
         ("\n\n", r"bench.tsv: no examples"),
+        # Never right whatever the engine answers: it was scored as an error, silently.
+        ("ni hao\t你好\nni hao\t你好吗\n", r"bench.tsv:2: the pinyin is 2 syllable\(s\), the "
+                                         r"hanzi 3 characters"),
+        ("xian\t西安\n", r"bench.tsv:1: the pinyin is 1 syllable\(s\), the hanzi 2"),
     ],
 )
 def test_read_tsv_errors_name_the_line(tmp_path, content, message):
@@ -55,6 +59,31 @@ def test_read_tsv_errors_name_the_line(tmp_path, content, message):
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ValueError, match=message):
         read_tsv(path)
+
+
+def test_read_tsv_reads_a_bom_and_crlf_and_leaves_unfixed_counts_alone(tmp_path):
+    """A BOM (Windows editors) reached the converter: "not pinyin at position 0: '\\ufeff'".
+    Inputs whose syllable count the text does not fix (abbreviations, 简拼) are not checked."""
+    path = tmp_path / "mine.tsv"
+    path.write_bytes("ni hao\t你好\r\nxi'an\t西安\r\nnhm\t你好吗\r\nzgrm\t中国人民\r\n"
+                     .encode("utf-8-sig"))
+    assert read_tsv(path) == [("ni hao", "你好"), ("xi'an", "西安"), ("nhm", "你好吗"),
+                              ("zgrm", "中国人民")]
+
+
+def test_evaluate_names_the_line_the_converter_refuses(tmp_path):
+    """The converter's error alone ("no hanzi in this model reads 'an'") named neither the
+    file nor the line."""
+    path = tmp_path / "mine.tsv"
+    path.write_text("ni hao\t你好\n\nxi an\t西安\n", encoding="utf-8")
+
+    def convert_batch(texts):
+        if "xi an" in texts:
+            raise ValueError("no hanzi in this model reads 'an'")
+        return [[Candidate("你好", 0.0)] for _ in texts]
+
+    with pytest.raises(ValueError, match=r"mine.tsv:3: 'xi an': no hanzi in this model reads"):
+        evaluate(convert_batch, path)
 
 
 def test_read_tsv_rejects_other_encodings_and_missing_files(tmp_path):
