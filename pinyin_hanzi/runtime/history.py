@@ -146,11 +146,10 @@ class UserHistory:
             if not recover:
                 raise ValueError(f"user history {self.path} cannot be read ({e}); delete it "
                                  f"or load with recover=True to start afresh") from None
-            corrupt = self.path.with_name(self.path.name + ".corrupt")
+            corrupt = self._set_aside()
             # Said where the user looks (the IBus log): what they taught it is set aside.
             log.warning("user history %s cannot be read (%s): moved to %s, starting afresh",
                         self.path, e, corrupt)
-            self.path.replace(corrupt)
             return self
         self.counts = counts
         self._trim()
@@ -316,11 +315,20 @@ class UserHistory:
             counts, _, whole = self._read()
             return (counts, True) if whole else (counts | self._saved_part(), False)
         except ValueError as e:
-            corrupt = self.path.with_name(self.path.name + ".corrupt")
+            corrupt = self._set_aside()
             log.warning("user history %s cannot be read (%s): moved to %s, rewritten from "
                         "this process's history", self.path, e, corrupt)
-            self.path.replace(corrupt)
             return self._saved_part(), True
+
+    def _set_aside(self) -> Path:
+        """Move the unreadable file to `<name>.corrupt`, or `.corrupt-2`, ... when an earlier
+        one is there: that one, kept for a look too, was replaced."""
+        corrupt, n = self.path.with_name(self.path.name + ".corrupt"), 1
+        while corrupt.exists():
+            n += 1
+            corrupt = self.path.with_name(f"{self.path.name}.corrupt-{n}")
+        self.path.replace(corrupt)
+        return corrupt
 
     def _saved_part(self) -> Counter[str]:
         """This history's counts less what it has not saved yet."""

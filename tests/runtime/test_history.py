@@ -129,6 +129,16 @@ def test_a_folder_given_as_the_file_is_named_and_never_moved_aside(tmp_path):
     assert not (tmp_path / "myapp.corrupt").exists()
 
 
+def test_a_second_corrupt_file_keeps_the_first_one_set_aside(tmp_path):
+    """The second one replaced the first <name>.corrupt, what the user may still mend."""
+    path = tmp_path / "history.json"
+    for content in (b"{first", b"{second"):
+        path.write_bytes(content)
+        UserHistory.load(path, recover=True)
+    assert (tmp_path / "history.json.corrupt").read_bytes() == b"{first"
+    assert (tmp_path / "history.json.corrupt-2").read_bytes() == b"{second"
+
+
 def test_a_history_without_a_file_cannot_be_saved():
     with pytest.raises(ValueError, match="no file"):
         UserHistory().save()
