@@ -115,6 +115,10 @@ class Converter:
             raise ValueError(f"backend must be auto, onnx or torch, got {backend!r}")
         if script not in ("simplified", "any"):
             raise ValueError(f"script must be simplified or any, got {script!r}")
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
+                                    or threads < 0):  # "2" failed deep in onnxruntime
+            raise ValueError(f"threads must be a whole number >= 0 (0 or None: the default), "
+                             f"got {threads!r}")
         if backend == "auto":
             backend = "onnx" if (device == "cpu" and (model_dir / INT8_FILE).is_file()
                                  and (model_dir / HEAD_FILE).is_file()

@@ -179,6 +179,13 @@ def test_candidate_scores_name_an_input_that_is_no_syllables(converter, inputs, 
         converter.candidate_scores(inputs)
 
 
+@pytest.mark.parametrize("threads", ["2", -1, 1.5])
+def test_load_names_a_thread_count_that_is_no_count(threads):
+    """"2" was onnxruntime's "incompatible function arguments", -1 was taken."""
+    with pytest.raises(ValueError, match="threads must be a whole number >= 0"):
+        Converter.load(threads=threads)
+
+
 def test_top_k_at_the_cap_is_answered(converter):
     assert 1 <= len(converter.convert("ni hao", top_k=MAX_TOP_K)) <= MAX_TOP_K
 
