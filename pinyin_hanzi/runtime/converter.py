@@ -267,6 +267,9 @@ class Converter:
         read as `options` say (spelling.InputOptions: abbreviations on, no fuzzy pairs),
         each after its text in `contexts` (as `convert`'s context; default none).
         Raises PinyinError on the first invalid input."""
+        if not isinstance(texts, str):  # any iterable, read once (a generator had no len())
+            texts = list(texts)
+        contexts = None if contexts is None else list(contexts)
         _check_arguments(texts, top_k, options, contexts)
         options = options or InputOptions()
         splits_per_text = [self.readings(text, options) for text in texts]

@@ -140,6 +140,7 @@ class Transcriber:
             raise ValueError(f"errors must be one of {', '.join(ERRORS)}, got {errors!r}")
         if isinstance(texts, str):
             raise TypeError("pinyin_many takes a list of texts; pinyin takes one")
+        texts = list(texts)  # a generator was read up by the checks below: no answers at all
         for text in texts:
             if not isinstance(text, str):
                 raise TypeError(f"text must be a string, got {type(text).__name__}")

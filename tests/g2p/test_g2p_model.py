@@ -138,6 +138,12 @@ def test_g2p_reads_the_shipped_model_without_torch_or_pypinyin():
                    json.dumps(["yin2", "hang2", "hang2", "zhang3"]), "lǜ sè", "[]"]
 
 
+def test_pinyin_many_reads_any_iterable_once():
+    """A generator was read up by the argument checks: [] for any number of texts."""
+    g2p = Transcriber.load()
+    assert g2p.pinyin_many(t for t in ["银行", "长大"]) == [["yin2", "hang2"], ["zhang3", "da4"]]
+
+
 @pytest.mark.parametrize("name", ["readings.json", "g2p.head.npz", "model.int8.onnx",
                                   "config.json", "vocab.json"])
 @pytest.mark.parametrize("damage", ["missing", "empty", "garbage"])

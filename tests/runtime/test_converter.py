@@ -186,6 +186,12 @@ def test_load_names_a_thread_count_that_is_no_count(threads):
         Converter.load(threads=threads)
 
 
+def test_convert_many_reads_any_iterable_once(converter):
+    """A generator was "object of type 'generator' has no len()"."""
+    assert converter.convert_many(t for t in ["ni hao", "zhong guo"]) == converter.convert_many(
+        ["ni hao", "zhong guo"])
+
+
 def test_top_k_at_the_cap_is_answered(converter):
     assert 1 <= len(converter.convert("ni hao", top_k=MAX_TOP_K)) <= MAX_TOP_K
 
