@@ -91,7 +91,17 @@ def save_adapter(peft_model, out_dir: Path, base_dir: Path):
     with atomic_dir(out_dir) as tmp:
         peft_model.save_pretrained(str(tmp))
         (tmp / "base.json").write_text(json.dumps(
-            {"base_model": str(base_dir), "model": config["model"]}, indent=1))
+            {"base_model": str(base_dir), "model": config["model"],
+             "weights_sha256": _weights_sum(Path(base_dir))}, indent=1))
+
+
+def _weights_sum(model_dir: Path) -> str:
+    """The base's weights file's SHA-256: a model of the same shape (the same preset on the
+    same data, retrained) is another base, and the adapter's updates mean nothing on it."""
+    import hashlib
+
+    with open(model_dir / "model.safetensors", "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def load_adapter(model, base_dir: Path, adapter_dir: Path):
@@ -102,11 +112,16 @@ def load_adapter(model, base_dir: Path, adapter_dir: Path):
     adapter_dir = Path(adapter_dir)
     missing = [f for f in ADAPTER_FILES if not (adapter_dir / f).is_file()]
     if missing:
+        inside = adapter_dir / "adapter"  # given the run directory instead
         raise ValueError(f"{adapter_dir}: not an adapter directory (missing "
-                         f"{', '.join(missing)})")
-    expected = json.loads((adapter_dir / "base.json").read_text())["model"]
+                         f"{', '.join(missing)})" + (f"; the run's adapter is {inside}"
+                                                     if (inside / "base.json").is_file()
+                                                     else ""))
+    trained_on = json.loads((adapter_dir / "base.json").read_text())
     found = json.loads((Path(base_dir) / "config.json").read_text())["model"]
-    if expected != found:
-        raise ValueError(f"{adapter_dir}: trained on another base model than {base_dir} "
-                         f"(see {adapter_dir / 'base.json'})")
+    same_weights = ("weights_sha256" not in trained_on  # saved before the sum was kept
+                    or trained_on["weights_sha256"] == _weights_sum(Path(base_dir)))
+    if trained_on["model"] != found or not same_weights:
+        raise ValueError(f"{adapter_dir}: trained on another base model than {base_dir}: "
+                         f"on {trained_on['base_model']} (its base.json); load it on that one")
     return PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload().eval()

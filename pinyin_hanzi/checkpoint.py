@@ -109,13 +109,16 @@ def read_model_meta(model_dir: Path, *weights: str, format: str = FORMAT
     missing = [name for name in ("config.json", *(weights or ("model.safetensors",)),
                                  "vocab.json")
                if not (model_dir / name).is_file()]
-    if missing:
-        raise ModelDirError(f"{model_dir}: missing {', '.join(missing)}")
+    if "config.json" in missing:
+        raise ModelDirError(f"{model_dir}: missing {', '.join(missing)}"
+                            + _what_it_is(model_dir))
     try:
         meta = json.loads((model_dir / "config.json").read_text())
-        if meta.get("format") != format:
+        if meta.get("format") != format:  # before its files: another kind lacks some
             raise ModelDirError(f"{model_dir}/config.json: format {meta.get('format')!r}, "
-                                f"expected {format!r}")
+                                f"expected {format!r}" + _other_kind(meta.get("format")))
+        if missing:
+            raise ModelDirError(f"{model_dir}: missing {', '.join(missing)}")
         fields = dict(meta["model"])
         int(fields["max_len"]), int(fields["n_hanzi"]), int(fields["d_model"])
     except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as e:
@@ -130,6 +133,29 @@ def read_model_meta(model_dir: Path, *weights: str, format: str = FORMAT
         raise ModelDirError(f"{model_dir}/vocab.json: {len(vocab.hanzi)} hanzi, but "
                             f"config.json says n_hanzi={fields['n_hanzi']}")
     return fields, vocab
+
+
+def _what_it_is(path: Path) -> str:
+    """What to give instead of `path`, a directory that holds no model: the model or adapter
+    a training run wrote inside it, or an adapter's base."""
+    if (path / "model" / "config.json").is_file():
+        return f" (a training run: its model is {path / 'model'})"
+    if (path / "adapter" / "adapter_config.json").is_file():
+        return (f" (a LoRA training run: give its base model as the model and "
+                f"{path / 'adapter'} as --adapter)")
+    if (path / "adapter_config.json").is_file():
+        return (" (a LoRA adapter: `convert` and `evaluate` load it with --adapter, on its "
+                "base model)")
+    return ""
+
+
+def _other_kind(found) -> str:
+    if found == "pinyin-hanzi-g2p/1":  # g2p.model_dir.FORMAT, which imports this module
+        return (" (a G2P model, hanzi -> pinyin: it serves `g2p` and `prepare --g2p`; "
+                "give a pinyin -> hanzi model)")
+    if found == FORMAT:
+        return " (a pinyin -> hanzi model: `train-g2p --init` it to make a G2P model)"
+    return ""
 
 
 def load_model(model_dir: Path, device: str = "cpu"):

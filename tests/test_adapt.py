@@ -125,6 +125,30 @@ def test_full_and_frozen_adaptation_save_a_model(method, share, base, tmp_path):
     assert (tmp_path / "run" / "model" / "model.safetensors").is_file()
 
 
+def test_an_adapter_loads_only_on_the_base_it_was_trained_on(adapted, base, tmp_path):
+    """A model of the same shape with other weights (the same preset retrained, a pretrained
+    model beside its fine-tuned one) took the adapter silently: the base was checked by its
+    config alone."""
+    import shutil
+
+    import torch
+
+    from pinyin_hanzi.checkpoint import load_model, save_model
+
+    adapter = adapted[0] / "adapter"
+    shutil.copytree(base, tmp_path / "copy")  # the same weights elsewhere: fine
+    Converter.load(tmp_path / "copy", adapter=adapter, backend="torch")
+    model, vocab = load_model(base)
+    with torch.no_grad():
+        model.tok_emb.weight.mul_(1.01)
+    save_model(model, vocab, tmp_path / "other")
+    with pytest.raises(ValueError, match=f"trained on another base model than "
+                                         f"{tmp_path / 'other'}: on {base}"):
+        Converter.load(tmp_path / "other", adapter=adapter, backend="torch")
+    with pytest.raises(ValueError, match=f"the run's adapter is {adapter}"):
+        Converter.load(base, adapter=adapted[0], backend="torch")
+
+
 def test_adapter_errors_are_named(base, tmp_path):
     with pytest.raises(ValueError, match="not an adapter directory"):
         Converter.load(base, adapter=tmp_path, backend="torch")

@@ -246,6 +246,35 @@ def test_load_of_something_that_is_not_a_directory(tmp_path, name):
         load_model(tmp_path / name)
 
 
+def test_a_run_directory_or_an_adapter_given_as_the_model_says_what_to_give(saved, tmp_path):
+    """`--model RUN` (or `--init RUN`) said only "missing config.json, model.safetensors,
+    vocab.json"."""
+    import shutil
+
+    _, _, path = saved
+    shutil.copytree(path, tmp_path / "run" / "model")
+    with pytest.raises(ModelDirError, match=r"a training run: its model is .*run/model"):
+        load_model(tmp_path / "run")
+    (tmp_path / "lora" / "adapter").mkdir(parents=True)
+    (tmp_path / "lora" / "adapter" / "adapter_config.json").write_text("{}")
+    with pytest.raises(ModelDirError, match=r"a LoRA training run: .* as --adapter"):
+        load_model(tmp_path / "lora")
+    with pytest.raises(ModelDirError, match=r"a LoRA adapter: .* with --adapter"):
+        load_model(tmp_path / "lora" / "adapter")
+
+
+def test_a_g2p_model_given_as_the_model_is_named_as_one(saved):
+    """The shipped G2P model (int8 only) was refused for "missing model.safetensors", as if
+    it were a damaged conversion model."""
+    _, _, path = saved
+    meta = json.loads((path / "config.json").read_text())
+    (path / "config.json").write_text(json.dumps({**meta, "format": "pinyin-hanzi-g2p/1"}))
+    (path / "model.safetensors").unlink()
+    with pytest.raises(ModelDirError, match=r"format 'pinyin-hanzi-g2p/1', expected "
+                                            r".*\(a G2P model, hanzi -> pinyin"):
+        load_model(path)
+
+
 # --- training checkpoints: the sums in COMPLETE and what the resume picker skips ----------------
 
 
