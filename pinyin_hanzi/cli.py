@@ -420,7 +420,8 @@ def _input_options(fuzzy: str, abbreviations: bool, complete_last: bool):
 def evaluate(
     data: list[Path] = typer.Option(..., help="pinyin TAB hanzi files."),
     model: Optional[Path] = _MODEL,
-    top_k: int = 5,
+    top_k: int = typer.Option(5, help="Top-k counts the gold among this many candidates "
+                                      "(1 to 20)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write JSON here."),
     backend: str = _BACKEND,
     threads: int = _THREADS,
@@ -432,7 +433,10 @@ def evaluate(
 ):
     """Character accuracy, clause top-1/top-k, accuracy by length, frequent confusions."""
     from .evaluate import evaluate as run
+    from .runtime.converter import MAX_TOP_K
 
+    if not 1 <= top_k <= MAX_TOP_K:  # else the first line was blamed for it
+        _fail(ValueError(f"--top-k must be 1 to {MAX_TOP_K}, got {top_k}"))
     options = _input_options(fuzzy, abbreviations, complete_last)
     try:
         conv = _converter(model, backend, threads, adapter, script)

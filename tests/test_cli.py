@@ -507,3 +507,13 @@ def test_lm_refuses_a_negative_dev_clauses(tmp_path):
     """-1 read as "no dev clauses of 4-32 hanzi" in the data."""
     assert_user_error(invoke("lm", "--model", tmp_path, "--data", tmp_path,
                              "--dev-clauses", "-1"), "--dev-clauses")
+
+
+@pytest.mark.parametrize("top_k", ["0", "21"])
+def test_evaluate_top_k_out_of_range_is_named_as_the_option(model, tmp_path, top_k):
+    """It was blamed on the file's first line: "mine.tsv:1: 'ni hao': top_k must be 1 to 20"."""
+    path = tmp_path / "mine.tsv"
+    path.write_text("ni hao\t你好\n", encoding="utf-8")
+    result = invoke("evaluate", "--data", path, "--model", model, "--top-k", top_k)
+    assert_user_error(result, f"--top-k must be 1 to 20, got {top_k}")
+    assert "mine.tsv:1" not in result.output
