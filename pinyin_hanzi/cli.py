@@ -240,14 +240,15 @@ def finetune(
 
 def _prepare_user_text(files: list[str], out: Path, seed: int) -> Path:
     """The user's text through the data pipeline, 10 % of its documents held out as dev."""
-    from .data.prepare import PrepareConfig, prepare
+    from .data.prepare import PrepareConfig, is_prepared, prepare
     from .data.sources import SourceError
 
-    if (out / "manifest.json").is_file():
-        return out  # prepared by an earlier (interrupted) run of the same command
     try:
-        manifest = prepare(PrepareConfig(out_dir=out, sources=(), user_files=tuple(files),
-                                         seed=seed, dev_fraction=0.1, test_fraction=0.0))
+        config = PrepareConfig(out_dir=out, sources=(), user_files=tuple(files), seed=seed,
+                               dev_fraction=0.1, test_fraction=0.0)
+        if is_prepared(config):
+            return out  # by an earlier (interrupted) run of the same command, same files
+        manifest = prepare(config)
     except (SourceError, *USER_ERRORS) as e:
         _fail(e)
     typer.echo(f"prepared {out}: {manifest['splits']}")
@@ -288,7 +289,8 @@ def lm(
                                    "informative (0 = all): a memory budget."),
     ngram_top: str = typer.Option("", help="Then keep only this many of the character "
                                   "k-grams, the most informative, e.g. 2=800000,3=900000."),
-    dev_clauses: int = typer.Option(1000, help="Dev clauses per source for tuning."),
+    dev_clauses: int = typer.Option(1000, help="Dev clauses per source for tuning "
+                                    "(0 = all)."),
     prior_weight: float = typer.Option(0.0, help="Weight of wordfreq's word frequencies in "
                                        "the word model (0 = none; 1 = as much as the corpus)."),
     tune_only: bool = typer.Option(False, help="Keep the LMs already in --model and only "
@@ -306,6 +308,9 @@ def lm(
         _fail(ValueError(f"--lexicon-splits: train, dev and/or test, got {lexicon_splits!r}"))
     if word_pairs < 0:
         _fail(ValueError(f"--word-pairs: a number of bigrams >= 0, got {word_pairs}"))
+    if dev_clauses < 0:  # it read as "no dev clauses" in the data
+        _fail(ValueError(f"--dev-clauses: a number of clauses >= 0 (0 = all), "
+                         f"got {dev_clauses}"))
     top_form = f"K=N pairs with 2 <= K <= --order {order} (2=800000,3=900000)"
     top = _counts("--ngram-top", ngram_top, top_form)
     for k in top:
