@@ -67,8 +67,10 @@ def uninstall(user: bool = typer.Option(False, "--user", help="Remove the --user
 @app.command("clear-history")
 def clear_history():
     """Forget what you committed (also in the panel's menu while the engine runs)."""
+    from .history import history_files
+
     path = history_path()
-    removed = [p for p in (path, path.with_name(path.name + ".bak")) if p.exists()]
+    removed = history_files(path)
     try:
         for p in removed:
             p.unlink()

@@ -21,6 +21,13 @@ FLUSH_AFTER_COMMITS = 16
 FLUSH_AFTER_SECONDS = 30
 
 
+def history_files(path: Path) -> list[Path]:
+    """The files that hold what was committed: the history, its backup and any unreadable
+    one set aside (`.corrupt`, `.corrupt-2`, ...), which clearing left on disk."""
+    kept = [path.with_name(path.name + ".bak"), *path.parent.glob(path.name + ".corrupt*")]
+    return [p for p in (path, *kept) if p.exists()]
+
+
 class BatchedHistory(UserHistory):
     pending = 0
     """Commits not yet written."""
@@ -58,7 +65,7 @@ class BatchedHistory(UserHistory):
         commits not written yet dropped (after a write that failed, the next one wrote them
         back into the cleared file)."""
         with self._lock:
-            for path in (self.path, self.backup):
+            for path in history_files(self.path):
                 path.unlink(missing_ok=True)
             self.counts.clear()
             self._unsaved.clear()

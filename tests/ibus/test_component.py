@@ -74,6 +74,20 @@ def test_clear_history_removes_the_file(home):
     assert result.exit_code == 0 and not path.exists() and str(path) in result.output
 
 
+def test_clear_history_removes_every_file_that_holds_what_was_committed(home):
+    """An unreadable history set aside (.corrupt, .corrupt-2) kept the user's text on disk."""
+    folder = home / ".local/share/pinyin-hanzi"
+    folder.mkdir(parents=True)
+    names = ["history.json", "history.json.bak", "history.json.corrupt",
+             "history.json.corrupt-2"]
+    for name in names:
+        (folder / name).write_text("中国人民")
+    (folder / "history.json.lock").write_text("")
+    result = CliRunner().invoke(app, ["ibus", "clear-history"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in folder.iterdir()) == ["history.json.lock"]
+
+
 def _one_error_line(result, fragment):
     assert result.exit_code == 2 and "Traceback" not in result.output, result.output
     assert result.stderr.startswith("error: ") and fragment in result.stderr

@@ -383,8 +383,10 @@ def test_history_learns_writes_in_batches_and_clears(make, tmp_path):
     e.do_focus_out()
     assert (tmp_path / "history.json").exists() and history.pending == 0
     assert BatchedHistory.open(tmp_path / "history.json").bonus("你好") > 0
+    (tmp_path / "history.json.corrupt").write_text("你好")  # one set aside once
     e.do_property_activate("ClearHistory", 0)
     assert history.bonus("你好") == 0 and not (tmp_path / "history.json").exists()
+    assert not (tmp_path / "history.json.corrupt").exists()
 
 
 def test_clearing_after_a_failed_write_forgets_what_was_not_written(make, tmp_path,
