@@ -35,6 +35,11 @@ def cpp_reading(label: str) -> str:
 def read_marked(stem: Path) -> list[tuple[str, int, str]]:
     """`stem.sent` + `stem.lb` -> [(sentence without marks, index of the marked hanzi,
     reading)]. Raises ValueError naming the line that is not one marked hanzi."""
+    missing = [f"{stem}{ext}" for ext in (".sent", ".lb") if not Path(f"{stem}{ext}").is_file()]
+    if missing:  # was Python's "[Errno 2] No such file or directory"
+        raise FileNotFoundError(f"no such file: {', '.join(missing)} (marked sentences are "
+                                "given by the stem of a .sent/.lb pair, e.g. "
+                                "bench/data/cpp/dev)")
     sents = Path(f"{stem}.sent").read_text(encoding="utf-8").splitlines()
     labels = Path(f"{stem}.lb").read_text(encoding="utf-8").splitlines()
     if len(sents) != len(labels):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..checkpoint import load_model
 from ..data.export_tsv import spread
-from ..data.records import iter_records
+from ..data.records import iter_records, sources_hint
 from .data import (G2PCollator, G2PDataset, NgramGuard, marked_examples, marked_set,
                    read_marked, record_examples)
 from .model import G2PModel, is_g2p_dir, load_g2p, save_g2p
@@ -92,7 +92,8 @@ def g2p_recipe(config):
                                          + spread(dev_examples, len(gold_dev)))
         eval_set[name] = G2PDataset(dev_examples)
     if not examples:
-        raise ValueError(f"{config.data_dir}: no G2P training examples")
+        raise ValueError(f"{config.data_dir}: no G2P training examples"
+                         + sources_hint(config.data_dir))
 
     def save(best, run_dir: Path, training: dict):
         save_g2p(best, vocab, table, run_dir / "model", training={**training, "gold": counts})

@@ -70,6 +70,16 @@ def test_read_marked_and_its_errors(tmp_path):
     assert cpp_reading("lu:4") == "lv4"
 
 
+def test_read_marked_of_a_missing_stem_names_its_files(tmp_path):
+    """`train-g2p --gold cpp/dev.sent` (or a typo) was Python's "[Errno 2] No such file"."""
+    (tmp_path / "g.sent").write_text("我▁长▁大了。\n")
+    with pytest.raises(FileNotFoundError, match=r"no such file: .*g\.lb \(marked sentences "
+                                                r"are given by the stem of a \.sent/\.lb pair"):
+        read_marked(tmp_path / "g")
+    with pytest.raises(FileNotFoundError, match=r"g\.sent\.sent, .*g\.sent\.lb"):
+        read_marked(tmp_path / "g.sent")
+
+
 def test_marked_examples_label_only_the_marked_hanzi_within_a_window(vocab, table):
     sentence = "我" * 100 + "长大" + "我" * 100
     examples, skipped = marked_examples([(sentence, 100, "zhang3"), ("桌子", 1, "zi9")],

@@ -69,6 +69,16 @@ def test_a_directory_that_is_no_data_set_is_named(gold_files, tmp_path_factory):
                           sources=(), gold_extra=(gold_files / "g2pl",), progress=False))
 
 
+def test_no_examples_names_the_sources_the_data_holds(tmp_path_factory, tmp_path):
+    from pinyin_hanzi.g2p.recipe import g2p_recipe
+
+    with pytest.raises(ValueError, match=r"no G2P training examples; it holds user/corpus.txt "
+                                         r"\(--sources '' takes them all\)"):
+        g2p_recipe(TrainConfig(objective="g2p", init=shared_run(tmp_path_factory) / "model",
+                               data_dir=shared_data(tmp_path_factory), out_dir=tmp_path,
+                               sources=("pd98",)))
+
+
 def test_with_gold_the_picker_pools_its_held_back_part_and_the_data_set_s_dev(
         gold_files, tmp_path_factory):
     from pinyin_hanzi.g2p.recipe import g2p_recipe
