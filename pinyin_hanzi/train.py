@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from .adapt import METHODS
 from .checkpoint import last_good_checkpoint, load_model, mark_complete, save_model
 from .data.records import sources_hint
+from .files import atomic_write_text
 from .model import PRESETS, ModelConfig
 
 if TYPE_CHECKING:
@@ -256,7 +257,8 @@ def _trim_metrics(path: Path, step: int):
         return
     rows = [r for r in path.read_text(encoding="utf-8").splitlines()
             if r.strip() and json.loads(r).get("step", 0) <= step]
-    path.write_text("".join(r + "\n" for r in rows), encoding="utf-8")
+    # Atomic: a kill while it was rewritten in place left the log cut short or empty.
+    atomic_write_text(path, "".join(r + "\n" for r in rows))
 
 
 def _logged_before(path: Path) -> dict:
@@ -456,8 +458,8 @@ def train(config: TrainConfig) -> dict:
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     if world_zero:
         run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "train_config.json").write_text(json.dumps(asdict(config), indent=1,
-                                                              default=str))
+        atomic_write_text(run_dir / "train_config.json",
+                          json.dumps(asdict(config), indent=1, default=str))
     resume_from = last_good_checkpoint(run_dir / "checkpoints") if config.resume else None
     if world_zero and config.resume:
         _trim_metrics(run_dir / "metrics.jsonl",

@@ -371,6 +371,20 @@ def test_resume_with_no_checkpoint_starts_the_log_afresh(data_dir, tmp_path):
     assert all(r.get("loss") != 99.0 for r in read_metrics(tmp_path))
 
 
+def test_trimming_the_log_on_resume_replaces_it_whole(tmp_path):
+    """The log was rewritten in place: a kill during the rewrite left it cut short. Now a new
+    file replaces it (another inode), so a reader sees the old log or the trimmed one."""
+    from pinyin_hanzi.train import _trim_metrics
+
+    path = tmp_path / "metrics.jsonl"
+    path.write_text("".join(f'{{"step": {n}, "loss": 1.0}}\n' for n in range(1, 9)))
+    inode = path.stat().st_ino
+    _trim_metrics(path, 4)
+    assert [json.loads(r)["step"] for r in path.read_text().splitlines()] == [1, 2, 3, 4]
+    assert path.stat().st_ino != inode
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.jsonl"]
+
+
 def test_a_resumed_adaptation_still_reports_the_starting_score(tmp_path_factory, data_dir,
                                                                tmp_path):
     """`finetune --init ... --resume` printed no "before -> after" line: the starting model's
