@@ -121,6 +121,8 @@ def test_export_tsv_writes_benchmark_format(prepared, tmp_path):
     ({"sources": (), "user_files": ()}, "nothing to prepare"),
     ({"dev_fraction": 0.7}, "--dev-fraction"),
     ({"shard_lines": 0}, "--shard-lines"),
+    ({"workers": -1}, "--workers must be >= 0"),
+    ({"exclude_files": (Path("tests"),)}, "--exclude: a folder, not a file: tests"),
 ])
 def test_config_errors_name_the_option(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -81,9 +81,13 @@ class PrepareConfig:
         self.sources, self.user_files = tuple(self.sources), tuple(self.user_files)
         self.bench_files = tuple(Path(p) for p in self.bench_files)
         self.exclude_files = tuple(Path(p) for p in self.exclude_files)
-        missing = [str(p) for p in self.exclude_files if not p.is_file()]
+        missing = [str(p) for p in self.exclude_files if not p.exists()]
         if missing:
             raise ValueError(f"--exclude: no such file: {', '.join(missing)}")
+        folders = [str(p) for p in self.exclude_files if not p.is_file()]
+        if folders:
+            raise ValueError(f"--exclude: a folder, not a file: {', '.join(folders)}: name "
+                             "its files (.tsv or plain text)")
         known = BUILTIN_SOURCES + CORPUS_SOURCES
         unknown = [s for s in self.sources if s not in known]
         if unknown:
@@ -95,6 +99,8 @@ class PrepareConfig:
                 raise ValueError(f"--{name.replace('_', '-')} must be in [0, 0.5)")
         if self.shard_lines < 1:
             raise ValueError("--shard-lines must be >= 1")
+        if self.workers < 0:  # -1 ran one process, silently
+            raise ValueError(f"--workers must be >= 0 (0 = one per core), got {self.workers}")
 
 
 def _process(args: tuple[list[Line], CleanConfig, Benchmarks, object]) -> list[tuple]:
