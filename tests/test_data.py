@@ -314,7 +314,17 @@ def test_read_user_files_rejects_invalid_bytes(tmp_path):
     path.write_bytes("你好\n".encode("utf-8") + b"abc\xff")  # 0xff: neither UTF-8 nor GB18030
     with pytest.raises(SourceError) as info:
         list(read_user_files([str(path)]))
-    assert str(info.value) == f"{path}: not UTF-8 or GB18030 text (invalid byte at offset 10)"
+    assert str(info.value) == (f"{path}: not UTF-8 or GB18030 text (invalid byte at offset "
+                               "10): save it as UTF-8")
+
+
+def test_read_user_files_names_utf16(tmp_path):
+    """Notepad's "Unicode" is UTF-16: the error said only "invalid byte at offset 0"."""
+    path = tmp_path / "notepad.txt"
+    path.write_bytes("你好\r\n".encode("utf-16"))
+    with pytest.raises(SourceError, match=r"offset 0, a UTF-16 byte order mark\): save it as "
+                                          r"UTF-8"):
+        list(read_user_files([str(path)]))
 
 
 def test_read_user_files_jsonl(tmp_path):

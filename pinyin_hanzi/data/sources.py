@@ -146,8 +146,10 @@ def _decode(path: Path) -> str:
         except UnicodeDecodeError as gb_error:
             # Report the later failure: that decoding got further, so it is the likelier one.
             offset = max(utf8_error.start, gb_error.start)
+            utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")  # Windows' "Unicode"
             raise SourceError(
-                f"{path}: not UTF-8 or GB18030 text (invalid byte at offset {offset})"
+                f"{path}: not UTF-8 or GB18030 text (invalid byte at offset {offset}"
+                + (", a UTF-16 byte order mark" if utf16 else "") + "): save it as UTF-8"
             ) from None
 
 
