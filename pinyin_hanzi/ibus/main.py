@@ -124,7 +124,10 @@ def main(argv: list[str] | None = None) -> int:
             f.flush()
             bus.register_component(IBus.Component.new_from_file(f.name))
     GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGTERM, lambda: loop.quit() or False)
-    loop.run()
+    try:
+        loop.run()
+    except KeyboardInterrupt:  # Ctrl-C, run by hand: it skipped the history's last write
+        pass
     del factory
     if history is not None:
         history.flush()

@@ -126,3 +126,46 @@ def test_a_second_applications_first_key_composes(daemon, client):
         other.tap(k.Escape)
         other.focus_out()
         client.focus_in()
+
+
+# A daemon of its own, in a process of its own (IBus.Bus is one per process): its engine is
+# stopped with Ctrl-C's SIGINT, as when run by hand, after a commit not yet written.
+_CTRL_C = """
+import json, os, signal, sys, time
+from pathlib import Path
+from pinyin_hanzi.ibus import harness, keys as k
+
+with harness.PrivateDaemon(Path(sys.argv[1])) as daemon:
+    client = harness.Client(daemon.address)
+    client.type("nihao")
+    client.tap(k.space)
+    def parent(p):
+        try:
+            return int((p / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except OSError:  # gone meanwhile
+            return -1
+
+    engine = next(int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
+                  and parent(p) == daemon.process.pid
+                  and (p / "cmdline").read_bytes().endswith(b"-m\\0pinyin_hanzi.ibus\\0--ibus\\0"))
+    os.kill(engine, signal.SIGINT)
+    history = daemon.home / ".local/share/pinyin-hanzi/history.json"
+    for _ in range(100):
+        if history.exists():
+            break
+        time.sleep(0.1)
+    print(json.dumps(json.loads(history.read_text())["counts"] if history.exists() else None))
+"""
+
+
+def test_ctrl_c_writes_the_history_first(tmp_path):
+    """A KeyboardInterrupt out of the main loop skipped the history's last write: the
+    commits since the last focus change were lost."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _CTRL_C, str(tmp_path)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == {"你好": 1}
