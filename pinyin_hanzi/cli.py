@@ -98,7 +98,7 @@ def prepare(
                                        "directory (train-g2p, export) instead of pypinyin."),
 ):
     """Sources -> clean -> dedup -> decontaminate -> annotate -> split; prints the report."""
-    from .data.prepare import REPORT_COLUMNS, PrepareConfig, report_rows
+    from .data.prepare import REPORT_COLUMNS, PrepareConfig, report_rows, unused_sources
     from .data.prepare import prepare as run
     from .data.sources import SourceError
 
@@ -116,6 +116,8 @@ def prepare(
         _fail(e)
     _table(f"prepared {out} in {manifest['seconds']} s", REPORT_COLUMNS, report_rows(manifest))
     typer.echo(f"splits (clauses): {manifest['splits']}; vocabulary: {manifest['vocab']}")
+    for warning in unused_sources(manifest):
+        typer.echo(f"warning: {warning}", err=True)
 
 
 def _g2p_annotator(model_dir: Path):
@@ -240,7 +242,7 @@ def finetune(
 
 def _prepare_user_text(files: list[str], out: Path, seed: int) -> Path:
     """The user's text through the data pipeline, 10 % of its documents held out as dev."""
-    from .data.prepare import PrepareConfig, is_prepared, prepare
+    from .data.prepare import PrepareConfig, is_prepared, prepare, unused_sources
     from .data.sources import SourceError
 
     try:
@@ -252,6 +254,8 @@ def _prepare_user_text(files: list[str], out: Path, seed: int) -> Path:
     except (SourceError, *USER_ERRORS) as e:
         _fail(e)
     typer.echo(f"prepared {out}: {manifest['splits']}")
+    for warning in unused_sources(manifest):
+        typer.echo(f"warning: {warning}", err=True)
     return out
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from pinyin_hanzi.data.export_tsv import export_tsv
-from pinyin_hanzi.data.prepare import PrepareConfig, is_prepared, prepare, report_rows
+from pinyin_hanzi.data.prepare import (PrepareConfig, is_prepared, prepare, report_rows,
+                                       unused_sources)
 from pinyin_hanzi.data.records import iter_records
 from pinyin_hanzi.vocab import Vocab
 
@@ -158,7 +159,7 @@ def test_text_without_chinese_is_refused_and_nothing_is_written(tmp_path):
     config = PrepareConfig(out_dir=tmp_path / "data", sources=(), user_files=(str(english),),
                            workers=1)
     with pytest.raises(ValueError, match="nothing to train on: none of the 2 lines read "
-                                         "holds a clause of hanzi"):
+                                         "gave a clause: a clause .* needs 2 hanzi or more"):
         prepare(config, progress=False)
     assert [p.name for p in tmp_path.iterdir()] == ["english.txt"]  # no data, no temporary
 
@@ -192,3 +193,18 @@ def test_is_prepared_only_from_the_same_files_unchanged(tmp_path):
     assert not is_prepared(config(first, second))
     first.write_text("\n".join(CORPUS[5:]) + "\n", encoding="utf-8")
     assert not is_prepared(config(first))
+
+
+def test_a_file_that_gave_no_clause_is_warned_about(tmp_path):
+    """A text without punctuation is one clause per line, dropped whole past 256 characters:
+    the report showed the file with 0 clauses and nothing said why."""
+    corpus, unpunctuated = tmp_path / "corpus.txt", tmp_path / "asr.txt"
+    corpus.write_text("\n".join(CORPUS) + "\n", encoding="utf-8")
+    unpunctuated.write_text("我们今天去银行办事" * 40 + "\n", encoding="utf-8")
+    manifest = prepare(PrepareConfig(out_dir=tmp_path / "data", sources=(), workers=1,
+                                     user_files=(str(corpus), str(unpunctuated))),
+                       progress=False)
+    assert unused_sources(manifest) == [
+        "user/asr.txt: 1 line read, no clause kept: a clause (text between punctuation or "
+        "line breaks) needs 2 hanzi or more, half of it hanzi, and at most 256 characters "
+        "(not Chinese text? text without punctuation needs line breaks)"]

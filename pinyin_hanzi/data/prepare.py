@@ -266,7 +266,7 @@ def prepare(config: PrepareConfig, progress: bool = True) -> dict:
             writer.close()
 
         if not writer.counts["train"]:  # training would only say "no shards" later
-            raise ValueError(_nothing_to_train(counts))
+            raise ValueError(_nothing_to_train(counts, config.clean))
         vocab = Vocab.build(hanzi_counts, pairs, min_count=config.min_hanzi_count)
         vocab.save(tmp / "vocab.json")
         manifest = {
@@ -285,13 +285,23 @@ def prepare(config: PrepareConfig, progress: bool = True) -> dict:
     return manifest
 
 
-def _nothing_to_train(counts: dict[str, Counter]) -> str:
+def _nothing_to_train(counts: dict[str, Counter], clean: CleanConfig) -> str:
     read = sum(c["lines read"] for c in counts.values())
     kept = sum(c[f"clauses {split}"] for c in counts.values() for split in SPLITS)
     why = ("no line was read" if not read
-           else f"none of the {read:,} lines read holds a clause of hanzi (not Chinese text?)"
+           else f"none of the {_lines(read)} read gave a clause: {_clause_rule(clean)}"
            if not kept else f"all {kept:,} clauses fell in dev or test: give more text")
     return f"nothing to train on: {why}; nothing was written"
+
+
+def _lines(n: int) -> str:
+    return f"{n:,} line" + ("" if n == 1 else "s")
+
+
+def _clause_rule(clean: CleanConfig) -> str:
+    return (f"a clause (text between punctuation or line breaks) needs {clean.min_hanzi} hanzi "
+            f"or more, half of it hanzi, and at most {clean.max_chars} characters (not Chinese "
+            "text? text without punctuation needs line breaks)")
 
 
 def _config_record(config: PrepareConfig) -> dict:
@@ -319,6 +329,15 @@ def _jsonable(value):
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     return str(value) if isinstance(value, Path) else value
+
+
+def unused_sources(manifest: dict) -> list[str]:
+    """A warning per source whose lines gave no clause at all (a text without punctuation is
+    one clause of over max_chars per line: dropped whole, and the report showed only 0s)."""
+    clean = CleanConfig(**manifest["config"]["clean"])
+    return [f"{source}: {_lines(c['lines read'])} read, no clause kept: {_clause_rule(clean)}"
+            for source, c in manifest["counts"].items()
+            if set(c) == {"lines read"}]  # read, none dropped as a duplicate, none kept
 
 
 def report_rows(manifest: dict) -> list[list[str]]:
