@@ -271,6 +271,7 @@ def ngram(
     from .lm.ngram import CharNgram
 
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)  # else its temporary's name was the error
         lm = CharNgram.train(training_clauses(data, _names(sources)),
                              order)
         lm.save(out)
@@ -448,6 +449,10 @@ def evaluate(
         _fail(ValueError(f"--top-k must be 1 to {MAX_TOP_K}, got {top_k}"))
     options = _input_options(fuzzy, abbreviations, complete_last)
     try:
+        if json_out:  # checked first: it failed, in a traceback, once all was evaluated
+            json_out.parent.mkdir(parents=True, exist_ok=True)
+            if json_out.is_dir():
+                raise IsADirectoryError(f"--json {json_out}: a folder; give a file's path")
         conv = _converter(model, backend, threads, adapter, script)
         results = [run(lambda xs: conv.convert_many(xs, top_k, options=options), path, top_k)
                    for path in data]
@@ -466,7 +471,9 @@ def evaluate(
         typer.echo("  top confusions (gold>output): " + " ".join(
             f"{g}>{o}×{n}" for g, o, n in r["confusions"][:10]))
     if json_out:
-        json_out.write_text(json.dumps(results, ensure_ascii=False, indent=1))
+        from .files import atomic_write_text
+
+        atomic_write_text(json_out, json.dumps(results, ensure_ascii=False, indent=1))
 
 
 @app.command()

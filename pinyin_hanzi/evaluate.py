@@ -38,6 +38,8 @@ def _numbered_rows(path: Path) -> list[tuple[int, str, str]]:
         text = path.read_text(encoding="utf-8-sig")  # editors on Windows write a BOM
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(f"{path}: a folder; give its .tsv files") from None
     except UnicodeDecodeError as e:
         raise ValueError(f"{path}: not UTF-8 (invalid byte at offset {e.start})") from None
     for number, line in enumerate(text.splitlines(), 1):

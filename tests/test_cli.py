@@ -517,3 +517,25 @@ def test_evaluate_top_k_out_of_range_is_named_as_the_option(model, tmp_path, top
     result = invoke("evaluate", "--data", path, "--model", model, "--top-k", top_k)
     assert_user_error(result, f"--top-k must be 1 to 20, got {top_k}")
     assert "mine.tsv:1" not in result.output
+
+
+def test_evaluate_json_goes_into_a_new_folder_and_a_folder_is_refused_first(model, tmp_path):
+    """--json into a folder not yet made ended, after the whole evaluation, in a traceback."""
+    path = tmp_path / "mine.tsv"
+    path.write_text("ni hao\t你好\n", encoding="utf-8")
+    result = invoke("evaluate", "--data", path, "--model", model,
+                    "--json", tmp_path / "new" / "out.json")
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "new" / "out.json").read_text())[0]["clauses"] == 1
+    assert_user_error(invoke("evaluate", "--data", path, "--model", model, "--json", tmp_path),
+                      "a folder; give a file's path")
+
+
+def test_ngram_writes_into_a_new_folder(tmp_path_factory, tmp_path):
+    """The error named the temporary file beside it: "No such file or directory:
+    '.../new/.ngram.npz.tmp-2387306e06c6bc5e'"."""
+    out = tmp_path / "new" / "ngram.npz"
+    result = invoke("ngram", "--data", shared_data(tmp_path_factory), "--out", out,
+                    "--sources", "")
+    assert result.exit_code == 0, result.output
+    assert out.is_file()

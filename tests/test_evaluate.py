@@ -93,6 +93,8 @@ def test_read_tsv_rejects_other_encodings_and_missing_files(tmp_path):
         read_tsv(path)
     with pytest.raises(FileNotFoundError, match="nothing.tsv"):
         read_tsv(tmp_path / "nothing.tsv")
+    with pytest.raises(IsADirectoryError, match=f"{tmp_path}: a folder; give its .tsv files"):
+        read_tsv(tmp_path)  # was "[Errno 21] Is a directory"
 
 
 def test_evaluate_with_a_fake_converter(tmp_path):
