@@ -150,12 +150,14 @@ def traditional_forms(chars) -> list[str]:
     t2s = OpenCC("t2s")
     chars = [c for c in chars if len(c) == 1]
     mapped = t2s.convert("\n".join(chars)).split("\n")
-    return [c for c, m in zip(chars, mapped) if m != c and not _in_gb2312(c)]
+    return [c for c, m in zip(chars, mapped) if m != c and not in_gb2312(c)]
 
 
-def _in_gb2312(char: str) -> bool:
+def in_gb2312(text: str) -> bool:
+    """Whether every character of `text` is in GB 2312 (the 6,763 common simplified hanzi,
+    ASCII and the common punctuation)."""
     try:
-        char.encode("gb2312")
+        text.encode("gb2312")
         return True
     except UnicodeEncodeError:
         return False

@@ -131,11 +131,29 @@ def test_g2p_reads_the_shipped_model_without_torch_or_pypinyin():
         "print(Transcriber.load().pinyin('银行行长'))",
         "print(CliRunner().invoke(app, ['g2p', '--json', '银行行长']).output.strip())",
         "print(CliRunner().invoke(app, ['g2p', '--style', 'tone', '绿色']).output.strip())",
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'pypinyin'}))"])
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'pypinyin', "
+        "'opencc'}))"])
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.splitlines()
     assert out == [str(["yin2", "hang2", "hang2", "zhang3"]),
                    json.dumps(["yin2", "hang2", "hang2", "zhang3"]), "lǜ sè", "[]"]
+
+
+@pytest.mark.parametrize("traditional, simplified, readings", [
+    ("銀行行長", "银行行长", ["yin2", "hang2", "hang2", "zhang3"]),  # was yin2 xing2 xing2
+    ("長度", "长度", ["chang2", "du4"]),  # 長 was pypinyin's, out of context: zhang3
+    ("樂隊", "乐队", ["yue4", "dui4"]),  # 樂, rare in the model's text: liao2
+])
+def test_traditional_text_reads_as_simplified(traditional, simplified, readings):
+    """The shipped model learnt from simplified text; traditional forms are read through
+    their simplified hanzi (Transcriber._stand_ins)."""
+    g2p = Transcriber.load()
+    assert g2p.pinyin(traditional) == g2p.pinyin(simplified) == readings
+
+
+def test_a_traditional_form_with_other_readings_keeps_its_own():
+    """OpenCC writes 閤 as 合 (he2, ge3), but 閤 in 藏閤 is ge2, as pypinyin reads it."""
+    assert Transcriber.load().pinyin("藏閤") == ["cang2", "ge2"]
 
 
 def test_pinyin_many_reads_any_iterable_once():
