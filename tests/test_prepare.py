@@ -208,3 +208,14 @@ def test_a_file_that_gave_no_clause_is_warned_about(tmp_path):
         "user/asr.txt: 1 line read, no clause kept: a clause (text between punctuation or "
         "line breaks) needs 2 hanzi or more, half of it hanzi, and at most 256 characters "
         "(not Chinese text? text without punctuation needs line breaks)"]
+
+
+def test_a_run_directory_given_as_the_data_names_its_data(tmp_path):
+    """`lm --data RUN` after `finetune --text ... --out RUN` said "run `pinyin-hanzi
+    prepare`", though the run had prepared RUN/data."""
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(CORPUS) + "\n", encoding="utf-8")
+    prepare(PrepareConfig(out_dir=tmp_path / "run" / "data", sources=(), workers=1,
+                          user_files=(str(corpus),)), progress=False)
+    with pytest.raises(FileNotFoundError, match=f"its prepared data is {tmp_path}/run/data"):
+        list(iter_records(tmp_path / "run", "train"))

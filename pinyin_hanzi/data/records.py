@@ -34,6 +34,9 @@ def iter_records(data_dir: Path, split: str, sources: Iterable[str] | None = Non
         raise FileNotFoundError(f"{data_dir}/{split}: empty, prepare put no clause in it: "
                                 "give it more text, or a larger --dev-fraction / "
                                 "--test-fraction")
+    if not paths and (Path(data_dir) / "data" / "manifest.json").is_file():
+        raise FileNotFoundError(f"{data_dir}/{split}: no shards; a run of `finetune --text`? "
+                                f"its prepared data is {Path(data_dir) / 'data'}")
     if not paths:
         raise FileNotFoundError(f"{data_dir}/{split}: no shards; run `pinyin-hanzi prepare`")
     wanted = tuple(sources) if sources else None
