@@ -261,6 +261,32 @@ def _trim_metrics(path: Path, step: int):
     atomic_write_text(path, "".join(r + "\n" for r in rows))
 
 
+RESUME_OPTIONS = ("objective", "init", "preset", "method")
+"""What a resumed run must share with the run it continues: the shape of the model and what
+is trained (a checkpoint of another shape failed to load, in a traceback)."""
+
+
+def _check_resumable(run_dir: Path, config: TrainConfig):
+    """Refuse to --resume `run_dir` with options it was not started with (train_config.json)."""
+    path = run_dir / "train_config.json"
+    try:
+        started = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # nothing to compare with: Trainer's own checks remain
+    now = json.loads(json.dumps(asdict(config), default=str))
+    changed = [f"--{name} {started.get(name)} (now {now[name]})" for name in RESUME_OPTIONS
+               if not _same_option(name, started.get(name), now[name])]
+    if changed:
+        raise ValueError(f"--resume: {run_dir} was started with {', '.join(changed)}: give "
+                         f"the options it was started with ({path}), or another --out")
+
+
+def _same_option(name: str, started, now) -> bool:
+    if name == "init" and started and now:  # one path, written relative or absolute
+        return Path(started).resolve() == Path(now).resolve()
+    return started == now
+
+
 def _logged_before(path: Path) -> dict:
     """The starting model's dev scores as the interrupted run logged them (at step 0), so
     that a resumed run reports its gain too."""
@@ -446,6 +472,9 @@ def train(config: TrainConfig) -> dict:
 
     set_seed(config.seed)
     run_dir = config.out_dir
+    resume_from = last_good_checkpoint(run_dir / "checkpoints") if config.resume else None
+    if resume_from is not None:
+        _check_resumable(run_dir, config)
     if config.objective == "g2p":
         from .g2p.recipe import g2p_recipe
 
@@ -460,7 +489,6 @@ def train(config: TrainConfig) -> dict:
         run_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(run_dir / "train_config.json",
                           json.dumps(asdict(config), indent=1, default=str))
-    resume_from = last_good_checkpoint(run_dir / "checkpoints") if config.resume else None
     if world_zero and config.resume:
         _trim_metrics(run_dir / "metrics.jsonl",
                       int(resume_from.name.split("-")[1]) if resume_from else -1)

@@ -7,6 +7,7 @@ OMP_NUM_THREADS=1 so they stay light on a machine that may be training something
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -369,6 +370,21 @@ def test_resume_with_no_checkpoint_starts_the_log_afresh(data_dir, tmp_path):
         train(TrainConfig(data_dir=data_dir, out_dir=tmp_path, resume=True,
                           **{**TINY, "max_steps": 2, "eval_steps": 2}))
     assert all(r.get("loss") != 99.0 for r in read_metrics(tmp_path))
+
+
+def test_resume_with_another_model_shape_is_refused_naming_the_option(data_dir, tmp_path):
+    """--resume --preset small on a tiny run failed loading the checkpoint, in a traceback,
+    after overwriting the run's train_config.json with the new options."""
+    tiny = {**TINY, "max_steps": 10, "eval_steps": 10, "data_dir": data_dir,
+            "out_dir": tmp_path}
+    with one_thread():
+        train(TrainConfig(**tiny))
+    for changed, says in (({"preset": "small"}, "--preset tiny (now small)"),
+                          ({"objective": "pretrain"}, "--objective convert (now pretrain)")):
+        with pytest.raises(ValueError, match=re.escape(f"--resume: {tmp_path} was started "
+                                                       f"with {says}")):
+            train(TrainConfig(**{**tiny, **changed, "max_steps": 20, "resume": True}))
+    assert json.loads((tmp_path / "train_config.json").read_text())["preset"] == "tiny"
 
 
 def test_trimming_the_log_on_resume_replaces_it_whole(tmp_path):
