@@ -219,3 +219,23 @@ def test_a_run_directory_given_as_the_data_names_its_data(tmp_path):
                           user_files=(str(corpus),)), progress=False)
     with pytest.raises(FileNotFoundError, match=f"its prepared data is {tmp_path}/run/data"):
         list(iter_records(tmp_path / "run", "train"))
+
+
+def test_an_out_folder_holding_other_files_is_left_alone(tmp_path):
+    """`prepare --text "my_corpus/*.txt" --out my_corpus` replaced the folder whole: the
+    user's texts were deleted."""
+    (tmp_path / "my_corpus").mkdir()
+    corpus = tmp_path / "my_corpus" / "a.txt"
+    corpus.write_text("\n".join(CORPUS) + "\n", encoding="utf-8")
+    for out in (tmp_path / "my_corpus", corpus):
+        with pytest.raises(ValueError, match=f"--out {out}: "):
+            prepare(PrepareConfig(out_dir=out, sources=(), workers=1,
+                                  user_files=(str(corpus),)), progress=False)
+    assert [p.name for p in (tmp_path / "my_corpus").iterdir()] == ["a.txt"]
+    data = tmp_path / "data"
+    for _ in range(2):  # prepared data, and an empty folder, are replaced
+        prepare(PrepareConfig(out_dir=data, sources=(), workers=1, user_files=(str(corpus),)),
+                progress=False)
+    (tmp_path / "empty").mkdir()
+    prepare(PrepareConfig(out_dir=tmp_path / "empty", sources=(), workers=1,
+                          user_files=(str(corpus),)), progress=False)

@@ -196,6 +196,7 @@ def prepare(config: PrepareConfig, progress: bool = True) -> dict:
     from ..vocab import Vocab
 
     started = time.time()
+    _check_replaceable(config.out_dir)
     bench_files = config.bench_files or tuple(default_benchmark_files())
     if not bench_files:
         warnings.warn("no benchmark files found (bench/data/*.tsv or "
@@ -283,6 +284,18 @@ def prepare(config: PrepareConfig, progress: bool = True) -> dict:
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
                                            encoding="utf-8")
     return manifest
+
+
+def _check_replaceable(out_dir: Path):
+    """The output directory is replaced whole: refuse one that holds something else (`--out
+    my_corpus`, the folder of the --text files, was deleted)."""
+    if not out_dir.exists() or (out_dir / "manifest.json").is_file():
+        return
+    if not out_dir.is_dir():
+        raise ValueError(f"--out {out_dir}: a file, not a folder for prepared data")
+    if any(out_dir.iterdir()):
+        raise ValueError(f"--out {out_dir}: holds files that are not prepared data, and "
+                         "prepare replaces its --out whole: give a new folder")
 
 
 def _nothing_to_train(counts: dict[str, Counter], clean: CleanConfig) -> str:
