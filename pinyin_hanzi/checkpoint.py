@@ -305,16 +305,28 @@ def _unsummed_problem(checkpoint_dir: Path) -> str | None:
 log = logging.getLogger(__name__)
 
 
-def last_good_checkpoint(run_dir: Path) -> Path | None:
-    """The newest `checkpoint-<step>` under `run_dir` that is whole (`checkpoint_problem`), or
-    None; each newer one passed over is logged with what is wrong with it."""
+def _checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
+    """(step, path) of each `checkpoint-<step>` directory under `run_dir`."""
     found = []
     for path in Path(run_dir).glob("checkpoint-*"):
         match = re.fullmatch(r"checkpoint-(\d+)", path.name)
         if match and path.is_dir():
             found.append((int(match.group(1)), path))
+    return found
+
+
+def remove_checkpoints(run_dir: Path):
+    """Remove every `checkpoint-<step>` under `run_dir` (a fresh run's older ones), and only
+    those: the folder may hold other files."""
+    for _, path in _checkpoints(run_dir):
+        shutil.rmtree(path)
+
+
+def last_good_checkpoint(run_dir: Path) -> Path | None:
+    """The newest `checkpoint-<step>` under `run_dir` that is whole (`checkpoint_problem`), or
+    None; each newer one passed over is logged with what is wrong with it."""
     skipped = []
-    for _, path in sorted(found, reverse=True):
+    for _, path in sorted(_checkpoints(run_dir), reverse=True):
         problem = checkpoint_problem(path)
         if problem is None:
             for bad, why in skipped:

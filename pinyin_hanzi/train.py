@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -28,7 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .adapt import METHODS
-from .checkpoint import last_good_checkpoint, load_model, mark_complete, save_model
+from .checkpoint import (last_good_checkpoint, load_model, mark_complete, remove_checkpoints,
+                         save_model)
 from .data.records import sources_hint
 from .files import atomic_write_text
 from .model import PRESETS, ModelConfig
@@ -496,7 +496,7 @@ def train(config: TrainConfig) -> dict:
         # A fresh run: an earlier run's checkpoints left here would be what a later --resume
         # of this one picked (the newest step), continuing the other run.
         (run_dir / "metrics.jsonl").unlink(missing_ok=True)
-        shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
+        remove_checkpoints(run_dir / "checkpoints")
 
     try:
         import tensorboard  # noqa: F401

@@ -359,6 +359,10 @@ def test_a_fresh_run_in_a_used_run_dir_leaves_no_checkpoint_of_the_old_one(data_
         assert last_good_checkpoint(tmp_path / "checkpoints").name == "checkpoint-20"
         train(TrainConfig(data_dir=data_dir, out_dir=tmp_path, **{**tiny, "max_steps": 10}))
     assert [p.name for p in (tmp_path / "checkpoints").iterdir()] == ["checkpoint-10"]
+    (tmp_path / "checkpoints" / "notes.txt").write_text("mine")  # only Trainer's are removed
+    with one_thread():
+        train(TrainConfig(data_dir=data_dir, out_dir=tmp_path, **{**tiny, "max_steps": 10}))
+    assert (tmp_path / "checkpoints" / "notes.txt").read_text() == "mine"
 
 
 def test_resume_with_no_checkpoint_starts_the_log_afresh(data_dir, tmp_path):
