@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..checkpoint import DECODE_FILE, NGRAM_FILE, WORDLM_FILE
 from ..data.export_tsv import clause_pairs, spread
-from ..data.records import sources_hint
+from ..data.records import data_sources, sources_hint
 from ..decode.config import DecodeConfig
 from ..decode.tune import GRID, describe, tune
 from ..lm.corpus import check_weights, listed_words, training_clauses, training_words
@@ -42,7 +42,8 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
     keeps only that many of its bigrams, the most informative (WordLM.with_pairs); ngram_top
     {k: n}: the character n-gram only n of its k-grams (CharNgram.with_top)."""
     model_dir = Path(model_dir)
-    check_weights(weights or {}, sources)
+    # With no --sources, the data's own: a misspelt name weighted nothing, silently.
+    check_weights(weights or {}, sources or data_sources(data_dir))
     conv = Converter.load(model_dir)
     # Tuned per source (so a big one does not drown a small one); no sources = all as one.
     groups = {s: (s,) for s in sources} or {"dev": None}

@@ -157,6 +157,16 @@ def test_lm_refuses_bad_source_weights(tmp_path, weights, message):
     assert result.exit_code == 2 and message in result.stderr, result.output
 
 
+def test_lm_refuses_weights_for_a_source_the_data_lacks(tmp_path_factory, tmp_path):
+    """With --sources "" (every source of the data), `--source-weights revews=3` counted
+    nothing three times, silently."""
+    result = CliRunner().invoke(app, ["lm", "--model", str(tmp_path), "--sources", "",
+                                      "--data", str(shared_data(tmp_path_factory)),
+                                      "--source-weights", "revews=3"])
+    assert result.exit_code == 2, result.output
+    assert "'revews', which is not among the sources (user/corpus.txt)" in result.stderr
+
+
 @pytest.mark.parametrize("args, message", [
     (["--word-pairs", "-5"], "--word-pairs"), (["--ngram-top", "4=100"], "--ngram-top"),
     (["--ngram-top", "3=many"], "--ngram-top"), (["--ngram-top", "1=100"], "--ngram-top"),
