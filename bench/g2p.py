@@ -16,6 +16,7 @@
 * g2pM (kakaobrain's CPP model, an LSTM; `pip install --no-deps g2pM==0.1.2.5`, it ships its
   weights; installed for this benchmark only, not a requirement) is scored beside them when
   it is installed, and its row says so when it is not.
+* The same CPP and g2pL test sentences in traditional script (OpenCC s2t).
 * Where each engine loses most: the hanzi with most errors, per engine and set; the most
   frequent confusions of ours on CPP test; speed: hanzi per CPU second over all three sets'
   text, one thread, batched as `Transcriber.pinyin_many` does; and one `pinyin-hanzi g2p`
@@ -48,6 +49,23 @@ CPP = ROOT / "bench" / "data" / "cpp"
 G2PL = ROOT.parent / "shared" / "corpora" / "g2pl_polyphone"
 CITATION = set("一不")
 G2PM_INSTALL = "pip install --no-deps g2pM==0.1.2.5"
+
+
+TRADITIONAL = " traditional"
+
+
+def traditional(sets: dict[str, list]) -> dict[str, list]:
+    """Each marked set in traditional script (OpenCC s2t), where it keeps one hanzi for one:
+    what a user in Hong Kong or Taiwan gives."""
+    from opencc import OpenCC
+
+    s2t = OpenCC("s2t")
+    out = {}
+    for name, marked in sets.items():
+        converted = [(s2t.convert(sent), at, gold) for sent, at, gold in marked]
+        out[name + TRADITIONAL] = [(t, at, gold) for (t, at, gold), (sent, _, _)
+                                   in zip(converted, marked) if len(t) == len(sent)]
+    return out
 
 
 def hsk_sentences(cache: Path) -> list[tuple[str, list[str]]]:
@@ -220,11 +238,12 @@ def main():
     if args.limit:
         sets, hsk = {k: v[:args.limit] for k, v in sets.items()}, hsk[:args.limit]
     texts = [s for marked in sets.values() for s, _, _ in marked] + [h for h, _ in hsk]
+    sets.update(traditional(sets))
     engines = [ours_engine(args.model), pypinyin_engine(), g2pm_engine()]
     rows, losses, ours_confusions = [], [], None
     for engine in engines:
         if engine is None:
-            rows.append(f"| g2pM | not installed here (`{G2PM_INSTALL}`) |" + " |" * 8)
+            rows.append(f"| g2pM | not installed here (`{G2PM_INSTALL}`) |" + " |" * 10)
             continue
         name, run = engine
         try:
@@ -232,36 +251,42 @@ def main():
             h = hsk_score(run, hsk)
             rate = speed(run, texts)
         except Exception as e:  # a peer that does not run here is a row saying so
-            rows.append(f"| {name} | did not run: {type(e).__name__}: {e} |" + " |" * 8)
+            rows.append(f"| {name} | did not run: {type(e).__name__}: {e} |" + " |" * 10)
             continue
         ours_confusions = ours_confusions or scores["CPP"][1]
-        cells = [f"{scores[k][0]:.2f}" if k in scores else "-" for k in ("CPP", "g2pL")]
+        cells = [f"{scores[k][0]:.2f}" if k in scores else "-"
+                 for k in ("CPP", "g2pL", "CPP traditional", "g2pL traditional")]
         rows.append(f"| {name} | {' | '.join(cells)} | {h['tone']:.2f} / {h['toneless']:.2f} "
                     f"| {h['rest']:.2f} | {h['yibu']:.2f} | {h['poly']:.2f} "
                     f"| {h['sentences']:.1f} | {rate / 1000:.1f} k |")
         print(rows[-1], flush=True)
-        where = [(k, per_hanzi(c)) for k, (_, c) in scores.items()] + [("HSK", h["errors"])]
+        where = [(k, per_hanzi(c)) for k, (_, c) in scores.items()
+                 if not k.endswith(TRADITIONAL)] + [("HSK", h["errors"])]
         losses.append(f"- {name}: " + "; ".join(
             f"{k} " + (", ".join(f"{c} {n}" for c, n in errors.most_common(8)) or "none")
             for k, errors in where))
     top = ", ".join(f"{c} {g}>{r}×{n}" for (c, g, r), n in ours_confusions.most_common(15))
-    sizes = ", ".join(f"{k} test: {len(m)} sentences" for k, m in sets.items())
+    sizes = ", ".join(f"{k} test: {len(m)} sentences" for k, m in sets.items()
+                      if not k.endswith(TRADITIONAL))
     missing = "" if "g2pL" in sets else f" (g2pL test not scored: no {args.g2pl}/test.sent)"
     body = "\n".join([
         "## Hanzi -> pinyin (G2P)", "",
         f"Command: `{command()}` (revision {git_revision()})  ",
         f"Machine: {machine()}", "",
         f"{sizes}{missing}, one marked polyphone each (% right: per hanzi and per sentence "
-        f"alike). HSK held out: {len(hsk)} sentences, {h['hanzi']} hanzi of which "
+        "alike); traditional: the same sentences in traditional script (OpenCC s2t, one "
+        "hanzi for one). "
+        f"HSK held out: {len(hsk)} sentences, {h['hanzi']} hanzi of which "
         f"{h['polyphones']} polyphones and {h['yibu_count']} 一 or 不: % of hanzi with tone / "
         "without, with tone on all but 一 and 不, on 一 and 不 alone, % of polyphones, % of "
         "whole sentences. Speed: hanzi per CPU second, one thread, over all sets' text. Published "
         "on CPP test: g2pM 97.31, Chinese BERT 97.85, g2pW 99.08 (GPU-sized models). HSK's own "
         "pinyin has conventions and errors of its own (一个 yi1 ge5, 到了 dao4 liao3): a second "
         "opinion, not gold.", "",
-        "| engine | CPP test | g2pL test | HSK hanzi tone / toneless | HSK hanzi but 一不 "
-        "| HSK 一不 | HSK polyphones | HSK sentences | hanzi/s |",
-        "|---|---|---|---|---|---|---|---|---|", *rows, "",
+        "| engine | CPP test | g2pL test | CPP traditional | g2pL traditional "
+        "| HSK hanzi tone / toneless | HSK hanzi but 一不 | HSK 一不 | HSK polyphones "
+        "| HSK sentences | hanzi/s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|", *rows, "",
         "Where each loses most (the hanzi with most errors, per set):", "", *losses, "",
         f"Most frequent errors of the first engine on CPP test (hanzi gold>output): {top}", "",
         f"One `pinyin-hanzi g2p 银行行长` call (shipped model): {call}.", "",
