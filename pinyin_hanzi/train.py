@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from .adapt import METHODS
 from .checkpoint import (last_good_checkpoint, load_model, mark_complete, remove_checkpoints,
                          save_model)
-from .data.records import sources_hint
+from .data.records import check_sources, sources_hint
 from .files import atomic_write_text
 from .model import PRESETS, ModelConfig
 
@@ -472,6 +472,9 @@ def train(config: TrainConfig) -> dict:
 
     set_seed(config.seed)
     run_dir = config.out_dir
+    check_sources(config.data_dir, config.sources)
+    if config.general_dir is not None:
+        check_sources(config.general_dir, config.general_sources, "--general-sources")
     resume_from = last_good_checkpoint(run_dir / "checkpoints") if config.resume else None
     if resume_from is not None:
         _check_resumable(run_dir, config)

@@ -447,7 +447,7 @@ def test_finetune_then_convert_with_the_new_model(tmp_path_factory, tmp_path):
     [
         (["--preset", "huge"], ["--preset"]),
         (["--batch-size", "0"], ["--batch-size"]),
-        (["--sources", "pd98"], ["no train or dev examples"]),
+        (["--sources", "pd98"], ["--sources: 'pd98' not in", "it holds user/corpus.txt"]),
     ],
 )
 def test_finetune_user_errors(tmp_path_factory, tmp_path, args, fragments):

@@ -342,11 +342,20 @@ def test_train_config_accepts_paths_as_strings():
     assert config.sources == ("pd98",)
 
 
-def test_train_without_examples_names_the_sources(data_dir, tmp_path):
-    """finetune's default --sources (pd98,reviews) on the user's own data: the error says
-    which sources the data holds, and how to take them all."""
-    with pytest.raises(ValueError, match="no train or dev examples") as error:
-        train(TrainConfig(data_dir=data_dir, out_dir=tmp_path, **{**TINY, "sources": ("pd98",)}))
+@pytest.mark.parametrize("sources, general, says", [
+    (("pd98",), (), "--sources: 'pd98' not in"),  # finetune's default on the user's data
+    (("user/corpus", "revews"), (), "--sources: 'revews' not in"),  # left out, silently
+    ((), ("pd98",), "--general-sources: 'pd98' not in"),
+])
+def test_sources_the_data_lacks_are_named_with_those_it_holds(data_dir, tmp_path, sources,
+                                                              general, says):
+    """The default --sources on the user's own data said only "no train or dev examples for
+    sources ('pd98',)"; a misspelt name beside a right one was left out, silently."""
+    extra = {"general_dir": data_dir, "general_sources": general, "init": tmp_path} if general \
+        else {}
+    with pytest.raises(ValueError, match=re.escape(says)) as error:
+        train(TrainConfig(data_dir=data_dir, out_dir=tmp_path,
+                          **{**TINY, "sources": sources, **extra}))
     assert "it holds user/corpus.txt (--sources '' takes them all)" in str(error.value)
 
 

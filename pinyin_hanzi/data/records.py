@@ -58,6 +58,16 @@ def data_sources(data_dir: Path) -> list[str]:
         return []
 
 
+def check_sources(data_dir: Path, sources: Iterable[str], option: str = "--sources"):
+    """Each name of `sources` must select some source of the data (by prefix, as
+    iter_records reads them): a misspelt one among others was left out, silently."""
+    held = data_sources(data_dir)
+    unknown = [name for name in sources if held and not any(s.startswith(name) for s in held)]
+    if unknown:
+        raise ValueError(f"{option}: {', '.join(map(repr, unknown))} not in {data_dir}"
+                         + sources_hint(data_dir))
+
+
 def sources_hint(data_dir: Path) -> str:
     """'; it holds user/a.txt, user/b.txt (--sources '' takes them all)', or ''."""
     held = data_sources(data_dir)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..checkpoint import DECODE_FILE, NGRAM_FILE, WORDLM_FILE
 from ..data.export_tsv import clause_pairs, spread
-from ..data.records import data_sources, sources_hint
+from ..data.records import check_sources, data_sources, sources_hint
 from ..decode.config import DecodeConfig
 from ..decode.tune import GRID, describe, tune
 from ..lm.corpus import check_weights, listed_words, training_clauses, training_words
@@ -45,6 +45,7 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
     # With no --sources, the data's own: a misspelt name weighted nothing, silently.
     check_weights(weights or {}, sources or data_sources(data_dir))
     conv = Converter.load(model_dir)
+    check_sources(data_dir, sources)
     # Tuned per source (so a big one does not drown a small one); no sources = all as one.
     groups = {s: (s,) for s in sources} or {"dev": None}
     dev = {name: spread(clause_pairs(data_dir, "dev", group), dev_clauses)

@@ -157,6 +157,17 @@ def test_lm_refuses_bad_source_weights(tmp_path, weights, message):
     assert result.exit_code == 2 and message in result.stderr, result.output
 
 
+def test_lm_refuses_sources_the_data_lacks(tmp_path_factory, tmp_path):
+    """lm's default --sources (pd98,reviews) on the user's data, or a misspelt name beside a
+    right one (left out, silently)."""
+    result = CliRunner().invoke(app, ["lm", "--model", str(shared_run(tmp_path_factory) /
+                                                           "model"),
+                                      "--sources", "user/corpus,revews",
+                                      "--data", str(shared_data(tmp_path_factory))])
+    assert result.exit_code == 2, result.output
+    assert "--sources: 'revews' not in" in result.stderr
+
+
 def test_lm_refuses_weights_for_a_source_the_data_lacks(tmp_path_factory, tmp_path):
     """With --sources "" (every source of the data), `--source-weights revews=3` counted
     nothing three times, silently."""
