@@ -267,10 +267,12 @@ def ngram(
     sources: str = typer.Option("pd98,reviews", help="Train on these sources only."),
 ):
     """Train the character n-gram model (the baseline, and the fusion partner)."""
+    from .data.records import check_sources
     from .lm.corpus import training_clauses
     from .lm.ngram import CharNgram
 
     try:
+        check_sources(data, _names(sources))  # none found was "a character id out of range"
         out.parent.mkdir(parents=True, exist_ok=True)  # else its temporary's name was the error
         lm = CharNgram.train(training_clauses(data, _names(sources)),
                              order)

@@ -539,3 +539,11 @@ def test_ngram_writes_into_a_new_folder(tmp_path_factory, tmp_path):
                     "--sources", "")
     assert result.exit_code == 0, result.output
     assert out.is_file()
+
+
+def test_ngram_names_the_sources_the_data_holds(tmp_path_factory, tmp_path):
+    """Its default --sources (pd98,reviews) on the user's data: "the 2-grams have a character
+    id out of range"."""
+    assert_user_error(invoke("ngram", "--data", shared_data(tmp_path_factory),
+                             "--out", tmp_path / "n.npz"),
+                      "--sources: 'pd98', 'reviews' not in", "it holds user/corpus.txt")
