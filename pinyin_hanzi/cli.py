@@ -176,6 +176,8 @@ def _train_command(objective: str, **options):
 
 
 _DATA = typer.Option(Path("runs/data"), help="Prepared data (pinyin-hanzi prepare).")
+_SOURCES_HELP = ("Train on these sources only, comma-separated ('' = all: your own data's, "
+                 "prepared with --text, are user/<file name>).")
 _STEPS = typer.Option(20_000, help="Optimizer steps.")
 
 
@@ -209,9 +211,14 @@ def finetune(
     method: str = typer.Option("full", help="With --init: full, freeze (embeddings/head "
                                             "only) or lora (saves only RUN/adapter)."),
     preset: str = typer.Option("small", help="Model size when training from scratch."),
-    sources: str = typer.Option("pd98,reviews", help="Train on these sources only."),
+    sources: str = typer.Option("pd98,reviews", help=_SOURCES_HELP),
     max_steps: int = _STEPS, batch_size: int = 128, lr: float = 1e-3,
-    warmup_steps: int = 500, eval_steps: int = 1000, patience: int = 5, seed: int = 0,
+    warmup_steps: int = 500,
+    eval_steps: int = typer.Option(1000, help="Evaluate on dev and checkpoint every this "
+                                   "many steps."),
+    patience: int = typer.Option(5, help="Stop after this many evaluations without a better "
+                                 "dev score (0 = never)."),
+    seed: int = 0,
     max_minutes: float = typer.Option(0, help="Stop after this many minutes (0 = no limit)."),
     train_examples: int = typer.Option(0, help="Use only this many examples (0 = all)."),
     general: Optional[Path] = typer.Option(None, help="Prepared general data (e.g. runs/data) "
@@ -264,7 +271,7 @@ def ngram(
     data: Path = _DATA,
     out: Path = typer.Option(Path("runs/ngram.npz"), help="Where to write the model."),
     order: int = typer.Option(2, help="2 = character bigram, 3 = trigram."),
-    sources: str = typer.Option("pd98,reviews", help="Train on these sources only."),
+    sources: str = typer.Option("pd98,reviews", help=_SOURCES_HELP),
 ):
     """Train the character n-gram model (the baseline, and the fusion partner)."""
     from .data.records import check_sources
@@ -286,7 +293,8 @@ def ngram(
 def lm(
     model: Path = typer.Option(..., help="Model directory to fit the decoding models for."),
     data: Path = _DATA,
-    sources: str = typer.Option("pd98,reviews", help="Train and tune on these sources."),
+    sources: str = typer.Option("pd98,reviews", help="Train and tune on these sources "
+                                "('' = all: your own data's)."),
     order: int = typer.Option(3, help="Order of the character n-gram."),
     prune: int = typer.Option(2, help="Drop highest-order character n-grams seen fewer times."),
     prune_middle: int = typer.Option(1, help="Drop character n-grams of the orders between 3 "
