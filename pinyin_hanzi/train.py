@@ -253,12 +253,22 @@ def _callbacks(run_dir: Path, max_minutes: float = 0, train_set=None):
 def _trim_metrics(path: Path, step: int):
     """On resume, forget log lines past the checkpoint (step -1: there was none to resume
     from): they will be logged again."""
-    if not path.is_file():
-        return
-    rows = [r for r in path.read_text(encoding="utf-8").splitlines()
-            if r.strip() and json.loads(r).get("step", 0) <= step]
-    # Atomic: a kill while it was rewritten in place left the log cut short or empty.
-    atomic_write_text(path, "".join(r + "\n" for r in rows))
+    rows = [row for row in _logged(path) if row.get("step", 0) <= step]
+    if path.is_file():  # atomic: a kill while it was rewritten in place cut the log short
+        atomic_write_text(path, "".join(json.dumps(row) + "\n" for row in rows))
+
+
+def _logged(path: Path) -> list[dict]:
+    """metrics.jsonl's rows; a line cut short (the one being appended when the run was
+    killed, or the disk filled) is left out: it failed the resume with a JSON error."""
+    rows = []
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                rows.append(json.loads(line))
+            except ValueError:
+                continue
+    return rows
 
 
 RESUME_OPTIONS = ("objective", "init", "preset", "method")
@@ -290,11 +300,8 @@ def _same_option(name: str, started, now) -> bool:
 def _logged_before(path: Path) -> dict:
     """The starting model's dev scores as the interrupted run logged them (at step 0), so
     that a resumed run reports its gain too."""
-    if not path.is_file():
-        return {}
-    for row in path.read_text(encoding="utf-8").splitlines():
-        logged = json.loads(row) if row.strip() else {}
-        before = {k: v for k, v in logged.items() if k.startswith("before_")}
+    for row in _logged(path):
+        before = {k: v for k, v in row.items() if k.startswith("before_")}
         if before:
             return before
     return {}

@@ -322,6 +322,15 @@ def test_plot_writes_both_curves(run_dir, tmp_path):
         assert f"wrote {path}" in result.stdout
 
 
+def test_plot_of_a_killed_run_leaves_out_the_line_cut_short(run_dir, tmp_path):
+    """A run killed while it appended a line: "metrics.jsonl:N: not JSON", no plot."""
+    logged = (run_dir / "metrics.jsonl").read_text()
+    (tmp_path / "metrics.jsonl").write_text(logged + '{"step": 99, "lo')
+    result = invoke("plot", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "loss.png").is_file()
+
+
 @pytest.mark.parametrize("content, fragment", [(None, "no metrics"), ("{\n", "metrics.jsonl:1")])
 def test_plot_without_usable_metrics_is_a_user_error(tmp_path, content, fragment):
     if content is not None:

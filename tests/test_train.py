@@ -414,6 +414,17 @@ def test_trimming_the_log_on_resume_replaces_it_whole(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.jsonl"]
 
 
+def test_a_log_line_cut_short_by_the_kill_does_not_stop_the_resume(tmp_path):
+    """A kill (or a full disk) while a line was appended left half a JSON object, and the
+    resume failed on it: "Expecting ',' delimiter"."""
+    from pinyin_hanzi.train import _trim_metrics
+
+    path = tmp_path / "metrics.jsonl"
+    path.write_text('{"step": 1, "loss": 1.0}\n{"step": 2, "loss": 0.5}\n{"step": 3, "lo')
+    _trim_metrics(path, 2)
+    assert [json.loads(r)["step"] for r in path.read_text().splitlines()] == [1, 2]
+
+
 def test_a_resumed_adaptation_still_reports_the_starting_score(tmp_path_factory, data_dir,
                                                                tmp_path):
     """`finetune --init ... --resume` printed no "before -> after" line: the starting model's
