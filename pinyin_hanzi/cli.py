@@ -255,14 +255,19 @@ def _prepare_user_text(files: list[str], out: Path, seed: int) -> Path:
     try:
         config = PrepareConfig(out_dir=out, sources=(), user_files=tuple(files), seed=seed,
                                dev_fraction=0.1, test_fraction=0.0)
-        if is_prepared(config):
-            return out  # by an earlier (interrupted) run of the same command, same files
-        manifest = prepare(config)
+        if is_prepared(config):  # by an earlier (interrupted) run of the same command
+            manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        else:
+            manifest = prepare(config)
+            typer.echo(f"prepared {out}: {manifest['splits']}")
+            for warning in unused_sources(manifest):
+                typer.echo(f"warning: {warning}", err=True)
     except (SourceError, *USER_ERRORS) as e:
         _fail(e)
-    typer.echo(f"prepared {out}: {manifest['splits']}")
-    for warning in unused_sources(manifest):
-        typer.echo(f"warning: {warning}", err=True)
+    if not manifest["splits"].get("dev"):  # training then said to prepare a larger dev split
+        _fail(ValueError(f"--text: no line was held out to measure the gain (a tenth of the "
+                         f"lines are, drawn at random; {manifest['splits'].get('train', 0)} "
+                         "clauses all went to training): give more text"))
     return out
 
 

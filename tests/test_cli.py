@@ -8,6 +8,7 @@ import re
 import shutil
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from pinyin_hanzi.cli import app
@@ -503,13 +504,27 @@ def test_finetune_text_prepares_again_when_the_files_change(tmp_path):
     from pinyin_hanzi.data.records import iter_records
 
     old, new = tmp_path / "old.txt", tmp_path / "new.txt"
-    old.write_text("".join(f"我们今天去银行办事第{i}次。\n" for i in range(30)), encoding="utf-8")
-    new.write_text("".join(f"他重新开始了重要的工作第{i}次。\n" for i in range(30)),
-                   encoding="utf-8")
+    from tiny_run import corpus_lines
+
+    old.write_text("\n".join(corpus_lines(60, seed=1)) + "\n", encoding="utf-8")
+    new.write_text("\n".join(corpus_lines(60, seed=2)) + "\n", encoding="utf-8")
     data = tmp_path / "run" / "data"
     _prepare_user_text([str(old)], data, seed=0)
     _prepare_user_text([str(new)], data, seed=0)
     assert {r["source"] for r in iter_records(data, "train")} == {"user/new.txt"}
+
+
+def test_finetune_text_too_short_to_hold_out_a_line_says_so(tmp_path):
+    """Three lines, none drawn as dev: training said "RUN/data/dev: empty ... give it more
+    text, or a larger --dev-fraction", an option finetune does not have."""
+    from pinyin_hanzi.cli import _prepare_user_text
+
+    short = tmp_path / "short.txt"
+    short.write_text("我们今天去银行办事。\n他重新开始了重要的工作。\n孩子长大了。\n",
+                     encoding="utf-8")
+    for _ in range(2):  # prepared, then reused
+        with pytest.raises(typer.Exit):
+            _prepare_user_text([str(short)], tmp_path / "run" / "data", seed=0)
 
 
 def test_lm_refuses_a_negative_dev_clauses(tmp_path):
