@@ -118,7 +118,10 @@ def read_model_meta(model_dir: Path, *weights: str, format: str = FORMAT
             raise ModelDirError(f"{model_dir}/config.json: format {meta.get('format')!r}, "
                                 f"expected {format!r}" + _other_kind(meta.get("format")))
         if missing:
-            raise ModelDirError(f"{model_dir}: missing {', '.join(missing)}")
+            exported = set(missing) - {"config.json", "model.safetensors", "vocab.json"}
+            raise ModelDirError(f"{model_dir}: missing {', '.join(missing)}" + (
+                f" (`pinyin-hanzi export --model {model_dir}` writes them)" if exported
+                else ""))
         fields = dict(meta["model"])
         int(fields["max_len"]), int(fields["n_hanzi"]), int(fields["d_model"])
     except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as e:

@@ -7,6 +7,7 @@ A randomly initialised tiny model is enough here: nothing is trained.
 
 import json
 import logging
+import re
 from collections import Counter
 
 import pytest
@@ -14,9 +15,10 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from pinyin_hanzi.checkpoint import (COMPLETE, COMPLETE_FORMAT, FORMAT, ModelDirError,
-                                     checkpoint_problem, last_good_checkpoint, load_model,
-                                     mark_complete, read_weights, save_model)
+from pinyin_hanzi.checkpoint import (COMPLETE, COMPLETE_FORMAT, FORMAT, HEAD_FILE, INT8_FILE,
+                                     ModelDirError, checkpoint_problem, last_good_checkpoint,
+                                     load_model, mark_complete, read_model_meta, read_weights,
+                                     save_model)
 from pinyin_hanzi.model import PRESETS, ModelConfig, PinyinHanziModel
 from pinyin_hanzi.vocab import Vocab
 
@@ -261,6 +263,16 @@ def test_a_run_directory_or_an_adapter_given_as_the_model_says_what_to_give(save
         load_model(tmp_path / "lora")
     with pytest.raises(ModelDirError, match=r"a LoRA adapter: .* with --adapter"):
         load_model(tmp_path / "lora" / "adapter")
+
+
+def test_exported_files_missing_say_how_to_write_them(saved):
+    """`convert --backend onnx` on a model not exported (or exported --no-int8) said only
+    "missing model.int8.onnx, model.int8.head.npz"."""
+    _, _, path = saved
+    with pytest.raises(ModelDirError, match=re.escape(
+            f"missing {INT8_FILE}, {HEAD_FILE} (`pinyin-hanzi export --model {path}` writes "
+            "them)")):
+        read_model_meta(path, INT8_FILE, HEAD_FILE)
 
 
 def test_a_g2p_model_given_as_the_model_is_named_as_one(saved):
