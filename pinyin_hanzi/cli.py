@@ -485,10 +485,23 @@ def evaluate(
                                                                            .rstrip('+')))))
         typer.echo("  top confusions (gold>output): " + " ".join(
             f"{g}>{o}×{n}" for g, o, n in r["confusions"][:10]))
+    for path in data:
+        if (traditional := _traditional_lines(path)) and script == "simplified":
+            typer.echo(f"warning: {path}: {_count(traditional, 'line')} of gold in traditional "
+                       "hanzi, counted as errors: the model answers in simplified Chinese "
+                       "(convert the gold with OpenCC t2s)", err=True)
     if json_out:
         from .files import atomic_write_text
 
         atomic_write_text(json_out, json.dumps(results, ensure_ascii=False, indent=1))
+
+
+def _traditional_lines(path: Path) -> int:
+    """Lines of a `pinyin TAB hanzi` file whose hanzi change when simplified."""
+    from .data.clean import to_simplified
+    from .evaluate import read_tsv
+
+    return sum(to_simplified(hanzi) != hanzi for _, hanzi in read_tsv(path))
 
 
 @app.command()

@@ -202,6 +202,15 @@ def test_convert_cuts_long_input_at_the_syllable_limit(model):
         assert cands[0]["text"] == "你好" * count
 
 
+def test_evaluate_warns_of_gold_in_traditional_hanzi(model, tmp_path):
+    """A Taiwan user's file (中國) scored each traditional hanzi as an error, without a word."""
+    path = tmp_path / "mine.tsv"
+    path.write_text("zhong guo\t中國\nni hao\t你好\n", encoding="utf-8")
+    result = invoke("evaluate", "--data", path, "--model", model)
+    assert result.exit_code == 0, result.output
+    assert f"warning: {path}: 1 line of gold in traditional hanzi" in result.stderr
+
+
 @pytest.mark.parametrize("top_k", ["0", "21"])
 def test_convert_top_k_has_the_services_cap(model, top_k):
     assert_user_error(invoke("convert", "--model", model, "--top-k", top_k, "nihao"),
@@ -531,6 +540,15 @@ def test_lm_refuses_a_negative_dev_clauses(tmp_path):
     """-1 read as "no dev clauses of 4-32 hanzi" in the data."""
     assert_user_error(invoke("lm", "--model", tmp_path, "--data", tmp_path,
                              "--dev-clauses", "-1"), "--dev-clauses")
+
+
+def test_evaluate_warns_of_gold_in_traditional_hanzi(model, tmp_path):
+    """A Taiwan user's file (中國) scored each traditional hanzi as an error, without a word."""
+    path = tmp_path / "mine.tsv"
+    path.write_text("zhong guo\t中國\nni hao\t你好\n", encoding="utf-8")
+    result = invoke("evaluate", "--data", path, "--model", model)
+    assert result.exit_code == 0, result.output
+    assert f"warning: {path}: 1 line of gold in traditional hanzi" in result.stderr
 
 
 @pytest.mark.parametrize("top_k", ["0", "21"])
