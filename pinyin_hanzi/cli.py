@@ -80,7 +80,8 @@ def prepare(
     sources: str = typer.Option("pd98,reviews,tang,songci,lexicon",
                                 help="Built-in sources, comma-separated "
                                      "(docs/DATA.md lists them); '' for none."),
-    text: list[str] = typer.Option([], help="Your own text files or globs (.txt or .jsonl)."),
+    text: list[str] = typer.Option([], help="Your own text files or globs (.txt or .jsonl), "
+                                   "one per --text; quote a glob: --text 'my/*.txt'."),
     corpora: Optional[Path] = typer.Option(None, help="Folder holding the modern-text "
                                            "sources' folders (weibo_hot_search/, "
                                            "tv_subtitles_dgk/, ...: docs/DATA.md)."),
@@ -206,7 +207,8 @@ def finetune(
     init: Optional[Path] = typer.Option(None, help="Start from this model directory "
                                                    "(e.g. runs/pretrain/model)."),
     text: list[str] = typer.Option([], help="Adapt to these raw text files or globs instead "
-                                            "of --data: prepared into RUN/data with a dev "
+                                            "of --data, one per --text (quote a glob: "
+                                            "'my/*.txt'): prepared into RUN/data with a dev "
                                             "share held out (needs --init)."),
     method: str = typer.Option("full", help="With --init: full, freeze (embeddings/head "
                                             "only) or lora (saves only RUN/adapter)."),
