@@ -369,6 +369,11 @@ def test_read_user_files_missing(tmp_path):
         list(read_user_files([str(tmp_path / "nothing-here.txt")]))
 
 
+def test_read_user_files_a_glob_that_matches_nothing(tmp_path):
+    with pytest.raises(SourceError, match=r"chat/\*\.txt: the glob matches no file"):
+        list(read_user_files([str(tmp_path / "chat" / "*.txt")]))  # was "no such file"
+
+
 def test_read_user_files_names_a_folder(tmp_path):
     """`--text my_corpus` (a folder) was read as no file at all: an empty data set, exit 0."""
     (tmp_path / "my_corpus").mkdir()

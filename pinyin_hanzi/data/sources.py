@@ -158,7 +158,8 @@ def expand_user_paths(patterns: list[str]) -> list[Path]:
     for pattern in patterns:
         matches = sorted(glob.glob(os.path.expanduser(pattern), recursive=True))
         if not matches:
-            raise SourceError(f"{pattern}: no such file")
+            raise SourceError(f"{pattern}: " + ("the glob matches no file" if glob.has_magic(
+                pattern) else "no such file"))
         files = [Path(m) for m in matches if Path(m).is_file()]
         if not files:  # a folder was read as nothing at all, silently
             folder = matches[0].rstrip("/") if len(matches) == 1 else "DIR"
