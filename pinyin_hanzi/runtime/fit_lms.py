@@ -55,6 +55,11 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
         raise ValueError(f"{data_dir}/dev: no clauses of 4-32 hanzi from "
                          f"{', '.join(sources) or 'any source'}" + sources_hint(data_dir))
     if tune_only:
+        missing = [n for n in (NGRAM_FILE, WORDLM_FILE) if not (model_dir / n).is_file()]
+        if missing:  # a model saved anew has none: the message named only the file
+            raise FileNotFoundError(
+                f"{model_dir}: no {' or '.join(missing)} to re-tune: fit them with `lm` "
+                "(without --tune-only), or copy them in from the model they were fit beside")
         log(f"tuning the weights of {model_dir}'s {NGRAM_FILE} and {WORDLM_FILE}")
         char_lm = CharNgram.load(model_dir / NGRAM_FILE)
         word_lm = WordLM.load(model_dir / WORDLM_FILE)

@@ -157,6 +157,19 @@ def test_lm_refuses_bad_source_weights(tmp_path, weights, message):
     assert result.exit_code == 2 and message in result.stderr, result.output
 
 
+def test_tune_only_without_fitted_models_says_how_to_get_them(tmp_path_factory, tmp_path):
+    """After a new encoder (its directory saved anew) `lm --tune-only` said only "ngram.npz:
+    n-gram model file is missing"."""
+    model = tmp_path / "model"
+    shutil.copytree(shared_run(tmp_path_factory) / "model", model)
+    for name in (NGRAM_FILE, WORDLM_FILE):
+        (model / name).unlink(missing_ok=True)
+    result = CliRunner().invoke(app, ["lm", "--model", str(model), "--tune-only", "--sources",
+                                      "", "--data", str(shared_data(tmp_path_factory))])
+    assert result.exit_code == 2, result.output
+    assert f"no {NGRAM_FILE} or {WORDLM_FILE} to re-tune: fit them with `lm`" in result.stderr
+
+
 def test_lm_refuses_sources_the_data_lacks(tmp_path_factory, tmp_path):
     """lm's default --sources (pd98,reviews) on the user's data, or a misspelt name beside a
     right one (left out, silently)."""
