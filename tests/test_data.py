@@ -357,6 +357,13 @@ def test_read_user_files_malformed_jsonl(tmp_path, content, message):
     assert str(info.value).startswith(str(path))
 
 
+def test_read_user_files_jsonl_suffix_in_capitals(tmp_path):
+    """DOCS.JSONL was read as plain text: its JSON syntax went into training."""
+    path = tmp_path / "DOCS.JSONL"
+    path.write_text(json.dumps({"text": "第一篇"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert [x.text for x in read_user_files([str(path)])] == ["第一篇"]
+
+
 def test_read_user_files_line_separator_inside_jsonl_text(tmp_path):
     path = tmp_path / "web.jsonl"
     path.write_text(json.dumps({"text": "第一段\u2028第二段"}, ensure_ascii=False) + "\n",

@@ -183,7 +183,7 @@ def read_user_files(patterns: list[str], traditional: bool = True) -> Iterator[L
         for number, row in enumerate(rows):
             row = row.removesuffix("\r")
             doc = f"{source}/{number}"
-            if path.suffix == ".jsonl":
+            if path.suffix.lower() == ".jsonl":  # DOCS.JSONL was read as plain text
                 if not row.strip():
                     continue
                 try:
