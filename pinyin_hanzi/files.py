@@ -99,6 +99,7 @@ def atomic_dir(out_dir: Path) -> Iterator[Path]:
     """A temporary directory beside `out_dir` to fill; on success its files are fsynced and
     it replaces `out_dir` by rename, so readers see the old directory or the new, never half."""
     out_dir = Path(out_dir)
+    _recover_killed_writes(out_dir)
     tmp = out_dir.with_name(f"{out_dir.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -116,6 +117,31 @@ def atomic_dir(out_dir: Path) -> Iterator[Path]:
         os.replace(out_dir, old)
     os.replace(tmp, out_dir)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover_killed_writes(out_dir: Path):
+    """What writers of `out_dir` killed mid-way left beside it (kill -9 skips the clean-up):
+    a temporary `.tmp-<pid>` is removed (each was a whole prepared corpus, and they piled
+    up); an `.old-<pid>`, the directory replaced, is renamed back when the kill fell between
+    the two renames and `out_dir` is missing, else removed. Only a dead process's."""
+    for path in out_dir.parent.glob(f"{glob.escape(out_dir.name)}.*-*"):
+        kind, _, pid = path.name[len(out_dir.name) + 1:].partition("-")
+        if kind not in ("tmp", "old") or not pid.isdigit() or _alive(int(pid)):
+            continue
+        if kind == "old" and not out_dir.exists():
+            os.replace(path, out_dir)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
 
 
 # What a truncated, foreign or hand-edited file raises on the way in.

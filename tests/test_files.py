@@ -1,6 +1,7 @@
 """Model array files: stored and aligned so they map, old deflated files still read, no pickle."""
 
 import io
+import os
 import zipfile
 
 import numpy as np
@@ -75,3 +76,32 @@ def test_a_failed_directory_write_leaves_nothing_behind(tmp_path):
             raise KeyboardInterrupt
     assert [p.name for p in tmp_path.iterdir()] == ["data"]
     assert [p.name for p in (tmp_path / "data").iterdir()] == ["old.txt"]
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_what_a_killed_directory_write_left_is_cleared_or_restored(tmp_path):
+    """kill -9 left `<dir>.tmp-<pid>` (a whole prepared corpus each time) for good; killed
+    between its two renames, the directory itself was gone, its old version at .old-<pid>."""
+    pid = _dead_pid()
+    (tmp_path / "data").mkdir()
+    (tmp_path / f"data.tmp-{pid}").mkdir()
+    (tmp_path / f"data.tmp-{pid}" / "part.jsonl").write_text("half")
+    with atomic_dir(tmp_path / "data") as tmp:
+        (tmp / "new.txt").write_text("new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+    (tmp_path / "data").rename(tmp_path / f"data.old-{pid}")  # killed between the renames
+    (tmp_path / f"data.tmp-{os.getpid()}x").mkdir()  # not a temporary of this layout: kept
+    with pytest.raises(RuntimeError):
+        with atomic_dir(tmp_path / "data"):
+            raise RuntimeError
+    assert (tmp_path / "data" / "new.txt").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", f"data.tmp-{os.getpid()}x"]
