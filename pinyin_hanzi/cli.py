@@ -488,7 +488,7 @@ def evaluate(
         typer.echo("  top confusions (gold>output): " + " ".join(
             f"{g}>{o}×{n}" for g, o, n in r["confusions"][:10]))
     for path in data:
-        if (traditional := _traditional_lines(path)) and script == "simplified":
+        if script == "simplified" and (traditional := _traditional_lines(path)):
             typer.echo(f"warning: {path}: {_count(traditional, 'line')} of gold in traditional "
                        "hanzi, counted as errors: the model answers in simplified Chinese "
                        "(convert the gold with OpenCC t2s)", err=True)
