@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -159,6 +160,8 @@ def _train_command(objective: str, **options):
 
     try:
         config = TrainConfig(objective=objective, **options)
+        saved = config.out_dir / ("adapter" if config.method == "lora" else "model")
+        before = {p.name for p in saved.iterdir()} if saved.is_dir() else set()
         metrics = train(config)
     except USER_ERRORS as e:
         _fail(e)
@@ -172,8 +175,13 @@ def _train_command(objective: str, **options):
                        f"{100 * metrics[f'eval_{key}clause_acc']:.1f} "
                        "(model argmax, before -> after)")
     typer.echo(json.dumps({k: v for k, v in metrics.items() if "acc" in k or "loss" in k}))
-    saved = config.out_dir / ("adapter" if config.method == "lora" else "model")
     typer.echo(f"{saved.name} saved to {saved}")
+    # Rank 0 saves (torchrun): the others do not look.
+    after = {p.name for p in saved.iterdir()} if saved.is_dir() else before
+    gone = sorted(before - after) if os.environ.get("RANK", "0") == "0" else []
+    if gone:  # the language models and exports of the replaced model: conversion lost them
+        typer.echo(f"note: {saved} replaced the one there, and with it {', '.join(gone)}: "
+                   "run `pinyin-hanzi lm` (and `export`) for the new model", err=True)
 
 
 _DATA = typer.Option(Path("runs/data"), help="Prepared data (pinyin-hanzi prepare).")

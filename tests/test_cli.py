@@ -461,6 +461,21 @@ def test_finetune_then_convert_with_the_new_model(tmp_path_factory, tmp_path):
     assert converted.exit_code == 0 and len(converted.stdout.splitlines()) == 1
 
 
+def test_training_over_a_model_with_language_models_says_they_are_gone(tmp_path_factory,
+                                                                       tmp_path):
+    """A second finetune into the same --out replaced RUN/model and silently dropped the LMs
+    and decode.json that `lm` had put there: conversion went on without them."""
+    data = shared_data(tmp_path_factory)
+    args = ["finetune", "--data", data, "--out", tmp_path / "run", "--preset", "tiny",
+            "--sources", "", "--max-steps", "2", "--eval-steps", "2", "--batch-size", "8"]
+    assert invoke(*args).exit_code == 0
+    (tmp_path / "run" / "model" / "decode.json").write_text("{}")  # as `lm` leaves it
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert "and with it decode.json: run `pinyin-hanzi lm`" in result.stderr
+    assert result.stdout.splitlines()[-1].startswith("model saved to")
+
+
 @pytest.mark.parametrize(
     "args, fragments",
     [
