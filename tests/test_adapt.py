@@ -149,6 +149,27 @@ def test_an_adapter_loads_only_on_the_base_it_was_trained_on(adapted, base, tmp_
         Converter.load(base, adapter=adapted[0], backend="torch")
 
 
+def test_adapting_to_hanzi_the_model_lacks_says_so(base, tmp_path, caplog):
+    """The base's vocabulary is kept: a user's hanzi it lacks can never be answered, and the
+    dev score counted them as errors without a word."""
+    from pinyin_hanzi.data.prepare import PrepareConfig, prepare
+
+    text = tmp_path / "travel.txt"
+    rng = random.Random(0)
+    words = "咖啡 图书馆 飞机 旅行 照片 风景 海边 森林 我们 喜欢".split()
+    text.write_text("".join("".join(rng.choice(words) for _ in range(4)) + "。\n"
+                            for _ in range(120)), encoding="utf-8")
+    prepare(PrepareConfig(out_dir=tmp_path / "data", sources=(), user_files=(str(text),),
+                          workers=1, dev_fraction=0.1, test_fraction=0.0), progress=False)
+    options = {**TINY, "max_steps": 2, "eval_steps": 2}
+    options.pop("preset")
+    with one_thread(), caplog.at_level("WARNING"):
+        train(TrainConfig(data_dir=tmp_path / "data", out_dir=tmp_path / "run", init=base,
+                          **options))
+    assert re.search(rf"\d+% of the training text's hanzi \(\d+ of \d+\) are not in {base}'s "
+                     "vocabulary: adapting cannot teach them", caplog.text), caplog.text
+
+
 def test_adapter_errors_are_named(base, tmp_path):
     with pytest.raises(ValueError, match="not an adapter directory"):
         Converter.load(base, adapter=tmp_path, backend="torch")
