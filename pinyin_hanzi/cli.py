@@ -7,6 +7,7 @@ was wrong and exit with status 2; they never end in a traceback.
 from __future__ import annotations
 
 import codecs
+import itertools
 import json
 import os
 import sys
@@ -536,7 +537,6 @@ def convert(
     the line number) on stderr, and exit status 2 at the end. Input over 64 syllables is
     converted 64 at a time, each piece going on from the last. Inputs are converted in
     batches; with stdin input, the rate goes to stderr."""
-    import itertools
     import time
 
     from .runtime.converter import MAX_TOP_K
@@ -776,8 +776,6 @@ def g2p(
     strict, not all hanzi) gives an empty one, its error (with the line number) on stderr,
     and exit status 2 at the end."""
     from .runtime.transcriber import Transcriber
-
-    import itertools
 
     refused = False
     try:
