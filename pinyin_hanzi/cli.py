@@ -166,6 +166,11 @@ def _train_command(objective: str, **options):
         metrics = train(config)
     except USER_ERRORS as e:
         _fail(e)
+    except KeyboardInterrupt:  # it ended without a word, as if nothing were kept
+        typer.echo(f"interrupted: the same command with --resume goes on from the last "
+                   f"checkpoint in {config.out_dir / 'checkpoints'} (if one was saved)",
+                   err=True)
+        raise typer.Exit(130)
     finally:
         _end_distributed()
     for name, key in (("dev", ""), ("dev", "dev_"), ("general dev", "general_")):

@@ -491,6 +491,23 @@ def test_finetune_user_errors(tmp_path_factory, tmp_path, args, fragments):
     assert_user_error(result, *fragments)
 
 
+def test_training_stopped_with_ctrl_c_says_how_to_go_on(tmp_path_factory, tmp_path,
+                                                        monkeypatch):
+    """Ctrl-C ended a training command without a word, as if nothing were kept."""
+    import pinyin_hanzi.train
+
+    def interrupted(config):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pinyin_hanzi.train, "train", interrupted)
+    result = invoke("finetune", "--data", shared_data(tmp_path_factory), "--out",
+                    tmp_path / "run", "--max-steps", "2", "--sources", "")
+    assert result.exit_code == 130, result.output
+    assert result.stderr == (f"interrupted: the same command with --resume goes on from the "
+                             f"last checkpoint in {tmp_path / 'run' / 'checkpoints'} "
+                             f"(if one was saved)\n")
+
+
 def test_ngram_command_writes_a_loadable_model(tmp_path_factory, tmp_path):
     from pinyin_hanzi.lm.ngram import CharNgram
 
