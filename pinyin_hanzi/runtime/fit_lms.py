@@ -10,6 +10,7 @@ decode.json, beside ngram.npz and wordlm.npz. The public benchmarks are never us
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -84,11 +85,23 @@ def fit(model_dir: Path, data_dir: Path, sources: tuple[str, ...], order: int = 
     scored = {source: (pairs, conv.candidate_scores([s for s, _ in pairs]))
               for source, pairs in dev.items()}
     best, results = tune(conv.vocab, word_lm, char_lm, scored, grid, log)
-    if not tune_only:
-        char_lm.save(model_dir / NGRAM_FILE)
-        if best.word_weight:
-            word_lm.save(model_dir / WORDLM_FILE)
-    best.write(model_dir / DECODE_FILE)
+    _install(model_dir, best, None if tune_only else char_lm,
+             word_lm if best.word_weight and not tune_only else None)
     log(f"best on dev: {describe(best)}; written to {model_dir}/{DECODE_FILE}")
     return {"decode": asdict(best),
             "scores": [{"decode": asdict(c), "dev": s} for c, s in results]}
+
+
+def _install(model_dir: Path, best: DecodeConfig, char_lm: CharNgram | None,
+             word_lm: WordLM | None) -> None:
+    """Write the models and their weights beside them under other names first, then put all
+    in place: written one after another, a kill or a full disk in between left new models
+    with the old weights (or one new model beside an old one)."""
+    writes = {NGRAM_FILE: char_lm.save if char_lm is not None else None,
+              WORDLM_FILE: word_lm.save if word_lm is not None else None,
+              DECODE_FILE: best.write}
+    staged = [name for name, write in writes.items() if write is not None]
+    for name in staged:
+        writes[name](model_dir / f"{name}.new")
+    for name in staged:
+        os.replace(model_dir / f"{name}.new", model_dir / name)

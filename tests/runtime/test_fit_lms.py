@@ -86,6 +86,33 @@ def test_budgets_keep_that_many_ngrams_and_word_pairs(tmp_path_factory, tmp_path
     assert Converter.load(model_dir).convert("wo men", 3)
 
 
+def test_a_failed_write_leaves_the_installed_models_and_weights_together(
+        tmp_path_factory, tmp_path, monkeypatch):
+    """The character model, the word model and decode.json were written one after another:
+    a failure (a full disk, a kill) at the word model left a new character model beside the
+    old word model and old weights."""
+    from pinyin_hanzi.decode.config import DecodeConfig
+    from pinyin_hanzi.runtime.fit_lms import fit
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(shared_run(tmp_path_factory) / "model", model_dir)
+    grid = (DecodeConfig(lm_weight=0.5, word_weight=1.0, word_bonus=-2.0),)
+    fit(model_dir, shared_data(tmp_path_factory), (), dev_clauses=20, grid=grid,
+        log=lambda _: None, ngram_top={2: 300})
+    names = (NGRAM_FILE, WORDLM_FILE, "decode.json")
+    installed = {name: (model_dir / name).read_bytes() for name in names}
+
+    def disk_full(self, path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(WordLM, "save", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        fit(model_dir, shared_data(tmp_path_factory), (), dev_clauses=20,
+            grid=(DecodeConfig(lm_weight=0.7, word_weight=1.5, word_bonus=-4.0),),
+            log=lambda _: None, ngram_top={2: 200})
+    assert {name: (model_dir / name).read_bytes() for name in names} == installed
+
+
 def test_lm_command_names_a_missing_model(tmp_path, tmp_path_factory):
     result = CliRunner().invoke(app, ["lm", "--model", str(tmp_path / "none"),
                                       "--data", str(shared_data(tmp_path_factory))])
