@@ -104,6 +104,8 @@ def read_model_meta(model_dir: Path, *weights: str, format: str = FORMAT
     from .vocab import Vocab
 
     model_dir = Path(model_dir)
+    if not model_dir.exists():  # a typo in the path: "not a model directory" misled
+        raise ModelDirError(f"{model_dir}: no such directory")
     if not model_dir.is_dir():
         raise ModelDirError(f"{model_dir}: not a model directory")
     missing = [name for name in ("config.json", *(weights or ("model.safetensors",)),

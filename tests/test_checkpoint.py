@@ -241,10 +241,11 @@ def test_load_errors_name_the_file(saved, corrupt, message):
     assert str(path) in str(error.value)
 
 
-@pytest.mark.parametrize("name", ["nothing-here", "file.txt"])
-def test_load_of_something_that_is_not_a_directory(tmp_path, name):
+@pytest.mark.parametrize("name, message", [("nothing-here", "no such directory"),
+                                           ("file.txt", "not a model directory")])
+def test_load_of_something_that_is_not_a_directory(tmp_path, name, message):
     (tmp_path / "file.txt").write_text("你好")
-    with pytest.raises(ModelDirError, match="not a model directory"):
+    with pytest.raises(ModelDirError, match=f"{name}: {message}"):
         load_model(tmp_path / name)
 
 
