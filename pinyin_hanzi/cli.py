@@ -190,7 +190,8 @@ def _train_command(objective: str, **options):
                    "run `pinyin-hanzi lm` (and `export`) for the new model", err=True)
 
 
-_DATA = typer.Option(Path("runs/data"), help="Prepared data (pinyin-hanzi prepare).")
+DEFAULT_DATA, DEFAULT_SOURCES = Path("runs/data"), "pd98,reviews"
+_DATA = typer.Option(DEFAULT_DATA, help="Prepared data (pinyin-hanzi prepare).")
 _SOURCES_HELP = ("Train on these sources only, comma-separated ('' = all: your own data's, "
                  "prepared with --text, are user/<file name>).")
 _STEPS = typer.Option(20_000, help="Optimizer steps.")
@@ -227,7 +228,7 @@ def finetune(
     method: str = typer.Option("full", help="With --init: full, freeze (embeddings/head "
                                             "only) or lora (saves only RUN/adapter)."),
     preset: str = typer.Option("small", help="Model size when training from scratch."),
-    sources: str = typer.Option("pd98,reviews", help=_SOURCES_HELP),
+    sources: str = typer.Option(DEFAULT_SOURCES, help=_SOURCES_HELP),
     max_steps: int = _STEPS, batch_size: int = 128, lr: float = 1e-3,
     warmup_steps: int = 500,
     eval_steps: int = typer.Option(1000, help="Evaluate on dev and checkpoint every this "
@@ -252,6 +253,9 @@ def finetune(
     if text:
         if init is None:
             _fail(ValueError("--text adapts a trained model: give --init MODEL_DIR"))
+        if data != DEFAULT_DATA or sources != DEFAULT_SOURCES:  # they were ignored silently
+            _fail(ValueError("--text trains on its own files, prepared into RUN/data: give "
+                             "--text or --data/--sources, not both"))
         data, sources = _prepare_user_text(text, out / "data", seed), ""
     _train_command("convert", data_dir=data, out_dir=out, init=init, preset=preset,
                    sources=_names(sources), max_steps=max_steps,

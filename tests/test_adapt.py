@@ -179,6 +179,16 @@ def test_adapter_errors_are_named(base, tmp_path):
     assert result.exit_code == 2 and "--init" in result.output
 
 
+@pytest.mark.parametrize("other", [["--data", "my_data"], ["--sources", "user/mine.txt"]])
+def test_text_with_data_or_sources_is_refused(base, tmp_path, other):
+    """--text trains on its own prepared files: --data and --sources beside it were
+    ignored without a word."""
+    result = CliRunner().invoke(app, ["finetune", "--init", str(base), "--text", "x.txt",
+                                      "--out", str(tmp_path), *other])
+    assert result.exit_code == 2
+    assert "give --text or --data/--sources, not both" in result.output
+
+
 def test_general_data_is_mixed_in_and_scored_beside_the_domain(base, tmp_path_factory,
                                                                  tmp_path):
     """--general replays general clauses and reports the general dev before/after, so
