@@ -574,15 +574,6 @@ def test_lm_refuses_a_negative_dev_clauses(tmp_path):
                              "--dev-clauses", "-1"), "--dev-clauses")
 
 
-def test_evaluate_warns_of_gold_in_traditional_hanzi(model, tmp_path):
-    """A Taiwan user's file (中國) scored each traditional hanzi as an error, without a word."""
-    path = tmp_path / "mine.tsv"
-    path.write_text("zhong guo\t中國\nni hao\t你好\n", encoding="utf-8")
-    result = invoke("evaluate", "--data", path, "--model", model)
-    assert result.exit_code == 0, result.output
-    assert f"warning: {path}: 1 line of gold in traditional hanzi" in result.stderr
-
-
 @pytest.mark.parametrize("top_k", ["0", "21"])
 def test_evaluate_top_k_out_of_range_is_named_as_the_option(model, tmp_path, top_k):
     """It was blamed on the file's first line: "mine.tsv:1: 'ni hao': top_k must be 1 to 20"."""
